@@ -1,0 +1,109 @@
+// The presentation model: one value that every input fills and every output reads.
+//
+//   Presentation -> Track[] -> (SampleTable shared with the index cache, Fragment timeline)
+//
+// Times are integer ticks of the track's own timescale. A sample's presentation time is
+// dts + cts_offset, where cts_offset already has the edit-list shift applied, so the presentation of
+// every track starts at (or very near) 0. Fragment URL times are the fragment start converted to the
+// AMS manifest timescale (10 MHz) with ams::rescale, from absolute values, never by summing.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/time.h"
+
+namespace ams::model {
+
+enum class TrackType { kVideo, kAudio, kText };
+enum class Codec { kH264, kH265, kAac, kAc3, kEac3, kWebVtt, kUnknown };
+
+const char* track_type_name(TrackType t);  // "video", "audio", "text"
+const char* codec_name(Codec c);           // "h264", "h265", "aac", "ac3", "eac3", "webvtt"
+
+struct Sample {
+  uint64_t offset = 0;     // byte offset of the payload in the track's file
+  uint32_t size = 0;       // payload size in bytes
+  uint32_t duration = 0;   // ticks
+  int64_t dts = 0;         // decode time, ticks, as stored in the file (starts at 0)
+  int32_t cts_offset = 0;  // presentation time minus dts, edit-list shift applied (may be < 0)
+  bool sync = false;       // a random access point (IDR for video; every audio sample)
+
+  int64_t pts() const { return dts + cts_offset; }
+};
+
+// The samples of one track of one file, as read from its index. Shared (immutable) between the
+// index cache and every presentation built from it.
+struct SampleTable {
+  std::vector<Sample> samples;
+  // The edit-list shift that was subtracted from every composition offset: add it back to get
+  // the composition offset stored in the file (TS writers use it to keep DTS <= PTS).
+  int64_t composition_shift = 0;
+};
+
+// One fragment of one track: a run of samples starting on a sync sample. Fragments of tracks of
+// one type are aligned in time; audio fragments start at the first audio sample at or after the
+// matching video boundary.
+struct Fragment {
+  uint32_t first_sample = 0;
+  uint32_t sample_count = 0;
+  int64_t start = 0;     // presentation time of the first sample, ticks (== its dts + cts_offset)
+  int64_t duration = 0;  // ticks, up to the next fragment's start (the last: to the track's end)
+};
+
+struct Track {
+  TrackType type = TrackType::kVideo;
+  Codec codec = Codec::kUnknown;
+  std::string name;      // AMS track name: "video", "aac_eng_2_128041_2_1"
+  std::string language;  // ISO 639-2 three-letter, as the .ism writes it ("eng", "und")
+  uint32_t bitrate = 0;  // bits/s: the .ism systemBitrate, else measured from the samples
+  uint32_t timescale = 0;
+
+  // Video
+  uint32_t width = 0;
+  uint32_t height = 0;
+  // Audio
+  uint32_t sample_rate = 0;
+  uint32_t channels = 0;
+  uint32_t bits_per_sample = 16;
+
+  std::string fourcc;        // sample entry type as in the file: avc1, avc3, hvc1, hev1, mp4a, ac-3, ec-3
+  std::string codec_string;  // RFC 6381: "avc1.64001f", "mp4a.40.2", "hvc1.1.6.L93.B0", "ec-3"
+  Bytes codec_private;       // avcC / hvcC record, AudioSpecificConfig, dac3 / dec3 payload
+  uint32_t max_sample_size = 0;
+
+  std::string file;            // path of the MP4 relative to the asset folder (or absolute for one file)
+  uint32_t file_track_id = 0;  // track_ID inside that file
+  std::string role;            // "main", "alternate", ... from the .ism param
+  std::string accessibility;   // "description", "caption", ... from the .ism param
+
+  std::shared_ptr<const SampleTable> table;  // null for text side-car tracks
+  std::vector<Fragment> fragments;
+  int64_t duration = 0;  // presentation duration, ticks
+
+  const std::vector<Sample>& samples() const;
+  // Index of the fragment whose start, in 10 MHz, equals `time_10mhz`.
+  std::optional<size_t> fragment_at(int64_t time_10mhz) const;
+  int64_t fragment_start_10mhz(size_t i) const { return rescale(fragments[i].start, timescale, kManifestTimescale); }
+  int64_t duration_10mhz() const { return rescale(duration, timescale, kManifestTimescale); }
+};
+
+struct Presentation {
+  std::string name;                  // the .ism base name ("ignite" for ignite.ism)
+  std::string client_manifest;       // .ismc named by the .ism, if any
+  std::string formats;               // the .ism "formats" meta (mp4-v3, ...), empty when absent
+  uint32_t fragments_per_hls_segment = 3;  // TS packing ratio (.ism fragmentsPerHLSSegment)
+  // Tracks in AMS order: video by descending bitrate, then audio (in .ism order), then text.
+  std::vector<Track> tracks;
+  int64_t duration_10mhz = 0;  // longest track
+
+  std::vector<const Track*> tracks_of(TrackType type) const;
+  // The track a URL names: by AMS name and, when several share it (video), by bitrate.
+  const Track* find(const std::string& name, std::optional<uint32_t> bitrate) const;
+};
+
+}  // namespace ams::model
