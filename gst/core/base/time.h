@@ -6,7 +6,7 @@
 
 namespace ams {
 
-__extension__ typedef int128_t int128_t;  // exact products of 64-bit times
+__extension__ typedef __int128 int128_t;  // exact products of 64-bit times
 
 // The AMS manifest timescale: Smooth and DASH times, and the times in fragment URLs, are in 100 ns.
 inline constexpr uint32_t kManifestTimescale = 10'000'000;
