@@ -57,7 +57,9 @@ inline Status not_found(std::string message) {
 inline Status invalid_argument(std::string message) {
   return Status(StatusCode::kInvalidArgument, std::move(message));
 }
-inline Status io_error(std::string message) { return Status(StatusCode::kIo, std::move(message)); }
+inline Status io_error(std::string message) {
+  return Status(StatusCode::kIo, std::move(message));
+}
 inline Status resource_limit(std::string message) {
   return Status(StatusCode::kResourceLimit, std::move(message));
 }
@@ -66,8 +68,8 @@ inline Status resource_limit(std::string message) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}            // NOLINT(google-explicit-constructor)
-  Result(Status status) : v_(std::move(status)) {}     // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
+  Result(Status status) : v_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
 
   bool is_ok() const { return std::holds_alternative<T>(v_); }
   explicit operator bool() const { return is_ok(); }
@@ -90,9 +92,9 @@ class [[nodiscard]] Result {
 }  // namespace ams
 
 // Returns early from a function returning Status or Result<T> when `expr` fails.
-#define AMS_RETURN_IF_ERROR(expr)          \
-  do {                                     \
-    ::ams::Status ams_status_ = (expr);    \
+#define AMS_RETURN_IF_ERROR(expr)                 \
+  do {                                            \
+    ::ams::Status ams_status_ = (expr);           \
     if (!ams_status_.is_ok()) return ams_status_; \
   } while (0)
 

@@ -3,9 +3,9 @@
 //   Presentation -> Track[] -> (SampleTable shared with the index cache, Fragment timeline)
 //
 // Times are integer ticks of the track's own timescale. A sample's presentation time is
-// dts + cts_offset, where cts_offset already has the edit-list shift applied, so the presentation of
-// every track starts at (or very near) 0. Fragment URL times are the fragment start converted to the
-// AMS manifest timescale (10 MHz) with ams::rescale, from absolute values, never by summing.
+// dts + cts_offset, where cts_offset already has the edit-list shift applied, so the presentation
+// of every track starts at (or very near) 0. Fragment URL times are the fragment start converted to
+// the AMS manifest timescale (10 MHz) with ams::rescale, from absolute values, never by summing.
 #pragma once
 
 #include <cstdint>
@@ -71,12 +71,12 @@ struct Track {
   uint32_t channels = 0;
   uint32_t bits_per_sample = 16;
 
-  std::string fourcc;        // sample entry type as in the file: avc1, avc3, hvc1, hev1, mp4a, ac-3, ec-3
+  std::string fourcc;  // sample entry type as in the file: avc1, avc3, hvc1, hev1, mp4a, ac-3, ec-3
   std::string codec_string;  // RFC 6381: "avc1.64001f", "mp4a.40.2", "hvc1.1.6.L93.B0", "ec-3"
   Bytes codec_private;       // avcC / hvcC record, AudioSpecificConfig, dac3 / dec3 payload
   uint32_t max_sample_size = 0;
 
-  std::string file;            // path of the MP4 relative to the asset folder (or absolute for one file)
+  std::string file;  // path of the MP4 relative to the asset folder (or absolute for one file)
   uint32_t file_track_id = 0;  // track_ID inside that file
   std::string role;            // "main", "alternate", ... from the .ism param
   std::string accessibility;   // "description", "caption", ... from the .ism param
@@ -88,14 +88,16 @@ struct Track {
   const std::vector<Sample>& samples() const;
   // Index of the fragment whose start, in 10 MHz, equals `time_10mhz`.
   std::optional<size_t> fragment_at(int64_t time_10mhz) const;
-  int64_t fragment_start_10mhz(size_t i) const { return rescale(fragments[i].start, timescale, kManifestTimescale); }
+  int64_t fragment_start_10mhz(size_t i) const {
+    return rescale(fragments[i].start, timescale, kManifestTimescale);
+  }
   int64_t duration_10mhz() const { return rescale(duration, timescale, kManifestTimescale); }
 };
 
 struct Presentation {
-  std::string name;                  // the .ism base name ("ignite" for ignite.ism)
-  std::string client_manifest;       // .ismc named by the .ism, if any
-  std::string formats;               // the .ism "formats" meta (mp4-v3, ...), empty when absent
+  std::string name;             // the .ism base name ("ignite" for ignite.ism)
+  std::string client_manifest;  // .ismc named by the .ism, if any
+  std::string formats;          // the .ism "formats" meta (mp4-v3, ...), empty when absent
   uint32_t fragments_per_hls_segment = 3;  // TS packing ratio (.ism fragmentsPerHLSSegment)
   // Tracks in AMS order: video by descending bitrate, then audio (in .ism order), then text.
   std::vector<Track> tracks;

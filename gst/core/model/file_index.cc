@@ -1,0 +1,320 @@
+#include "model/file_index.h"
+
+#include <algorithm>
+
+#include "base/time.h"
+
+namespace ams::model {
+namespace {
+
+using mp4::fourcc;
+
+// The shift that makes the presentation start at 0: the media time of the first real edit, minus
+// the length of any leading empty edit.
+int64_t composition_shift(const mp4::Trak& trak, uint32_t movie_timescale,
+                          uint32_t media_timescale) {
+  if (!trak.edts) return 0;
+  int64_t empty = 0;
+  for (const mp4::Elst::Entry& e : trak.edts->elst.entries) {
+    if (e.media_time == -1) {
+      if (movie_timescale != 0) {
+        empty +=
+            rescale(static_cast<int64_t>(e.segment_duration), movie_timescale, media_timescale);
+      }
+      continue;
+    }
+    return e.media_time - empty;
+  }
+  return 0;
+}
+
+Status check_sample_count(uint64_t count, const IndexLimits& limits) {
+  if (count > limits.max_samples_per_track) {
+    return resource_limit(std::to_string(count) + " samples in one track (limit " +
+                          std::to_string(limits.max_samples_per_track) + ")");
+  }
+  return Status::ok();
+}
+
+int32_t clamp_offset(int64_t v) {
+  return static_cast<int32_t>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX));
+}
+
+}  // namespace
+
+const FileTrack* FileIndex::track(uint32_t track_id) const {
+  for (const FileTrack& t : tracks) {
+    if (t.track_id == track_id) return &t;
+  }
+  return nullptr;
+}
+
+Result<SampleTable> expand_sample_table(const mp4::Trak& trak, uint32_t movie_timescale,
+                                        uint64_t file_size, const IndexLimits& limits) {
+  const mp4::Stbl& stbl = trak.mdia.minf.stbl;
+  SampleTable table;
+  table.composition_shift = composition_shift(trak, movie_timescale, trak.mdia.mdhd.timescale);
+
+  uint64_t count = 0;
+  uint32_t constant_size = 0;
+  const std::vector<uint32_t>* sizes = nullptr;
+  if (stbl.stsz) {
+    constant_size = stbl.stsz->sample_size;
+    count = constant_size ? stbl.stsz->sample_count : stbl.stsz->sizes.size();
+    if (constant_size) {
+      // Nothing in the box bounds this count: the samples must at least fit in the file.
+      if (count * constant_size > file_size) {
+        return invalid_data("stsz: " + std::to_string(count) + " samples of " +
+                            std::to_string(constant_size) + " bytes do not fit in the file");
+      }
+    } else {
+      sizes = &stbl.stsz->sizes;
+    }
+  } else if (stbl.stz2) {
+    sizes = &stbl.stz2->sizes;
+    count = sizes->size();
+  }
+  AMS_RETURN_IF_ERROR(check_sample_count(count, limits));
+  if (count == 0) return table;
+
+  uint64_t stts_total = 0;
+  for (const auto& e : stbl.stts.entries) stts_total += e.count;
+  if (stts_total < count) {
+    return invalid_data("stts: durations for " + std::to_string(stts_total) + " of " +
+                        std::to_string(count) + " samples");
+  }
+  std::vector<Sample>& samples = table.samples;
+  samples.resize(count);
+
+  // Durations and decode times.
+  size_t i = 0;
+  int64_t dts = 0;
+  for (const auto& e : stbl.stts.entries) {
+    for (uint32_t k = 0; k < e.count && i < count; ++k, ++i) {
+      samples[i].dts = dts;
+      samples[i].duration = e.delta;
+      dts += e.delta;
+    }
+  }
+  // Composition offsets, shifted so the presentation starts at 0.
+  i = 0;
+  if (stbl.ctts) {
+    for (const auto& e : stbl.ctts->entries) {
+      for (uint32_t k = 0; k < e.count && i < count; ++k, ++i) {
+        samples[i].cts_offset = clamp_offset(e.offset - table.composition_shift);
+      }
+    }
+  }
+  for (; i < count; ++i) samples[i].cts_offset = clamp_offset(-table.composition_shift);
+  // Sync samples: all of them when stss is absent.
+  if (stbl.stss) {
+    for (uint32_t n : stbl.stss->sample_numbers) {
+      if (n == 0 || n > count) {
+        return invalid_data("stss: sample number " + std::to_string(n) + " outside 1.." +
+                            std::to_string(count));
+      }
+      samples[n - 1].sync = true;
+    }
+  } else {
+    for (Sample& s : samples) s.sync = true;
+  }
+  // Sizes.
+  uint32_t max_size = 0;
+  for (i = 0; i < count; ++i) {
+    samples[i].size = sizes ? (*sizes)[i] : constant_size;
+    max_size = std::max(max_size, samples[i].size);
+  }
+  // Offsets: chunks from stco/co64, samples per chunk from stsc.
+  const std::vector<uint64_t>& chunks = stbl.stco ? stbl.stco->offsets : stbl.co64->offsets;
+  const auto& stsc = stbl.stsc.entries;
+  if (stsc.empty())
+    return invalid_data("stsc: no entries for " + std::to_string(count) + " samples");
+  i = 0;
+  for (size_t e = 0; e < stsc.size() && i < count; ++e) {
+    uint64_t first = stsc[e].first_chunk;
+    uint64_t last = e + 1 < stsc.size() ? stsc[e + 1].first_chunk : chunks.size() + 1;
+    if (first == 0 || last < first || (e + 1 < stsc.size() && last == first)) {
+      return invalid_data("stsc: entry " + std::to_string(e) + " has first_chunk out of order");
+    }
+    if (stsc[e].samples_per_chunk == 0) return invalid_data("stsc: a chunk of 0 samples");
+    for (uint64_t c = first; c < last && i < count; ++c) {
+      if (c > chunks.size()) {
+        return invalid_data("stsc: chunk " + std::to_string(c) + " but only " +
+                            std::to_string(chunks.size()) + " chunk offsets");
+      }
+      uint64_t offset = chunks[c - 1];
+      for (uint32_t k = 0; k < stsc[e].samples_per_chunk && i < count; ++k, ++i) {
+        if (offset > file_size || samples[i].size > file_size - offset) {
+          return invalid_data("sample " + std::to_string(i + 1) + " at offset " +
+                              std::to_string(offset) + " (+" + std::to_string(samples[i].size) +
+                              ") lies outside the file (" + std::to_string(file_size) + " bytes)");
+        }
+        samples[i].offset = offset;
+        offset += samples[i].size;
+      }
+    }
+  }
+  if (i < count) {
+    return invalid_data("stco/stsc: chunk offsets for " + std::to_string(i) + " of " +
+                        std::to_string(count) + " samples");
+  }
+  return table;
+}
+
+Status append_fragment(const mp4::Moof& moof, uint64_t moof_offset, const mp4::Moov& moov,
+                       uint64_t file_size, const IndexLimits& limits,
+                       std::vector<std::vector<Sample>>& per_track_samples) {
+  for (const mp4::Traf& traf : moof.trafs) {
+    size_t t = 0;
+    while (t < moov.traks.size() && moov.traks[t].tkhd.track_id != traf.tfhd.track_id) ++t;
+    if (t == moov.traks.size()) {
+      return invalid_data("traf for track " + std::to_string(traf.tfhd.track_id) +
+                          ", which the moov does not have");
+    }
+    mp4::Trex defaults;
+    if (moov.mvex) {
+      for (const mp4::Trex& trex : moov.mvex->trex) {
+        if (trex.track_id == traf.tfhd.track_id) defaults = trex;
+      }
+    }
+    const mp4::Tfhd& tfhd = traf.tfhd;
+    uint32_t def_duration = (tfhd.flags & mp4::Tfhd::kDefaultSampleDuration)
+                                ? tfhd.default_sample_duration
+                                : defaults.default_sample_duration;
+    uint32_t def_size = (tfhd.flags & mp4::Tfhd::kDefaultSampleSize) ? tfhd.default_sample_size
+                                                                     : defaults.default_sample_size;
+    uint32_t def_flags = (tfhd.flags & mp4::Tfhd::kDefaultSampleFlags)
+                             ? tfhd.default_sample_flags
+                             : defaults.default_sample_flags;
+    uint64_t base = (tfhd.flags & mp4::Tfhd::kBaseDataOffset) ? tfhd.base_data_offset : moof_offset;
+
+    std::vector<Sample>& out = per_track_samples[t];
+    const int64_t shift =
+        composition_shift(moov.traks[t], moov.mvhd.timescale, moov.traks[t].mdia.mdhd.timescale);
+    int64_t dts = out.empty() ? 0 : out.back().dts + out.back().duration;
+    if (traf.tfdt) dts = static_cast<int64_t>(traf.tfdt->base_media_decode_time);
+    uint64_t data = base;
+    for (const mp4::Trun& trun : traf.truns) {
+      if (trun.flags & mp4::Trun::kDataOffset) {
+        int64_t off = static_cast<int64_t>(base) + trun.data_offset;
+        if (off < 0) return invalid_data("trun: data offset before the start of the file");
+        data = static_cast<uint64_t>(off);
+      }
+      AMS_RETURN_IF_ERROR(check_sample_count(out.size() + trun.entries.size(), limits));
+      for (size_t k = 0; k < trun.entries.size(); ++k) {
+        const mp4::Trun::Entry& e = trun.entries[k];
+        Sample s;
+        s.duration = (trun.flags & mp4::Trun::kSampleDuration) ? e.duration : def_duration;
+        s.size = (trun.flags & mp4::Trun::kSampleSize) ? e.size : def_size;
+        uint32_t flags = (trun.flags & mp4::Trun::kSampleFlags) ? e.flags : def_flags;
+        if (k == 0 && (trun.flags & mp4::Trun::kFirstSampleFlags)) flags = trun.first_sample_flags;
+        s.sync = ((flags >> 16) & 1) == 0;  // sample_is_non_sync_sample
+        int64_t cts = (trun.flags & mp4::Trun::kSampleCompositionOffset) ? e.composition_offset : 0;
+        if (trun.version == 0 && (trun.flags & mp4::Trun::kSampleCompositionOffset)) {
+          cts = static_cast<uint32_t>(e.composition_offset);
+        }
+        s.cts_offset = clamp_offset(cts - shift);
+        s.dts = dts;
+        s.offset = data;
+        if (data > file_size || s.size > file_size - data) {
+          return invalid_data("trun: sample at offset " + std::to_string(data) +
+                              " lies outside the file");
+        }
+        data += s.size;
+        dts += s.duration;
+        out.push_back(s);
+      }
+    }
+  }
+  return Status::ok();
+}
+
+Result<FileIndex> read_file_index(const MediaFile& file, const IndexLimits& limits) {
+  FileIndex index;
+  index.path = file.path();
+  index.size = file.size();
+  index.mtime_ns = file.mtime_ns();
+
+  std::optional<mp4::Moov> moov;
+  std::vector<std::vector<Sample>> fragment_samples;
+  uint64_t pos = 0;
+  uint64_t boxes = 0;
+  Bytes buf;
+  while (pos < file.size()) {
+    if (++boxes > limits.max_top_level_boxes) return resource_limit("too many top-level boxes");
+    uint64_t avail = file.size() - pos;
+    if (avail < 8) break;  // trailing padding
+    Bytes head;
+    AMS_RETURN_IF_ERROR(
+        file.read_at(pos, static_cast<size_t>(std::min<uint64_t>(avail, 32)), head));
+    ByteReader hr(head);
+    mp4::BoxHeader h;
+    Status st = mp4::read_box_header(hr, avail, h);
+    if (!st.is_ok() && st.code() == StatusCode::kTruncated && hr.position() == 0 &&
+        head.size() >= 8) {
+      // A payload box (mdat) cut short by a truncated copy: the index may still be whole, and the
+      // sample offsets checked below then name exactly what is missing.
+      uint32_t type = 0;
+      ByteReader peek(head);
+      (void)peek.skip(4);
+      (void)peek.read_u32(type);
+      if (type != fourcc("moov") && type != fourcc("moof")) break;
+    }
+    if (!st.is_ok()) return st.with_context(file.path() + " at offset " + std::to_string(pos));
+    if (h.type == fourcc("moov") || h.type == fourcc("moof")) {
+      bool is_moov = h.type == fourcc("moov");
+      uint64_t cap = is_moov ? limits.max_moov_size : limits.max_moof_size;
+      if (h.size > cap) {
+        return resource_limit(mp4::fourcc_to_string(h.type) + " of " + std::to_string(h.size) +
+                              " bytes (limit " + std::to_string(cap) + ")");
+      }
+      AMS_RETURN_IF_ERROR(file.read_at(pos + h.header_size, h.size - h.header_size, buf));
+      if (is_moov) {
+        if (moov) return invalid_data(file.path() + ": a second moov");
+        moov.emplace();
+        Status s = mp4::read_box_payload(buf, *moov);
+        if (!s.is_ok()) return s.with_context(file.path());
+        fragment_samples.assign(moov->traks.size(), {});
+      } else {
+        if (!moov) return invalid_data(file.path() + ": moof before moov");
+        index.fragmented = true;
+        mp4::Moof moof;
+        Status s = mp4::read_box_payload(buf, moof);
+        if (s.is_ok()) s = append_fragment(moof, pos, *moov, file.size(), limits, fragment_samples);
+        if (!s.is_ok()) return s.with_context(file.path() + " moof at " + std::to_string(pos));
+      }
+    }
+    pos += h.size;
+  }
+  if (!moov) return invalid_data(file.path() + ": no moov box (not an MP4 file?)");
+  if (moov->mvhd.timescale == 0) return invalid_data(file.path() + ": mvhd timescale is 0");
+
+  for (size_t t = 0; t < moov->traks.size(); ++t) {
+    const mp4::Trak& trak = moov->traks[t];
+    FileTrack ft;
+    ft.track_id = trak.tkhd.track_id;
+    ft.handler = trak.mdia.hdlr.handler_type;
+    ft.timescale = trak.mdia.mdhd.timescale;
+    ft.language = trak.mdia.mdhd.language;
+    ft.width = trak.tkhd.width >> 16;
+    ft.height = trak.tkhd.height >> 16;
+    std::string where = file.path() + " track " + std::to_string(ft.track_id);
+    if (ft.timescale == 0) return invalid_data(where + ": mdhd timescale is 0");
+    if (trak.mdia.minf.stbl.stsd.entries.empty())
+      return invalid_data(where + ": no sample description");
+    ft.entry = trak.mdia.minf.stbl.stsd.entries[0];
+    auto table = expand_sample_table(trak, moov->mvhd.timescale, file.size(), limits);
+    if (!table) return Status(table.status()).with_context(where);
+    SampleTable st = std::move(table).value();
+    if (!fragment_samples[t].empty()) {
+      AMS_RETURN_IF_ERROR(
+          check_sample_count(st.samples.size() + fragment_samples[t].size(), limits));
+      st.samples.insert(st.samples.end(), fragment_samples[t].begin(), fragment_samples[t].end());
+    }
+    ft.table = std::make_shared<const SampleTable>(std::move(st));
+    index.tracks.push_back(std::move(ft));
+  }
+  return index;
+}
+
+}  // namespace ams::model

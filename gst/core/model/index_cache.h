@@ -1,0 +1,46 @@
+// A process-wide cache of parsed file indexes, keyed by path, size and modification time: a file
+// replaced on disk is parsed again; an unchanged one costs a stat().
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "model/file_index.h"
+
+namespace ams::model {
+
+class IndexCache {
+ public:
+  explicit IndexCache(size_t capacity = 512) : capacity_(capacity) {}
+
+  // The index of the file at `path`, parsed now or taken from the cache. Thread-safe.
+  Result<std::shared_ptr<const FileIndex>> get(const std::string& path);
+
+  struct Stats {
+    uint64_t hits = 0;
+    uint64_t misses = 0;
+    size_t entries = 0;
+  };
+  Stats stats() const;
+  void clear();
+
+  // The cache every amsdemux instance of the process shares.
+  static IndexCache& shared();
+
+ private:
+  struct Entry {
+    std::shared_ptr<const FileIndex> index;
+    std::list<std::string>::iterator lru;
+  };
+  size_t capacity_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, Entry> entries_;
+  std::list<std::string> lru_;  // most recent first
+  Stats stats_;
+};
+
+}  // namespace ams::model

@@ -1,0 +1,40 @@
+// A media file opened for positioned reads (pread): no shared file position, so one open file
+// can serve concurrent fragment requests.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "base/bytes.h"
+#include "base/status.h"
+
+namespace ams::model {
+
+class MediaFile {
+ public:
+  static Result<std::unique_ptr<MediaFile>> open(const std::string& path);
+  ~MediaFile();
+  MediaFile(const MediaFile&) = delete;
+  MediaFile& operator=(const MediaFile&) = delete;
+
+  const std::string& path() const { return path_; }
+  uint64_t size() const { return size_; }
+  int64_t mtime_ns() const { return mtime_ns_; }
+
+  // Reads exactly n bytes at offset; a range past the end of the file is an error, never a
+  // short read.
+  Status read_at(uint64_t offset, size_t n, Bytes& out) const;
+  Status read_at(uint64_t offset, size_t n, uint8_t* out) const;
+
+ private:
+  MediaFile(std::string path, int fd, uint64_t size, int64_t mtime_ns)
+      : path_(std::move(path)), fd_(fd), size_(size), mtime_ns_(mtime_ns) {}
+
+  std::string path_;
+  int fd_ = -1;
+  uint64_t size_ = 0;
+  int64_t mtime_ns_ = 0;
+};
+
+}  // namespace ams::model

@@ -1,0 +1,274 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "model/builder.h"
+#include "model/file_index.h"
+#include "model/timeline.h"
+#include "mp4/esds.h"
+
+namespace ams::model {
+namespace {
+
+using mp4::fourcc;
+
+// A minimal non-fragmented MP4: a 30 fps H.264 track (GOP of `gop` frames, B-frame style
+// composition offsets, an edit list of one frame) and a 48 kHz AAC track, samples of `size` bytes
+// in one mdat.
+struct TestFile {
+  int frames = 60;
+  int gop = 15;
+  int audio_frames = 94;
+  uint32_t size = 10;
+  bool edit_list = true;
+  uint32_t video_timescale = 30000;
+
+  Bytes build() const {
+    mp4::Moov moov;
+    moov.mvhd.timescale = 1000;
+    moov.traks.push_back(video_trak());
+    moov.traks.push_back(audio_trak());
+    ByteWriter head;
+    mp4::Ftyp ftyp;
+    ftyp.major_brand = fourcc("isom");
+    ftyp.compatible_brands = {fourcc("isom"), fourcc("avc1")};
+    mp4::write_box(head, ftyp);
+    // Offsets depend on the moov size, which does not depend on the offsets' values.
+    size_t moov_size = mp4::box_size(moov);
+    uint64_t mdat_payload = head.size() + moov_size + 8;
+    moov.traks[0].mdia.minf.stbl.stco->offsets = {mdat_payload};
+    moov.traks[1].mdia.minf.stbl.stco->offsets = {mdat_payload + uint64_t(frames) * size};
+    mp4::write_box(head, moov);
+    uint64_t payload = uint64_t(frames + audio_frames) * size;
+    head.u32(static_cast<uint32_t>(8 + payload));
+    head.fourcc("mdat");
+    for (uint64_t i = 0; i < payload; ++i) head.u8(static_cast<uint8_t>(i));
+    return head.take();
+  }
+
+  mp4::Trak video_trak() const {
+    mp4::Trak trak;
+    trak.tkhd.track_id = 1;
+    trak.tkhd.width = 640u << 16;
+    trak.tkhd.height = 360u << 16;
+    trak.mdia.mdhd.timescale = video_timescale;
+    trak.mdia.hdlr.handler_type = fourcc("vide");
+    mp4::Stbl& stbl = trak.mdia.minf.stbl;
+    mp4::SampleEntry e;
+    e.format = fourcc("avc1");
+    e.width = 640;
+    e.height = 360;
+    // avcC: version 1, High profile, level 3.0, 4-byte lengths, one SPS, one PPS.
+    e.children.push_back({fourcc("avcC"),
+                          {1, 0x64, 0x00, 0x1e, 0xff, 0xe1, 0x00, 0x04, 0x67, 0x64, 0x00, 0x1e,
+                           0x01, 0x00, 0x02, 0x68, 0xee}});
+    stbl.stsd.entries.push_back(e);
+    uint32_t delta = video_timescale / 30;
+    stbl.stts.entries = {{static_cast<uint32_t>(frames), delta}};
+    stbl.ctts = mp4::Ctts{};
+    for (int i = 0; i < frames; ++i)
+      stbl.ctts->entries.push_back({1, int32_t(delta * ((i % 2) ? 2 : 1))});
+    stbl.stss = mp4::Stss{};
+    for (int i = 0; i < frames; i += gop) stbl.stss->sample_numbers.push_back(i + 1);
+    stbl.stsc.entries = {{1, static_cast<uint32_t>(frames), 1}};
+    stbl.stsz = mp4::Stsz{};
+    stbl.stsz->sample_size = size;
+    stbl.stsz->sample_count = frames;
+    stbl.stco = mp4::Stco{};
+    stbl.stco->offsets = {0};
+    if (edit_list) {
+      trak.edts = mp4::Edts{};
+      trak.edts->elst.entries.push_back({1000, int64_t(delta), 1, 0});
+    }
+    return trak;
+  }
+
+  mp4::Trak audio_trak() const {
+    mp4::Trak trak;
+    trak.tkhd.track_id = 2;
+    trak.mdia.mdhd.timescale = 48000;
+    trak.mdia.mdhd.language = "eng";
+    trak.mdia.hdlr.handler_type = fourcc("soun");
+    mp4::Stbl& stbl = trak.mdia.minf.stbl;
+    mp4::SampleEntry e;
+    e.format = fourcc("mp4a");
+    e.sample_rate = 48000;
+    mp4::EsDescriptor es;
+    es.decoder_specific_info = {0x11, 0x90};  // AAC-LC, 48 kHz, stereo
+    e.children.push_back({fourcc("esds"), mp4::write_esds(es)});
+    stbl.stsd.entries.push_back(e);
+    stbl.stts.entries = {{static_cast<uint32_t>(audio_frames), 1024}};
+    stbl.stsc.entries = {{1, static_cast<uint32_t>(audio_frames), 1}};
+    stbl.stsz = mp4::Stsz{};
+    stbl.stsz->sample_size = size;
+    stbl.stsz->sample_count = audio_frames;
+    stbl.stco = mp4::Stco{};
+    stbl.stco->offsets = {0};
+    return trak;
+  }
+};
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/ams-model-XXXXXX";
+    path_ = mkdtemp(tmpl);
+  }
+  ~TempDir() { (void)!system(("rm -rf " + path_).c_str()); }
+  std::string write(const std::string& name, const Bytes& bytes) const {
+    std::string p = path_ + "/" + name;
+    std::ofstream(p, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    return p;
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+Result<FileIndex> index_of(const std::string& path) {
+  auto f = MediaFile::open(path);
+  if (!f) return f.status();
+  return read_file_index(**f);
+}
+
+TEST(ModelFileIndex, ReadsSamplesOffsetsAndEditListShift) {
+  TempDir dir;
+  TestFile tf;
+  std::string path = dir.write("a.mp4", tf.build());
+  auto index = index_of(path);
+  ASSERT_TRUE(index.is_ok()) << index.status().to_string();
+  ASSERT_EQ(index->tracks.size(), 2u);
+  const auto& v = index->tracks[0].table->samples;
+  ASSERT_EQ(v.size(), 60u);
+  EXPECT_EQ(index->tracks[0].table->composition_shift, 1000);
+  EXPECT_EQ(v[0].pts(), 0);  // ctts 1000 minus the edit's 1000
+  EXPECT_EQ(v[1].pts(), 1000 + 2000 - 1000);
+  EXPECT_TRUE(v[0].sync);
+  EXPECT_FALSE(v[1].sync);
+  EXPECT_TRUE(v[15].sync);
+  EXPECT_EQ(v[1].offset, v[0].offset + 10);
+  const auto& a = index->tracks[1].table->samples;
+  ASSERT_EQ(a.size(), 94u);
+  EXPECT_EQ(a[0].offset, v[59].offset + 10);
+  EXPECT_EQ(a[93].dts, 93 * 1024);
+  EXPECT_EQ(index->tracks[1].language, "eng");
+}
+
+TEST(ModelFileIndex, OffsetsOutsideTheFileAreAnError) {
+  TempDir dir;
+  Bytes bytes = TestFile{}.build();
+  bytes.resize(bytes.size() - 100);  // the last audio samples now lie past the end
+  auto index = index_of(dir.write("cut.mp4", bytes));
+  ASSERT_FALSE(index.is_ok());
+  EXPECT_NE(index.status().message().find("outside the file"), std::string::npos)
+      << index.status().to_string();
+}
+
+TEST(ModelFileIndex, TruncatedAndEmptyFilesAreClearErrors) {
+  TempDir dir;
+  Bytes bytes = TestFile{}.build();
+  for (size_t cut : {size_t(0), size_t(7), size_t(40), size_t(200)}) {
+    Bytes part(bytes.begin(), bytes.begin() + cut);
+    auto index = index_of(dir.write("t.mp4", part));
+    EXPECT_FALSE(index.is_ok()) << "cut at " << cut;
+  }
+}
+
+TEST(ModelFileIndex, ZeroTimescaleIsRejected) {
+  TempDir dir;
+  TestFile tf;
+  tf.video_timescale = 0;
+  auto index = index_of(dir.write("z.mp4", tf.build()));
+  ASSERT_FALSE(index.is_ok());
+  EXPECT_NE(index.status().message().find("timescale"), std::string::npos);
+}
+
+TEST(ModelPresentation, SingleFileGetsAmsNamesCodecsAndFragments) {
+  TempDir dir;
+  std::string path = dir.write("clip.mp4", TestFile{}.build());
+  IndexCache cache;
+  auto p = build_presentation(path, cache);
+  ASSERT_TRUE(p.is_ok()) << p.status().to_string();
+  ASSERT_EQ((*p)->tracks.size(), 2u);
+  const Track& v = (*p)->tracks[0];
+  const Track& a = (*p)->tracks[1];
+  EXPECT_EQ(v.name, "video");
+  EXPECT_EQ(v.codec_string, "avc1.64001e");
+  EXPECT_EQ(v.width, 640u);
+  EXPECT_EQ(a.codec_string, "mp4a.40.2");
+  EXPECT_EQ(a.channels, 2u);
+  EXPECT_EQ(a.name, ams_audio_track_name(a, 2));
+  EXPECT_EQ(a.name.rfind("aac_eng_2_", 0), 0u) << a.name;
+  // GOPs of 0.5 s grouped into >= 1 s fragments: 0, 1 s.
+  ASSERT_EQ(v.fragments.size(), 2u);
+  EXPECT_EQ(v.fragment_start_10mhz(1), 10000000);
+  EXPECT_EQ(v.fragments[1].first_sample, 30u);
+  // Audio follows: first sample at or after 1 s = 47 (47 * 1024 / 48000 = 1.0027 s).
+  ASSERT_EQ(a.fragments.size(), 2u);
+  EXPECT_EQ(a.fragments[1].first_sample, 47u);
+  EXPECT_EQ(v.fragment_at(10000000), 1u);
+  EXPECT_FALSE(v.fragment_at(10000001).has_value());
+  // Cached while the file is unchanged.
+  auto again = build_presentation(path, cache);
+  ASSERT_TRUE(again.is_ok());
+  EXPECT_EQ(again->get(), p->get());
+}
+
+TEST(ModelTimeline, TimesStayExactOverHoursAt23976) {
+  // 3 hours of 24000/1001 fps video in 2 s GOPs (48 frames), no drift in fragment times.
+  auto table = std::make_shared<SampleTable>();
+  const int frames = 3 * 3600 * 24;
+  for (int i = 0; i < frames; ++i) {
+    Sample s;
+    s.dts = int64_t(i) * 1001;
+    s.duration = 1001;
+    s.sync = i % 48 == 0;
+    table->samples.push_back(s);
+  }
+  std::vector<Track> tracks(1);
+  tracks[0].type = TrackType::kVideo;
+  tracks[0].timescale = 24000;
+  tracks[0].table = table;
+  ASSERT_TRUE(build_fragment_timeline(tracks).is_ok());
+  const Track& t = tracks[0];
+  ASSERT_EQ(t.fragments.size(), size_t(frames / 48));
+  size_t last = t.fragments.size() - 1;
+  EXPECT_EQ(t.fragments[last].start, int64_t(last) * 48 * 1001);
+  EXPECT_EQ(t.fragment_start_10mhz(last), rescale(int64_t(last) * 48 * 1001, 24000, 10000000));
+  int64_t sum = 0;
+  for (const Fragment& f : t.fragments) sum += f.duration;
+  EXPECT_EQ(sum, t.duration);
+}
+
+TEST(ModelTimeline, VideoBoundariesAreTheSyncSamplesEveryRungShares) {
+  auto make = [](std::initializer_list<int> syncs) {
+    auto table = std::make_shared<SampleTable>();
+    for (int i = 0; i < 120; ++i) {
+      Sample s;
+      s.dts = i * 1000;
+      s.duration = 1000;
+      table->samples.push_back(s);
+    }
+    for (int k : syncs) table->samples[k].sync = true;
+    Track t;
+    t.type = TrackType::kVideo;
+    t.timescale = 30000;
+    t.table = table;
+    return t;
+  };
+  std::vector<Track> tracks = {make({0, 30, 60, 90}), make({0, 60, 75, 90})};
+  ASSERT_TRUE(build_fragment_timeline(tracks).is_ok());
+  for (const Track& t : tracks) {
+    ASSERT_EQ(t.fragments.size(), 3u);
+    EXPECT_EQ(t.fragments[1].first_sample, 60u);
+    EXPECT_EQ(t.fragments[2].first_sample, 90u);
+    EXPECT_EQ(t.fragments[2].duration, 30000);
+  }
+}
+
+}  // namespace
+}  // namespace ams::model
