@@ -10,8 +10,9 @@
 //   </smil>
 //
 // parse_ism accepts what AMS accepts from encoders and hand-written files; write_ism prints the
-// layout of the AMS v3 encoder, so that parse_ism(write_ism(x)) == x for every Ism whose strings
-// are valid UTF-8 without NUL.
+// layout of the AMS v3 encoder, so that parse_ism(write_ism(x)) == x for every x that parse_ism
+// returns, and for every x built by hand whose text is valid UTF-8 without NUL, whose paths pass
+// ams::check_relative_path and whose `params` are not named like a field's param.
 #pragma once
 
 #include <cstddef>
@@ -61,19 +62,23 @@ inline constexpr size_t kMaxIsmBytes = 4 * 1024 * 1024;
 inline constexpr size_t kMaxIsmTracks = 1024;
 inline constexpr size_t kMaxIsmParamsPerTrack = 256;
 
-// Parses an .ism. Errors: kInvalidData (malformed XML, root not <smil>, a track without src or
-// with an unsafe src, a non-numeric systemBitrate or trackID, fragmentsPerHLSSegment outside
-// 1..100, a known param or meta given twice, no track), kUnsupported (a <switch> child other than
-// video/audio/textstream, UTF-16 that is not valid), kResourceLimit (more than kMaxIsmBytes,
-// kMaxIsmTracks or kMaxIsmParamsPerTrack). A UTF-8 byte order mark is skipped and UTF-16 (with its
-// byte order mark) is converted.
+// Parses an .ism. Errors: kInvalidData (malformed XML, a repeated attribute, root not <smil>, a
+// track without src or with a src that fails ams::check_relative_path (the message names it), a
+// non-numeric systemBitrate or trackID, fragmentsPerHLSSegment outside 1..100, a known param or
+// meta given twice, a track outside <smil><body><switch>, no track, a NUL byte, UTF-16 that does
+// not convert), kUnsupported (a <switch> child other than video/audio/textstream, such as <ref>),
+// kResourceLimit (more than kMaxIsmBytes, kMaxIsmTracks or kMaxIsmParamsPerTrack, nesting deeper
+// than 64). Param and meta names match case-insensitively (hand-written files vary); unknown metas,
+// elements and attributes are ignored. A UTF-8 byte order mark is skipped; UTF-16 with a byte order
+// mark is converted.
 Result<Ism> parse_ism(std::string_view xml);
 
 // Prints the AMS encoder's layout: XML declaration, <smil xmlns=...>, <head> with the metas that
 // are set, <body><switch> with one element per track carrying src, systemBitrate and
 // systemLanguage attributes, then params systemBitrate, trackID, trackName, systemLanguage,
 // accessibility, role (those that are set) and `params`, each as
-// <param name="..." value="..." valuetype="data" />. Two-space indent, "\n" line ends.
+// <param name="..." value="..." valuetype="data" />. Two-space indent, "\n" line ends. Entries of
+// `params` named like a field's param, or with no name, are left out (they would not read back).
 std::string write_ism(const Ism& ism);
 
 const char* ism_track_kind_element(IsmTrackKind kind);  // "video", "audio", "textstream"
