@@ -1,0 +1,204 @@
+// The static MPD, laid out as AMS's DASH CSF example: audio AdaptationSets (one per audio track
+// name) before the video one, a SegmentTemplate with $Bandwidth$ and $Time$ over a 10 MHz
+// SegmentTimeline, and AMS's attribute order. CMAF differs by its profiles and its URL format.
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+
+#include "manifest/timeline.h"
+#include "manifest/url_template.h"
+#include "manifest/writers.h"
+#include "manifest/xml_writer.h"
+
+namespace ams::manifest {
+namespace {
+
+using model::Track;
+using model::TrackType;
+
+constexpr std::string_view kRoleScheme = "urn:mpeg:dash:role:2011";
+constexpr std::string_view kChannelScheme =
+    "urn:mpeg:dash:23003:3:audio_channel_configuration:2011";
+constexpr uint32_t kVideoGroup = 1;  // AMS's group numbers
+constexpr uint32_t kAudioGroup = 5;
+
+// DASH @lang is RFC 5646, which wants the two-letter code where ISO 639-1 has one; the .ism
+// writes ISO 639-2 (bibliographic or terminology). Unknown codes pass through unchanged.
+std::string dash_language(const std::string& iso639_2) {
+  static constexpr std::pair<std::string_view, std::string_view> kTable[] = {
+      {"ara", "ar"}, {"bul", "bg"}, {"cat", "ca"}, {"ces", "cs"}, {"chi", "zh"}, {"cze", "cs"},
+      {"dan", "da"}, {"deu", "de"}, {"dut", "nl"}, {"ell", "el"}, {"eng", "en"}, {"est", "et"},
+      {"fas", "fa"}, {"fin", "fi"}, {"fra", "fr"}, {"fre", "fr"}, {"ger", "de"}, {"gre", "el"},
+      {"heb", "he"}, {"hin", "hi"}, {"hrv", "hr"}, {"hun", "hu"}, {"ind", "id"}, {"ita", "it"},
+      {"jpn", "ja"}, {"kor", "ko"}, {"lav", "lv"}, {"lit", "lt"}, {"msa", "ms"}, {"nld", "nl"},
+      {"nor", "no"}, {"per", "fa"}, {"pol", "pl"}, {"por", "pt"}, {"ron", "ro"}, {"rum", "ro"},
+      {"rus", "ru"}, {"slk", "sk"}, {"slo", "sk"}, {"slv", "sl"}, {"spa", "es"}, {"srp", "sr"},
+      {"swe", "sv"}, {"tha", "th"}, {"tur", "tr"}, {"ukr", "uk"}, {"vie", "vi"}, {"zho", "zh"},
+  };
+  for (const auto& [three, two] : kTable) {
+    if (iso639_2 == three) return std::string(two);
+  }
+  return iso639_2;
+}
+
+// xs:duration, rounded up to the millisecond so the timeline fits: "PT1M10.315S".
+std::string iso_duration(int64_t duration_10mhz) {
+  int64_t ms = (duration_10mhz + 9999) / 10000;
+  int64_t h = ms / 3600000, m = ms / 60000 % 60, s = ms / 1000 % 60, frac = ms % 1000;
+  std::string out = "PT";
+  if (h > 0) out += std::to_string(h) + "H";
+  if (h > 0 || m > 0) out += std::to_string(m) + "M";
+  out += std::to_string(s);
+  if (frac > 0) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, ".%03" PRId64, frac);
+    std::string f = buf;
+    while (f.back() == '0') f.pop_back();
+    out += f;
+  }
+  return out + "S";
+}
+
+void write_segment_template(XmlWriter& xml, const std::string& name, std::string_view format,
+                            const std::vector<TimelineEntry>& timeline) {
+  xml.open("SegmentTemplate")
+      .attr("timescale", kManifestTimescale)
+      .attr("media", url::dash_media_template(name, format))
+      .attr("initialization", url::dash_init_template(name, format));
+  xml.children();
+  xml.open("SegmentTimeline").children();
+  bool first = true;
+  for (const Run& run : compress(timeline)) {
+    xml.open("S");
+    // The first S starts at 0 unless it says otherwise (ISO/IEC 23009-1 5.3.9.6), as AMS relies on.
+    if (run.after_gap && !(first && run.start == 0)) xml.attr("t", run.start);
+    xml.attr("d", run.duration);
+    if (run.count > 1) xml.attr("r", run.count - 1);  // DASH r counts the repeats
+    xml.empty();
+    first = false;
+  }
+  xml.close();
+  xml.close();
+}
+
+struct SetContext {
+  std::string_view format;
+  bool cmaf = false;
+  uint32_t id = 0;
+  bool first_of_type = false;
+};
+
+void write_adaptation_set(XmlWriter& xml, const TrackGroup& group, TrackType type,
+                          const SetContext& ctx) {
+  const bool audio = type == TrackType::kAudio;
+  const Track& top = *group.tracks.front();
+  xml.open("AdaptationSet").attr("id", ctx.id).attr("group", audio ? kAudioGroup : kVideoGroup);
+  if (!ctx.cmaf) xml.attr("profiles", "ccff");
+  xml.attr("bitstreamSwitching", "false")
+      .attr("segmentAlignment", "true")
+      .attr("contentType", audio ? "audio" : "video")
+      .attr("mimeType", audio ? "audio/mp4" : "video/mp4")
+      .attr("codecs", top.codec_string);
+  if (audio && !top.language.empty()) xml.attr("lang", dash_language(top.language));
+  if (!audio) {
+    uint32_t max_w = 0, max_h = 0;
+    for (const Track* t : group.tracks) {
+      max_w = std::max(max_w, t->width);
+      max_h = std::max(max_h, t->height);
+    }
+    xml.attr("maxWidth", max_w).attr("maxHeight", max_h).attr("startWithSAP", 1);
+  }
+  xml.children();
+  if (audio) {
+    xml.open("Label").text(group.name);
+    const bool described = top.accessibility == "description";
+    if (described) {
+      xml.open("Accessibility").attr("schemeIdUri", kRoleScheme).attr("value", "description");
+      xml.empty();
+    }
+    std::string role = top.role;
+    if (role.empty()) role = ctx.first_of_type && !described ? "main" : "alternate";
+    xml.open("Role").attr("schemeIdUri", kRoleScheme).attr("value", role).empty();
+  }
+  // One timeline for the set when every bitrate shares it (aligned encodes), else one each.
+  const std::vector<TimelineEntry> timeline = timeline_10mhz(top);
+  const bool shared = std::all_of(group.tracks.begin(), group.tracks.end(), [&](const Track* t) {
+    std::vector<TimelineEntry> other = timeline_10mhz(*t);
+    return std::equal(other.begin(), other.end(), timeline.begin(), timeline.end(),
+                      [](const TimelineEntry& a, const TimelineEntry& b) {
+                        return a.start == b.start && a.duration == b.duration;
+                      });
+  });
+  if (shared) write_segment_template(xml, group.name, ctx.format, timeline);
+  for (size_t i = 0; i < group.tracks.size(); ++i) {
+    const Track& t = *group.tracks[i];
+    xml.open("Representation")
+        .attr("id", std::to_string(audio ? kAudioGroup : kVideoGroup) + (audio ? "_A_" : "_V_") +
+                        group.name + "_" + std::to_string(i + 1))
+        .attr("bandwidth", t.bitrate);
+    if (t.codec_string != top.codec_string) xml.attr("codecs", t.codec_string);
+    if (audio) {
+      xml.attr("audioSamplingRate", t.sample_rate);
+    } else {
+      xml.attr("width", t.width).attr("height", t.height);
+    }
+    if (!audio && shared) {
+      xml.empty();
+      continue;
+    }
+    xml.children();
+    if (audio) {
+      xml.open("AudioChannelConfiguration")
+          .attr("schemeIdUri", kChannelScheme)
+          .attr("value", t.channels)
+          .empty();
+    }
+    if (!shared) write_segment_template(xml, group.name, ctx.format, timeline_10mhz(t));
+    xml.close();
+  }
+  xml.close();
+}
+
+}  // namespace
+
+Result<std::string> render_dash(const model::Presentation& p, bool cmaf) {
+  const std::string_view format = format_name(cmaf ? Format::kDashCmaf : Format::kDashCsf);
+  int64_t longest_fragment = 0;
+  for (const Track& t : p.tracks) {
+    if (t.type == TrackType::kText) continue;
+    for (const TimelineEntry& e : timeline_10mhz(t)) {
+      longest_fragment = std::max(longest_fragment, e.duration);
+    }
+  }
+  XmlWriter xml;
+  xml.declaration();
+  xml.open("MPD")
+      .attr("xmlns", "urn:mpeg:dash:schema:mpd:2011")
+      .attr("profiles", cmaf ? "urn:mpeg:dash:profile:isoff-live:2011,"
+                               "urn:mpeg:dash:profile:cmaf:2019"
+                             : "urn:mpeg:dash:profile:isoff-live:2011")
+      .attr("type", "static")
+      .attr("mediaPresentationDuration", iso_duration(presentation_duration_10mhz(p)))
+      // AMS: PT7S for 6.016 s fragments, i.e. the longest fragment rounded up to a second.
+      .attr("minBufferTime",
+            "PT" +
+                std::to_string(std::max<int64_t>(
+                    1, (longest_fragment + kManifestTimescale - 1) / kManifestTimescale)) +
+                "S");
+  xml.children();
+  xml.open("Period").children();
+  uint32_t id = 0;
+  for (TrackType type : {TrackType::kAudio, TrackType::kVideo}) {
+    bool first = true;
+    for (const TrackGroup& group : group_tracks(p, type)) {
+      write_adaptation_set(xml, group, type, {format, cmaf, ++id, first});
+      first = false;
+    }
+  }
+  if (id == 0) return invalid_argument("dash: the presentation has neither video nor audio");
+  xml.close();
+  xml.close();
+  return xml.take();
+}
+
+}  // namespace ams::manifest

@@ -1,0 +1,62 @@
+// Manifest writers: pure functions from the presentation model to the text AMS serves for each of
+// its formats (Smooth 2.2 and 2.0, HLS v4 / v3 / CMAF master and media playlists, DASH CSF and
+// CMAF MPDs). No I/O: the caller owns the presentation and sends the text. docs/manifests.md says
+// which choices were made where AMS's own output is unknown.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "model/presentation.h"
+
+namespace ams::manifest {
+
+enum class Format { kSmooth, kSmoothV20, kHlsV4, kHlsV3, kHlsCmaf, kDashCsf, kDashCmaf };
+
+// The value of the URL's `format=` argument, ASCII case-insensitive: "" and "fmp4" -> Smooth 2.2,
+// "fmp4-v20", "m3u8-aapl" and "m3u8-aapl-v4" -> HLS v4, "m3u8-aapl-v3", "m3u8-cmaf",
+// "mpd-time-csf", "mpd-time-cmaf". nullopt for anything else.
+std::optional<Format> format_from_name(std::string_view name);
+// The canonical name, the one written into the URLs of child resources ("fmp4" for Smooth 2.2,
+// "m3u8-aapl" for HLS v4).
+std::string_view format_name(Format format);
+// application/vnd.ms-sstr+xml, application/vnd.apple.mpegurl or application/dash+xml.
+std::string_view content_type(Format format);
+bool is_hls(Format format);
+bool is_dash(Format format);
+bool is_smooth(Format format);
+
+struct Options {
+  // HLS: list the audio-only variant last (`audio-only=false` in the URL drops it).
+  bool audio_only = true;
+  // HLS v3: the audio track muxed into the video variants (`audiotrack=`); empty: the first.
+  std::string audio_track;
+};
+
+// The Smooth client manifest, the HLS master playlist, or the MPD.
+Result<std::string> render_master(const model::Presentation& presentation, Format format,
+                                  const Options& options);
+
+// An HLS media playlist of one track (`QualityLevels(N)/Manifest(track,format=...)`), or its
+// I-frame playlist (`type=keyframes`, HLS v4 video only).
+Result<std::string> render_media_playlist(const model::Presentation& presentation, Format format,
+                                          const model::Track& track, const Options& options,
+                                          bool iframes_only);
+
+// One HLS segment: TS formats (v3, v4) pack `fragments_per_hls_segment` fragments per segment (the
+// last one may hold fewer); CMAF serves one fragment per segment.
+struct HlsSegment {
+  size_t first_fragment = 0;
+  size_t fragment_count = 0;
+  int64_t start_10mhz = 0;     // the first fragment's URL time
+  int64_t duration_10mhz = 0;  // up to the end of the last fragment
+};
+std::vector<HlsSegment> hls_segments(const model::Presentation& presentation,
+                                     const model::Track& track, Format format);
+
+}  // namespace ams::manifest

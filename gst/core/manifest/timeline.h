@@ -1,0 +1,51 @@
+// What every manifest writer shares: fragment times in the 10 MHz manifest timescale, computed
+// from absolute track times (never summed, so 44.1 kHz or 24000/1001 tracks do not drift), runs of
+// equal durations for Smooth `r` and DASH `r`, and tracks grouped the way manifests list them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "model/presentation.h"
+
+namespace ams::manifest {
+
+struct TimelineEntry {
+  int64_t start = 0;     // 10 MHz, the fragment's URL time
+  int64_t duration = 0;  // 10 MHz, up to the fragment's end
+};
+std::vector<TimelineEntry> timeline_10mhz(const model::Track& track);
+// The end of fragment i in 10 MHz.
+int64_t fragment_end_10mhz(const model::Track& track, size_t i);
+
+// Consecutive fragments of one duration, with no gap between them.
+struct Run {
+  int64_t start = 0;
+  int64_t duration = 0;
+  uint64_t count = 0;
+  bool after_gap = false;  // the run does not start where the previous one ended
+};
+std::vector<Run> compress(const std::vector<TimelineEntry>& timeline);
+
+// Tracks of one type sharing one AMS name (a Smooth StreamIndex, a DASH AdaptationSet), by
+// descending bitrate; groups in presentation order.
+struct TrackGroup {
+  std::string name;
+  std::vector<const model::Track*> tracks;
+};
+std::vector<TrackGroup> group_tracks(const model::Presentation& presentation,
+                                     model::TrackType type);
+
+// Tracks of one type in presentation order (the model's tracks_of without needing presentation.cc).
+std::vector<const model::Track*> tracks_of_type(const model::Presentation& presentation,
+                                                model::TrackType type);
+
+// AMS URLs name a track by name and bitrate: two tracks sharing both could not be told apart.
+Status check_track_urls_unique(const model::Presentation& presentation);
+
+// The presentation's duration in 10 MHz: the model's value, else the end of the longest track.
+int64_t presentation_duration_10mhz(const model::Presentation& presentation);
+
+}  // namespace ams::manifest

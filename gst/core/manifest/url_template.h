@@ -1,0 +1,48 @@
+// The AMS sub-resource URL shapes, in one place: the manifest writers print them and the URL
+// parser (gst/core/url) reads the same names. All paths are relative to `.../{name}.ism/`, except
+// HLS segment URIs, which are relative to their media playlist
+// (`.../{name}.ism/QualityLevels(N)/`).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace ams::manifest::url {
+
+inline constexpr std::string_view kQualityLevels = "QualityLevels";
+inline constexpr std::string_view kFragments = "Fragments";
+inline constexpr std::string_view kKeyFrames = "KeyFrames";
+inline constexpr std::string_view kManifest = "Manifest";
+inline constexpr std::string_view kFormatArg = "format";
+inline constexpr std::string_view kAudioTrackArg = "audiotrack";
+inline constexpr std::string_view kTypeArg = "type";
+inline constexpr std::string_view kKeyFramesType = "keyframes";
+inline constexpr std::string_view kInitTime = "i";  // Fragments(video=i,...): the init segment
+// Placeholders that Smooth clients and DASH clients fill in.
+inline constexpr std::string_view kSmoothBitrate = "{bitrate}";
+inline constexpr std::string_view kSmoothStartTime = "{start time}";
+inline constexpr std::string_view kDashBandwidth = "$Bandwidth$";
+inline constexpr std::string_view kDashTime = "$Time$";
+
+// QualityLevels({bitrate})/Fragments(aac_eng_2_128041_2_1={start time})
+std::string smooth_fragment_template(std::string_view track);
+
+// QualityLevels(381048)/Manifest(video,format=m3u8-aapl[,audiotrack=A][,type=keyframes])
+std::string hls_playlist(uint32_t bitrate, std::string_view track, std::string_view format,
+                         std::string_view audio_track = {}, bool keyframes = false);
+
+// Fragments(video=60000000,format=m3u8-aapl[,audiotrack=A]); relative to the media playlist.
+std::string hls_segment(std::string_view track, int64_t time_10mhz, std::string_view format,
+                        std::string_view audio_track = {});
+// Fragments(video=i,format=m3u8-cmaf); relative to the media playlist.
+std::string hls_init(std::string_view track, std::string_view format);
+// KeyFrames(video=60000000,format=m3u8-aapl): a TS holding the fragment's first key frame only.
+std::string hls_keyframe(std::string_view track, int64_t time_10mhz, std::string_view format);
+
+// QualityLevels($Bandwidth$)/Fragments(video=$Time$,format=mpd-time-csf)
+std::string dash_media_template(std::string_view track, std::string_view format);
+// QualityLevels($Bandwidth$)/Fragments(video=i,format=mpd-time-csf)
+std::string dash_init_template(std::string_view track, std::string_view format);
+
+}  // namespace ams::manifest::url
