@@ -1,0 +1,10 @@
+// The sub-commands of `ams`. Each one is a function over its own arguments (argv[0] is the
+// command's name) that returns the process exit status: 0 success, 1 failure, 2 bad usage.
+// To add one: declare it here, write it in its own file, add a row to kCommands in main.cc.
+#pragma once
+
+namespace ams::tools {
+
+int encode_main(int argc, char** argv);
+
+}  // namespace ams::tools
