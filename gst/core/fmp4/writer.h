@@ -1,0 +1,63 @@
+// The fragmented-MP4 writer: init segments and media fragments of one track, written from the
+// model alone (the sample table gives every time, size and flag; only the payload comes from the
+// file). Pure functions: no GStreamer, no I/O except read_fragment_payload. docs/fragments.md
+// says what each variant writes and why.
+//
+//   Variant   URL format                    init segment        fragment
+//   kCmaf     m3u8-cmaf, mpd-time-cmaf      ftyp cmf2 + moov    styp cmfs, moof(tfdt), mdat
+//   kDash     mpd-time-csf                  ftyp iso6 + moov    styp msdh, moof(tfdt), mdat
+//   kSmooth   Smooth Streaming (PIFF 1.1)   none (client-made)  moof(tfxd), mdat
+//
+// CMAF and DASH fragments keep the track's own timescale (tfdt = decode time of the first
+// sample); Smooth fragments are in the 10 MHz manifest timescale, as Smooth clients build their
+// init segment from the client manifest's TimeScale.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/status.h"
+#include "model/media_file.h"
+#include "model/presentation.h"
+
+namespace ams::fmp4 {
+
+enum class Variant { kCmaf, kDash, kSmooth };
+
+const char* variant_name(Variant v);  // "cmaf", "dash", "smooth"
+
+// The track ID every segment uses: one track per init segment (as CMAF requires), so 1 everywhere.
+inline constexpr uint32_t kTrackId = 1;
+
+// ftyp + moov (mvhd, trak with an empty sample table and the sample entry rebuilt from the
+// model's fourcc and codec_private, mvex/trex and mehd). Smooth has no init segment:
+// kInvalidArgument. Codecs: avc1/avc3 (avcC), hvc1/hev1 (hvcC), mp4a (esds built around the
+// AudioSpecificConfig), ac-3 (dac3), ec-3 (dec3); others are kUnsupported.
+Status write_init_segment(const model::Track& track, Variant variant, ByteWriter& out);
+
+// The payload of one fragment's samples, in decode order: either one span per sample, or one
+// span holding them all back to back. A size-only writer needs none (leave it empty).
+struct FragmentPayload {
+  std::vector<ByteSpan> samples;
+};
+
+// [styp] moof mdat of fragment `fragment_index` of `track`. With ByteWriter::size_only() the
+// payload is not looked at and out.size() grows by the exact fragment size. Otherwise every
+// sample's payload must have the size the sample table gives (kInvalidArgument if not).
+Status write_fragment(const model::Track& track, size_t fragment_index, Variant variant,
+                      const FragmentPayload& payload, ByteWriter& out);
+
+// The size of write_fragment's output, from the index alone (Content-Length, HEAD).
+Result<uint64_t> fragment_size(const model::Track& track, size_t fragment_index, Variant variant);
+
+// Reads the payload of a fragment from the track's file with one pread per run of samples that
+// are contiguous in the file. Returns the buffer and fills `sample_spans` with one span per
+// sample pointing into it (a vector's heap buffer survives moves, so the spans stay valid while
+// the returned Bytes, or whatever it is moved into, lives).
+Result<Bytes> read_fragment_payload(const model::Track& track, size_t fragment_index,
+                                    const model::MediaFile& file,
+                                    std::vector<ByteSpan>& sample_spans);
+
+}  // namespace ams::fmp4
