@@ -56,6 +56,7 @@ enum {
   PROP_FRAGMENT_COUNT,
   PROP_START_TIME,
   PROP_STOP_TIME,
+  PROP_KEY_UNITS_ONLY,
 };
 
 struct Settings {
@@ -64,6 +65,7 @@ struct Settings {
   guint fragment_count = 0;
   guint64 start_time = GST_CLOCK_TIME_NONE;
   guint64 stop_time = GST_CLOCK_TIME_NONE;
+  bool key_units_only = false;
 };
 
 // One source pad and where it is in its track.
@@ -101,6 +103,7 @@ struct Impl {
   GstClockTime segment_start = 0;  // presentation time the pads' segments start at
   GstClockTime segment_stop = GST_CLOCK_TIME_NONE;
   bool need_segment = true;
+  bool key_units_only = false;
   guint32 seqnum = gst_util_seqnum_next();
   guint group_id = gst_util_group_id_next();
 
@@ -268,6 +271,7 @@ static bool configure(GstAmsDemux* self) {
     return false;
   }
   impl->presentation = *built;
+  impl->key_units_only = settings.key_units_only;
   auto selected = ams::gst::select_tracks(*impl->presentation, settings.tracks);
   if (!selected) {
     GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("%s", selected.status().message().c_str()),
@@ -346,13 +350,16 @@ static bool payload_needed(GstAmsDemux* self) {
 
 // --- Pushing samples --------------------------------------------------------------------------
 
-static ams::Status read_fragment(Stream& s) {
+// Reads the payload of the fragment's samples (only its first when `first_only`), one read per
+// contiguous run.
+static ams::Status read_fragment(Stream& s, bool first_only) {
   const Track& t = *s.track;
   const ams::model::Fragment& f = t.fragments[s.fragment];
   const auto& samples = t.samples();
   s.runs.clear();
   uint32_t i = f.first_sample;
-  const uint32_t end = f.first_sample + f.sample_count;
+  const uint32_t end = first_only ? std::min(f.first_sample + 1, f.first_sample + f.sample_count)
+                                  : f.first_sample + f.sample_count;
   while (i < end) {
     uint64_t start = samples[i].offset;
     uint64_t len = samples[i].size;
@@ -413,7 +420,7 @@ static GstFlowReturn push_next_sample(GstAmsDemux* self, Stream& s) {
   if (t.type == ams::model::TrackType::kText) return push_text(self, s);
   const ams::model::Fragment& f = t.fragments[s.fragment];
   if (s.sample == f.first_sample) {
-    ams::Status st = read_fragment(s);
+    ams::Status st = read_fragment(s, self->impl->key_units_only);
     if (!st.is_ok()) {
       GST_ELEMENT_ERROR(self, RESOURCE, READ,
                         ("Could not read a fragment of \"%s\"", t.file.c_str()),
@@ -447,6 +454,8 @@ static GstFlowReturn push_next_sample(GstAmsDemux* self, Stream& s) {
     s.discont = false;
   }
   ++s.sample;
+  // I-frame segments want only the key frame that starts each fragment.
+  if (self->impl->key_units_only) s.sample = f.first_sample + f.sample_count;
   if (s.sample >= f.first_sample + f.sample_count) {
     s.runs.clear();
     ++s.fragment;
@@ -698,6 +707,9 @@ static void gst_ams_demux_set_property(GObject* object, guint prop_id, const GVa
     case PROP_STOP_TIME:
       s.stop_time = g_value_get_uint64(value);
       break;
+    case PROP_KEY_UNITS_ONLY:
+      s.key_units_only = g_value_get_boolean(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
   }
@@ -723,6 +735,9 @@ static void gst_ams_demux_get_property(GObject* object, guint prop_id, GValue* v
       break;
     case PROP_STOP_TIME:
       g_value_set_uint64(value, s.stop_time);
+      break;
+    case PROP_KEY_UNITS_ONLY:
+      g_value_set_boolean(value, s.key_units_only);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -784,6 +799,12 @@ static void gst_ams_demux_class_init(GstAmsDemuxClass* klass) {
       g_param_spec_uint64("stop-time", "Stop time",
                           "Emit up to the fragment containing this presentation time (ns)", 0,
                           G_MAXUINT64, GST_CLOCK_TIME_NONE, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_KEY_UNITS_ONLY,
+      g_param_spec_boolean("key-units-only", "Key units only",
+                           "Emit only the first (key) frame of each fragment, for HLS I-frame "
+                           "(KeyFrames) segments",
+                           FALSE, flags));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &video_template);
