@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Sets up gst-ams on a Debian 12 machine: installs the Debian packages it needs (only those
+# missing), configures and builds. Safe to run again: it does only what is left to do.
+#   scripts/setup.sh            build in ./build
+#   BUILD_DIR=dir scripts/setup.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${BUILD_DIR:-build}
+
+packages=(
+  # build
+  meson ninja-build pkg-config g++ git
+  libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  libsoup-3.0-dev libsqlite3-dev libgtest-dev
+  # run: GStreamer with the encoders `ams encode` uses and the demuxers the tests play with
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-base-apps
+  gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
+  gstreamer1.0-libav
+  # tests: independent decoders and validators, a static HTTP server, fuzzing
+  ffmpeg libxml2-utils python3 curl clang libclang-rt-14-dev
+)
+if [ -n "${AMS_EXTRA_PACKAGES:-}" ]; then
+  read -r -a extra <<<"$AMS_EXTRA_PACKAGES"
+  packages+=("${extra[@]}")
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+  meson setup "$BUILD_DIR" >/dev/null
+fi
+echo "setup: building in $BUILD_DIR"
+meson compile -C "$BUILD_DIR" >/dev/null || meson compile -C "$BUILD_DIR"
+echo "setup: done"
