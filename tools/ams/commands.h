@@ -6,5 +6,6 @@
 namespace ams::tools {
 
 int encode_main(int argc, char** argv);
+int inspect_main(int argc, char** argv);
 
 }  // namespace ams::tools

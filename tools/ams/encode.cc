@@ -15,6 +15,8 @@
 #include "encode_pipeline.h"
 #include "encode_plan.h"
 #include "glib_ptr.h"
+#include "manifest/manifest.h"
+#include "model/builder.h"
 #include "smil/ism.h"
 
 namespace ams::tools {
@@ -306,7 +308,18 @@ std::optional<int> plan_encode(const Options& opt, const std::vector<std::string
   return std::nullopt;
 }
 
-// Checks every file the pipeline wrote, then writes the .ism and lists the asset on stdout.
+Status write_text(const std::string& path, const std::string& text) {
+  GError* error = nullptr;
+  if (!g_file_set_contents(path.c_str(), text.data(), static_cast<gssize>(text.size()), &error)) {
+    std::string message = error->message;
+    g_clear_error(&error);
+    return io_error(message);
+  }
+  return Status::ok();
+}
+
+// Checks every file the pipeline wrote, then writes the .ism and .ismc and lists the asset on
+// stdout.
 int publish(const EncodeJob& job, const AssetPlan& plan, const std::string& outdir) {
   std::vector<std::string> written;
   for (const EncodeJob::Video& video : job.videos) {
@@ -320,15 +333,20 @@ int publish(const EncodeJob& job, const AssetPlan& plan, const std::string& outd
     written.push_back(extra.path);
   }
   std::string ism_path = outdir + G_DIR_SEPARATOR_S + plan.base + ".ism";
-  std::string ism = smil::write_ism(make_ism(plan));
-  GError* error = nullptr;
-  if (!g_file_set_contents(ism_path.c_str(), ism.data(), static_cast<gssize>(ism.size()), &error)) {
-    std::string text = error->message;
-    g_clear_error(&error);
-    return fail(text);
-  }
+  std::string ismc_name = plan.base + ".ismc";
+  smil::Ism ism = make_ism(plan);
+  ism.client_manifest_relative_path = ismc_name;
+  if (Status s = write_text(ism_path, smil::write_ism(ism)); !s) return fail(s.message());
+  // The client manifest is the Smooth manifest of the asset, rendered from its index as the
+  // endpoint would serve it (AMS keeps it beside the .ism for the same reason: startup speed).
+  auto presentation = model::build_presentation(ism_path);
+  if (!presentation) return fail(ism_path + ": " + presentation.status().to_string());
+  auto ismc = manifest::render_master(**presentation, manifest::Format::kSmooth, {});
+  if (!ismc) return fail(ismc.status().to_string());
+  std::string ismc_path = outdir + G_DIR_SEPARATOR_S + ismc_name;
+  if (Status s = write_text(ismc_path, *ismc); !s) return fail(s.message());
   for (const std::string& path : written) std::printf("%s\n", path.c_str());
-  std::printf("%s\n", ism_path.c_str());
+  std::printf("%s\n%s\n", ism_path.c_str(), ismc_path.c_str());
   return 0;
 }
 

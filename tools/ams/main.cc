@@ -20,6 +20,8 @@ struct Command {
 constexpr Command kCommands[] = {
     {"encode", "Encode a file or a test pattern into an asset as the AMS encoder leaves one",
      ams::tools::encode_main},
+    {"inspect", "Print an asset's presentation (tracks, codec strings, fragments) as JSON",
+     ams::tools::inspect_main},
 };
 
 void print_usage(FILE* out) {
