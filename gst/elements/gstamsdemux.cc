@@ -813,7 +813,10 @@ static void gst_ams_demux_class_init(GstAmsDemuxClass* klass) {
   gst_element_class_set_static_metadata(
       element_class, "AMS asset demuxer", "Codec/Demuxer",
       "Opens an AMS asset (.ism and its MP4 files, one MP4, or a folder) and exposes its tracks, "
-      "fragment by fragment, reading only the index and the samples it pushes",
+      "fragment by fragment, reading only the index and the samples it pushes. Example: "
+      "gst-launch-1.0 filesrc location=asset/name.ism ! amsdemux name=d d.video_0 ! queue ! "
+      "decodebin ! videoconvert ! autovideosink d.audio_0 ! queue ! decodebin ! audioconvert ! "
+      "autoaudiosink",
       "gst-ams developers");
   GST_DEBUG_CATEGORY_INIT(gst_ams_demux_debug, "amsdemux", 0, "AMS asset demuxer");
 }
