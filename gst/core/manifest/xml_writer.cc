@@ -1,33 +1,8 @@
 #include "manifest/xml_writer.h"
 
-namespace ams::manifest {
+#include "base/xml.h"
 
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+namespace ams::manifest {
 
 void XmlWriter::declaration() {
   out_ += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";

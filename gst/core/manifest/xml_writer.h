@@ -7,10 +7,11 @@
 #include <string_view>
 #include <vector>
 
+#include "base/xml.h"
+
 namespace ams::manifest {
 
-// Escapes &, <, >, " and ' for use inside a double-quoted attribute value or as text.
-std::string xml_escape(std::string_view text);
+using ams::xml_escape;
 
 class XmlWriter {
  public:

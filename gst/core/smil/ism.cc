@@ -1,5 +1,7 @@
 #include "smil/ism.h"
 
+#include "base/xml.h"
+
 #include <glib.h>
 
 #include <array>
@@ -318,37 +320,11 @@ Status to_utf8(std::string_view& xml, std::unique_ptr<gchar, GFreeDeleter>& stor
   return Status::ok();
 }
 
-void append_escaped(std::string& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        // Control characters (tab, line ends) as references, or XML readers normalise them away.
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += "&#" + std::to_string(static_cast<int>(c)) + ";";
-        } else {
-          out += c;
-        }
-    }
-  }
-}
-
 void append_attribute(std::string& out, std::string_view name, std::string_view value) {
   out += ' ';
   out += name;
   out += "=\"";
-  append_escaped(out, value);
+  append_xml_escaped(out, value);
   out += '"';
 }
 
