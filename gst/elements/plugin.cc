@@ -6,10 +6,12 @@
 #include <gst/gst.h>
 
 #include "gstamsdemux.h"
+#include "gstamsmanifestsink.h"
 
 static gboolean plugin_init(GstPlugin* plugin) {
   gboolean ret = FALSE;
   ret |= GST_ELEMENT_REGISTER(amsdemux, plugin);
+  ret |= GST_ELEMENT_REGISTER(amsmanifestsink, plugin);
   return ret;
 }
 
