@@ -22,6 +22,11 @@ constexpr Command kCommands[] = {
      ams::tools::encode_main},
     {"inspect", "Print an asset's presentation (tracks, codec strings, fragments) as JSON",
      ams::tools::inspect_main},
+    {"asset", "Register, list and delete assets (folders of .ism and MP4 files)",
+     ams::tools::asset_main},
+    {"policy", "Create, list and show streaming policies", ams::tools::policy_main},
+    {"locator", "Publish assets under streaming locators and list their URLs",
+     ams::tools::locator_main},
 };
 
 void print_usage(FILE* out) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -80,7 +81,23 @@ class Store {
   std::unique_ptr<Impl> impl_;
 };
 
-std::string default_database_path();  // $AMS_DB, else $XDG_DATA_HOME/gst-ams/ams.db, else ~/.local/share/gst-ams/ams.db
+// The end time AMS reports for a locator created without one.
+inline constexpr char kEndOfTime[] = "9999-12-31T23:59:59.9999999Z";
+
+// The AMS JSON of a streaming policy (reference 4.1): {"name", "properties": {"created",
+// "noEncryption" | "envelopeEncryption" | "commonEncryptionCenc" | "commonEncryptionCbcs"}}.
+std::string policy_json(const Policy& policy);
+
+// Whether a file of an asset folder is offered for progressive download: listed in downloadPaths
+// and served at /{locator}/{file} when the policy enables download (MP4 media and WebVTT side
+// cars; never the .ism/.ismc manifests or hidden files).
+bool is_downloadable(std::string_view file_name);
+
+// Whether a locator serves at `now` (a time as now_iso8601() prints it): start <= now < end.
+bool is_active(const Locator& locator, const std::string& now);
+
+std::string default_database_path();  // $AMS_DB, else $XDG_DATA_HOME/gst-ams/ams.db, else
+                                      // ~/.local/share/gst-ams/ams.db
 std::string now_iso8601();
 
 }  // namespace ams::store

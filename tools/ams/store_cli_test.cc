@@ -1,0 +1,202 @@
+// Runs the built `ams` binary ($AMS_BUILD_ROOT/tools/ams) through the asset, policy and locator
+// commands, as a user would, without a shell: exit statuses, stdout and stderr.
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+class StoreCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* build = g_getenv("AMS_BUILD_ROOT");
+    if (build == nullptr) GTEST_SKIP() << "AMS_BUILD_ROOT is not set (run through meson test)";
+    ams_ = (fs::path(build) / "tools" / "ams").string();
+    ASSERT_TRUE(g_file_test(ams_.c_str(), G_FILE_TEST_IS_EXECUTABLE)) << ams_;
+    gchar* dir = g_dir_make_tmp("ams-cli-XXXXXX", nullptr);
+    ASSERT_NE(dir, nullptr);
+    dir_ = dir;
+    g_free(dir);
+    db_ = (dir_ / "db" / "ams.db").string();
+    fs::create_directories(dir_ / "media");
+    for (const char* file : {"ignite.ism", "ignite_720.mp4"}) {
+      std::ofstream(dir_ / "media" / file) << "x";
+    }
+  }
+  void TearDown() override {
+    std::error_code ec;
+    if (!dir_.empty()) fs::remove_all(dir_, ec);
+  }
+
+  // Runs `ams ARGS... --db DB` in the test folder.
+  Outcome ams(std::vector<std::string> args, bool with_db = true, gchar** env = nullptr) {
+    std::vector<std::string> all{ams_};
+    all.insert(all.end(), args.begin(), args.end());
+    if (with_db) all.insert(all.end(), {"--db", db_});
+    std::vector<char*> argv;
+    for (std::string& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    Outcome run;
+    gchar* out = nullptr;
+    gchar* err = nullptr;
+    int wait_status = 0;
+    GError* error = nullptr;
+    std::string cwd = dir_.string();
+    bool spawned = g_spawn_sync(cwd.c_str(), argv.data(), env, G_SPAWN_DEFAULT, nullptr, nullptr,
+                                &out, &err, &wait_status, &error);
+    EXPECT_TRUE(spawned) << (error != nullptr ? error->message : "");
+    g_clear_error(&error);
+    if (spawned && WIFEXITED(wait_status)) run.status = WEXITSTATUS(wait_status);
+    run.out = out != nullptr ? out : "";
+    run.err = err != nullptr ? err : "";
+    g_free(out);
+    g_free(err);
+    return run;
+  }
+
+  std::string ams_;
+  fs::path dir_;
+  std::string db_;
+};
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST_F(StoreCliTest, CreatePublishListPathsAndDelete) {
+  // A relative --path is stored absolute.
+  Outcome created = ams({"asset", "create", "ignite", "--path", "media"});
+  ASSERT_EQ(created.status, 0) << created.err;
+  Outcome assets = ams({"asset", "list"});
+  ASSERT_EQ(assets.status, 0);
+  EXPECT_TRUE(assets.out.starts_with("ignite\t" + (dir_ / "media").string() + "\t")) << assets.out;
+
+  ASSERT_EQ(ams({"policy", "create", "hlsAndDash", "--protocols", "hls,DASH"}).status, 0);
+  Outcome shown = ams({"policy", "show", "hlsAndDash"});
+  ASSERT_EQ(shown.status, 0) << shown.err;
+  EXPECT_TRUE(contains(shown.out, "\"name\": \"hlsAndDash\"")) << shown.out;
+  EXPECT_TRUE(contains(shown.out, "\"noEncryption\": {")) << shown.out;
+  EXPECT_TRUE(contains(shown.out, "\"hls\": true")) << shown.out;
+  EXPECT_TRUE(contains(shown.out, "\"download\": false")) << shown.out;
+  Outcome policies = ams({"policy", "list"});
+  EXPECT_TRUE(contains(policies.out,
+                       "Predefined_ClearKey\tdash,hls,smoothStreaming\tenvelope\t"
+                       "predefined\n"))
+      << policies.out;
+  EXPECT_TRUE(contains(policies.out, "hlsAndDash\tdash,hls\tnone\tcustom\n")) << policies.out;
+
+  Outcome locator = ams({"locator", "create", "--asset", "ignite", "--policy",
+                         "Predefined_DownloadAndClearStreaming"});
+  ASSERT_EQ(locator.status, 0) << locator.err;
+  ASSERT_TRUE(std::regex_match(locator.out, std::regex("[0-9a-f-]{36}\n"))) << locator.out;
+  std::string id = locator.out.substr(0, 36);
+  Outcome explicit_id =
+      ams({"locator", "create", "--asset", "ignite", "--policy", "hlsAndDash", "--id",
+           "3E4570A3-977A-432E-87BF-57BF505E400E", "--end", "2099-01-01T00:00:00Z"});
+  ASSERT_EQ(explicit_id.status, 0) << explicit_id.err;
+  EXPECT_EQ(explicit_id.out, "3e4570a3-977a-432e-87bf-57bf505e400e\n");
+
+  Outcome listed = ams({"locator", "list"});
+  EXPECT_TRUE(contains(listed.out, id + "\tignite\tPredefined_DownloadAndClearStreaming\t\t"
+                                        "9999-12-31T23:59:59.9999999Z\t"))
+      << listed.out;
+  EXPECT_TRUE(contains(listed.out,
+                       "3e4570a3-977a-432e-87bf-57bf505e400e\tignite\thlsAndDash\t\t"
+                       "2099-01-01T00:00:00.0000000Z\t"))
+      << listed.out;
+
+  Outcome paths = ams({"locator", "paths", id});
+  ASSERT_EQ(paths.status, 0) << paths.err;
+  EXPECT_TRUE(contains(paths.out, "\"/" + id + "/ignite.ism/manifest(format=m3u8-aapl)\""));
+  EXPECT_TRUE(contains(paths.out, "\"/" + id + "/ignite.ism/manifest\""));
+  EXPECT_TRUE(contains(paths.out, "\"downloadPaths\": [\n    \"/" + id + "/ignite_720.mp4\"\n"))
+      << paths.out;
+
+  Outcome refused = ams({"asset", "delete", "ignite"});
+  EXPECT_EQ(refused.status, 1);
+  EXPECT_TRUE(contains(refused.err, "locator")) << refused.err;
+
+  EXPECT_EQ(ams({"locator", "delete", id}).status, 0);
+  EXPECT_EQ(ams({"locator", "delete", "3e4570a3-977a-432e-87bf-57bf505e400e"}).status, 0);
+  Outcome gone = ams({"locator", "paths", id});
+  EXPECT_EQ(gone.status, 1);
+  EXPECT_TRUE(gone.out.empty());
+  EXPECT_EQ(ams({"asset", "delete", "ignite"}).status, 0);
+  EXPECT_EQ(ams({"asset", "list"}).out, "");
+}
+
+TEST_F(StoreCliTest, ErrorsExit1AndBadUsageExits2) {
+  ASSERT_EQ(ams({"asset", "create", "ignite", "--path", "media"}).status, 0);
+  struct Case {
+    std::vector<std::string> args;
+    int status;
+  };
+  const Case cases[] = {
+      {{"asset"}, 2},
+      {{"asset", "frobnicate"}, 2},
+      {{"asset", "create"}, 2},
+      {{"asset", "create", "x"}, 2},
+      {{"asset", "create", "x", "y", "--path", "media"}, 2},
+      {{"asset", "list", "--bogus"}, 2},
+      {{"policy", "create", "p", "--protocols", "ftp"}, 2},
+      {{"policy", "create", "p"}, 2},
+      {{"locator", "create", "--asset", "ignite"}, 2},
+      {{"locator", "paths"}, 2},
+      {{"asset", "create", "x", "--path", "/nonexistent/folder"}, 1},
+      {{"asset", "create", "x", "--path", "media/ignite.ism"}, 1},
+      {{"asset", "create", "bad name", "--path", "media"}, 1},
+      {{"asset", "create", "IGNITE", "--path", "media"}, 1},
+      {{"asset", "delete", "nope"}, 1},
+      {{"policy", "show", "nope"}, 1},
+      {{"policy", "create", "Predefined_ClearKey", "--protocols", "hls"}, 1},
+      {{"locator", "create", "--asset", "nope", "--policy", "Predefined_DownloadOnly"}, 1},
+      {{"locator", "create", "--asset", "ignite", "--policy", "nope"}, 1},
+      {{"locator", "create", "--asset", "ignite", "--policy", "Predefined_DownloadOnly", "--id",
+        "not-a-guid"},
+       1},
+      {{"locator", "create", "--asset", "ignite", "--policy", "Predefined_DownloadOnly", "--start",
+        "tomorrow"},
+       1},
+      {{"locator", "delete", "3e4570a3-977a-432e-87bf-57bf505e400e"}, 1},
+  };
+  for (const Case& c : cases) {
+    Outcome run = ams(c.args);
+    std::string line;
+    for (const std::string& a : c.args) line += a + " ";
+    EXPECT_EQ(run.status, c.status) << line << "\n" << run.err;
+    EXPECT_FALSE(run.err.empty()) << line;
+    EXPECT_TRUE(run.out.empty()) << line << run.out;
+  }
+  Outcome help = ams({"locator", "--help"}, false);
+  EXPECT_EQ(help.status, 0);
+  EXPECT_TRUE(contains(help.out, "ams locator paths ID")) << help.out;
+}
+
+TEST_F(StoreCliTest, DefaultDatabaseComesFromAmsDbAndItsFolderIsMade) {
+  fs::path db = dir_ / "deep" / "er" / "ams.db";
+  gchar** env = g_environ_setenv(g_get_environ(), "AMS_DB", db.c_str(), TRUE);
+  Outcome created = ams({"asset", "create", "ignite", "--path", "media"}, false, env);
+  EXPECT_EQ(created.status, 0) << created.err;
+  EXPECT_TRUE(fs::exists(db));
+  EXPECT_TRUE(contains(ams({"asset", "list"}, false, env).out, "ignite\t"));
+  EXPECT_EQ(ams({"asset", "list"}).out, "");  // --db names another database
+  g_strfreev(env);
+}
+
+}  // namespace
