@@ -22,6 +22,8 @@ constexpr Command kCommands[] = {
      ams::tools::encode_main},
     {"inspect", "Print an asset's presentation (tracks, codec strings, fragments) as JSON",
      ams::tools::inspect_main},
+    {"package", "Write an asset's manifests and segments as files for a static web server",
+     ams::tools::package_main},
     {"asset", "Register, list and delete assets (folders of .ism and MP4 files)",
      ams::tools::asset_main},
     {"policy", "Create, list and show streaming policies", ams::tools::policy_main},
