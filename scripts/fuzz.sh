@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (ASan + UBSan) and runs each on a seed corpus made from
+# small generated files, for SECONDS seconds each (default 30). Exits non-zero when a fuzzer finds
+# a crash, a leak, a timeout or an out-of-memory input; the reproducer is kept in $OUT.
+#
+#   scripts/fuzz.sh [SECONDS] [FUZZER...]
+#   FUZZ_BUILD=build-fuzz FUZZ_OUT=/tmp/ams-fuzz scripts/fuzz.sh 60 box_fuzzer
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SECONDS_EACH=${1:-30}
+shift || true
+BUILD=${FUZZ_BUILD:-$ROOT/build-fuzz}
+OUT=${FUZZ_OUT:-/tmp/ams-fuzz}
+EXAMPLES=$ROOT/../shared/reference/examples
+
+if [ ! -f "$BUILD/build.ninja" ]; then
+  CC=clang CXX=clang++ meson setup "$BUILD" "$ROOT" -Dfuzzers=true -Db_lundef=false
+else
+  # fuzz/meson.build looks for the fuzzer sources at configure time: pick up new ones.
+  mkdir -p "$OUT"
+  meson setup --reconfigure "$BUILD" "$ROOT" >"$OUT/setup.log" 2>&1 || { cat "$OUT/setup.log"; exit 1; }
+fi
+ALL=()
+for src in "$ROOT"/fuzz/*_fuzzer.cc; do ALL+=("$(basename "$src" .cc)"); done
+FUZZERS=("$@")
+[ ${#FUZZERS[@]} -eq 0 ] && FUZZERS=("${ALL[@]}")
+# Only the fuzzers: the rest of the project is not needed here.
+meson compile -C "$BUILD" -j "${FUZZ_JOBS:-2}" "${FUZZERS[@]}"
+
+# --- Seed corpora --------------------------------------------------------------------------
+mkdir -p "$OUT"
+SEEDS=$OUT/seeds
+rm -rf "$SEEDS"
+mkdir -p "$SEEDS"/{box_fuzzer,codec_fuzzer,ism_fuzzer,url_fuzzer}
+
+make_mp4() {  # name, gst-launch muxer description
+  gst-launch-1.0 -q videotestsrc num-buffers=12 ! video/x-raw,width=64,height=48,framerate=12/1 ! \
+    x264enc key-int-max=4 bframes=1 ! h264parse ! mux. \
+    audiotestsrc num-buffers=8 ! avenc_aac ! aacparse ! mux. \
+    $2 name=mux ! filesink location="$SEEDS/box_fuzzer/$1" >/dev/null 2>&1 || \
+  gst-launch-1.0 -q videotestsrc num-buffers=12 ! video/x-raw,width=64,height=48,framerate=12/1 ! \
+    x264enc key-int-max=4 bframes=1 ! h264parse ! $2 name=mux ! \
+    filesink location="$SEEDS/box_fuzzer/$1" >/dev/null 2>&1 || true
+}
+make_mp4 progressive.mp4 "mp4mux"
+make_mp4 fragmented.mp4 "mp4mux fragment-duration=300"
+if command -v ffmpeg >/dev/null; then
+  ffmpeg -v error -y -f lavfi -i testsrc2=size=64x48:rate=10 -t 1 -c:v libx264 -bf 2 \
+    "$SEEDS/box_fuzzer/ffmpeg_editlist.mp4" || true
+  ffmpeg -v error -y -f lavfi -i testsrc2=size=64x48:rate=10 -t 1 -c:v libx264 \
+    -movflags frag_keyframe+empty_moov "$SEEDS/box_fuzzer/ffmpeg_frag.mp4" || true
+fi
+
+# Codec configs out of the seed MP4s: the first byte picks the parser (see codec_fuzzer.cc).
+python3 - "$SEEDS" <<'PY'
+import pathlib, sys
+seeds = pathlib.Path(sys.argv[1])
+n = 0
+for mp4 in (seeds / "box_fuzzer").glob("*.mp4"):
+    data = mp4.read_bytes()
+    for tag, selector in ((b"avcC", 0), (b"hvcC", 1)):
+        i = data.find(tag)
+        if i >= 4:
+            size = int.from_bytes(data[i - 4:i], "big")
+            (seeds / "codec_fuzzer" / f"{tag.decode()}_{n}").write_bytes(
+                bytes([selector]) + data[i + 4:i - 4 + size])
+            n += 1
+(seeds / "codec_fuzzer" / "asc_lc_44k_stereo").write_bytes(b"\x02\x12\x10")
+(seeds / "codec_fuzzer" / "annexb").write_bytes(b"\x04\x00\x00\x00\x05\x65\x88\x84\x00\x10")
+PY
+
+for f in "$EXAMPLES"/*.ism "$EXAMPLES"/*ism*.xml; do
+  [ -f "$f" ] && cp "$f" "$SEEDS/ism_fuzzer/"
+done
+printf '%s\n' \
+  '/1f2c4a44-5c3b-4f5e-8a6b-2b0e9f3a1d7c/ignite.ism/manifest(format=m3u8-aapl)' \
+  '/1f2c4a44-5c3b-4f5e-8a6b-2b0e9f3a1d7c/ignite.ism/QualityLevels(3579827)/Fragments(video=60000000,format=mpd-time-csf)' \
+  '/1f2c4a44-5c3b-4f5e-8a6b-2b0e9f3a1d7c/ignite.ism/manifest(format=mpd-time-cmaf,filter=f1)' \
+  > "$SEEDS/url_fuzzer/urls"
+
+# --- Runs ----------------------------------------------------------------------------------
+status=0
+summary=()
+for name in "${FUZZERS[@]}"; do
+  exe=$BUILD/fuzz/$name
+  [ -x "$exe" ] || { summary+=("$name: not built"); status=1; continue; }
+  corpus=$OUT/corpus/$name
+  artifacts=$OUT/artifacts/$name
+  mkdir -p "$corpus" "$artifacts"
+  log=$OUT/$name.log
+  set +e
+  "$exe" -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -timeout=5 -print_final_stats=1 \
+    -artifact_prefix="$artifacts/" "$corpus" "$SEEDS/$name" >"$log" 2>&1
+  rc=$?
+  set -e
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
+  found=$(find "$artifacts" -type f | wc -l)
+  if [ $rc -ne 0 ] || [ "$found" -ne 0 ]; then
+    status=1
+    summary+=("$name: FAILED (exit $rc, ${execs:-?} runs, $cov); reproducers in $artifacts, log $log")
+  else
+    summary+=("$name: ok, ${execs:-?} runs in ${SECONDS_EACH}s, $cov, corpus $(ls "$corpus" | wc -l) inputs")
+  fi
+done
+echo "== fuzz summary =="
+printf '%s\n' "${summary[@]}"
+exit $status
