@@ -5,12 +5,14 @@
 
 #include <gst/gst.h>
 
+#include "gstamscmafmux.h"
 #include "gstamsdemux.h"
 #include "gstamsmanifestsink.h"
 
 static gboolean plugin_init(GstPlugin* plugin) {
   gboolean ret = FALSE;
   ret |= GST_ELEMENT_REGISTER(amsdemux, plugin);
+  ret |= GST_ELEMENT_REGISTER(amscmafmux, plugin);
   ret |= GST_ELEMENT_REGISTER(amsmanifestsink, plugin);
   return ret;
 }
