@@ -141,7 +141,8 @@ void take_error(DemuxRun& run, GstMessage* message) {
 }
 
 // Pops bus messages until one of `types` (or an error); false on timeout or error.
-bool wait_for(GstBus* bus, GstMessageType types, DemuxRun& run, gint64 deadline) {
+bool wait_for(GstBus* bus, GstMessageType types, DemuxRun& run, gint64 deadline,
+              GstPtr<GstMessage>* out = nullptr) {
   while (true) {
     const gint64 left = deadline - g_get_monotonic_time();
     if (left <= 0) {
@@ -156,6 +157,7 @@ bool wait_for(GstBus* bus, GstMessageType types, DemuxRun& run, gint64 deadline)
       take_error(run, m.get());
       return false;
     }
+    if (out) *out = std::move(m);
     return true;
   }
 }
@@ -163,11 +165,12 @@ bool wait_for(GstBus* bus, GstMessageType types, DemuxRun& run, gint64 deadline)
 }  // namespace
 
 DemuxRun run_demux(const std::string& location, const std::string& demuxer,
-                   const std::function<void(GstElement*)>& on_first_buffer, GstClockTime timeout) {
+                   const std::function<guint32(GstElement*)>& on_first_buffer,
+                   GstClockTime timeout) {
   DemuxRun run;
   Recorder recorder;
   recorder.run = &run;
-  recorder.sync = static_cast<bool>(on_first_buffer);
+  recorder.sync = static_cast<bool>(on_first_buffer);  // some time to act before EOS
   GError* error = nullptr;
   GstPtr<gchar> quoted(g_strescape(location.c_str(), nullptr));
   const std::string desc =
@@ -185,6 +188,7 @@ DemuxRun run_demux(const std::string& location, const std::string& demuxer,
   const gint64 deadline = g_get_monotonic_time() + static_cast<gint64>(timeout / GST_USECOND);
   gst_element_set_state(pipeline.get(), GST_STATE_PLAYING);
   bool ok = true;
+  guint32 eos_seqnum = 0;
   if (on_first_buffer) {
     while (ok && !recorder.got_buffer) {
       GstPtr<GstMessage> m(gst_bus_timed_pop_filtered(
@@ -195,9 +199,14 @@ DemuxRun run_demux(const std::string& location, const std::string& demuxer,
       run.eos = m && GST_MESSAGE_TYPE(m.get()) == GST_MESSAGE_EOS;
       ok = !run.eos && run.error.empty();
     }
-    if (ok) on_first_buffer(pipeline.get());
+    if (ok) eos_seqnum = on_first_buffer(pipeline.get());
   }
-  if (ok) run.eos = wait_for(bus.get(), GST_MESSAGE_EOS, run, deadline);
+  // An EOS posted before the seek may still be queued: wait for the one that follows it.
+  while (ok && !run.eos) {
+    GstPtr<GstMessage> eos;
+    ok = wait_for(bus.get(), GST_MESSAGE_EOS, run, deadline, &eos);
+    run.eos = ok && (eos_seqnum == 0 || gst_message_get_seqnum(eos.get()) == eos_seqnum);
+  }
   gst_element_set_state(pipeline.get(), GST_STATE_NULL);
   return run;
 }

@@ -58,10 +58,11 @@ struct DemuxRun {
 
 // `demuxer` is a gst-launch fragment ("qtdemux", "amsdemux tracks=video"). The sinks do not
 // preroll (one streaming thread feeds every pad, and no queue is needed). With `on_first_buffer`,
-// the sinks play in real time and it runs on the calling thread once the first buffer arrived
-// (a seek, for instance); what came before a flush is dropped from the capture.
+// it runs on the calling thread once the first buffer arrived (a seek, for instance) and returns
+// the seqnum of the EOS to wait for (0: any); what came before a flush is dropped from the
+// capture.
 DemuxRun run_demux(const std::string& location, const std::string& demuxer,
-                   const std::function<void(GstElement* pipeline)>& on_first_buffer = nullptr,
+                   const std::function<guint32(GstElement* pipeline)>& on_first_buffer = nullptr,
                    GstClockTime timeout = 60 * GST_SECOND);
 
 // Test media, made once per process under one temp folder (remove_asset_dir at exit). Each

@@ -156,7 +156,12 @@ TEST(DemuxElement, FlushingSeekLandsOnTheFragmentContainingThePosition) {
   bool seeked = false;
   DemuxRun run = run_demux(
       a.ism, "amsdemux tracks=video@" + std::to_string(video.bitrate), [&](GstElement* p) {
-        seeked = gst_element_seek_simple(p, GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH, target);
+        GstEvent* seek =
+            gst_event_new_seek(1.0, GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH, GST_SEEK_TYPE_SET,
+                               static_cast<gint64>(target), GST_SEEK_TYPE_NONE, -1);
+        const guint32 seqnum = gst_event_get_seqnum(seek);
+        seeked = gst_element_send_event(p, seek);
+        return seqnum;
       });
   ASSERT_TRUE(run.eos) << run.error;
   ASSERT_TRUE(seeked);
