@@ -392,24 +392,6 @@ static void reset_state(State& st) {
   gst_segment_init(&st.segment, GST_FORMAT_TIME);
 }
 
-static gboolean find_presentation(GstPad*, GstEvent** event, gpointer data) {
-  ams::gst::PresentationPtr presentation;
-  guint index = 0;
-  if (!ams::gst::presentation_event_parse(*event, presentation, index)) return TRUE;
-  *static_cast<GstEvent**>(data) = gst_event_ref(*event);
-  return FALSE;
-}
-
-// When no pad needs payload (init-only), amsdemux pushes EOS as the first serialized item after
-// linking, and GStreamer never sends sticky events that sort after EOS: the ams-presentation
-// event stays pending on the peer pad. Read it there.
-static GstPtr<GstEvent> pending_presentation(GstAmsCmafMux* self) {
-  GstPtr<GstPad> peer(gst_pad_get_peer(self->sinkpad));
-  GstEvent* found = nullptr;
-  if (peer) gst_pad_sticky_events_foreach(peer.get(), find_presentation, &found);
-  return GstPtr<GstEvent>(found);
-}
-
 static gboolean gst_ams_cmaf_mux_sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
   GstAmsCmafMux* self = GST_AMS_CMAF_MUX(parent);
   State& st = self->impl->state;
@@ -445,9 +427,6 @@ static gboolean gst_ams_cmaf_mux_sink_event(GstPad* pad, GstObject* parent, GstE
       return TRUE;
     }
     case GST_EVENT_EOS: {
-      GstPtr<GstEvent> pending;
-      if (!st.presentation) pending = pending_presentation(self);
-      if (pending) handle_presentation(self, pending.get());
       if (!st.presentation) {
         post_no_demuxer_error(self);
       } else {

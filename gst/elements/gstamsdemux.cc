@@ -322,11 +322,13 @@ static bool configure(GstAmsDemux* self) {
     gst_pad_push_event(s.pad, start);
     GstPtr<GstCaps> caps(ams::gst::caps_for_track(*s.track));
     gst_pad_set_caps(s.pad, caps.get());
+    // Added before the remaining sticky events, so that a peer linked in pad-added receives them
+    // at once.
+    gst_element_add_pad(GST_ELEMENT(self), s.pad);
     push_segment(self, s);
     gst_pad_push_event(s.pad, gst_event_new_tag(ams::gst::tags_for_track(*s.track)));
     gst_pad_push_event(s.pad, ams::gst::presentation_event_new(impl->presentation,
                                                                static_cast<guint>(s.track_index)));
-    gst_element_add_pad(GST_ELEMENT(self), s.pad);
     gst_flow_combiner_add_pad(impl->combiner, s.pad);
   }
   gst_element_no_more_pads(GST_ELEMENT(self));
@@ -493,7 +495,12 @@ static void gst_ams_demux_loop(GstAmsDemux* self) {
     impl->payload_checked = true;
     if (!payload_needed(self)) {
       GST_INFO_OBJECT(self, "no linked pad needs sample payload: index only");
-      for (Stream& s : impl->streams) s.done = true;
+      for (Stream& s : impl->streams) {
+        s.done = true;
+        // EOS would overtake the sticky events still pending on a pad linked late (sticky events
+        // are ordered by type, and ours come after EOS): a gap sends them first.
+        gst_pad_push_event(s.pad, gst_event_new_gap(impl->segment_start + s.shift, 0));
+      }
     }
   }
   Stream* next = nullptr;

@@ -148,22 +148,6 @@ static bool handle_presentation(GstAmsManifestSink* self,
   return true;
 }
 
-static gboolean find_presentation(GstPad*, GstEvent** event, gpointer data) {
-  guint track_index = 0;
-  return !ams::gst::presentation_event_parse(*event, *static_cast<ams::gst::PresentationPtr*>(data),
-                                             track_index);
-}
-
-// When no pad needs payload, amsdemux pushes EOS as the first serialized item after linking. A
-// pad stores its sticky events ordered by type and EOS sorts before custom sticky events, so the
-// ams-presentation event is never sent: it is still pending on the peer pad, read it there.
-static ams::gst::PresentationPtr pending_presentation(GstAmsManifestSink* self) {
-  ams::gst::PresentationPtr found;
-  GstPtr<GstPad> peer(gst_pad_get_peer(GST_BASE_SINK_PAD(self)));
-  if (peer) gst_pad_sticky_events_foreach(peer.get(), find_presentation, &found);
-  return found;
-}
-
 static gboolean gst_ams_manifest_sink_event(GstBaseSink* sink, GstEvent* event) {
   GstAmsManifestSink* self = GST_AMS_MANIFEST_SINK(sink);
   ams::gst::PresentationPtr presentation;
@@ -174,17 +158,8 @@ static gboolean gst_ams_manifest_sink_event(GstBaseSink* sink, GstEvent* event) 
       return FALSE;
     }
   } else if (GST_EVENT_TYPE(event) == GST_EVENT_EOS && !self->impl->rendered) {
-    presentation = pending_presentation(self);
-    if (presentation) {
-      if (!handle_presentation(self, *presentation)) {
-        gst_event_unref(event);
-        return FALSE;
-      }
-    } else {
-      GST_ELEMENT_ERROR(
-          self, STREAM, WRONG_TYPE, ("No presentation to render a manifest from"),
-          ("EOS before any ams-presentation event: link amsmanifestsink to amsdemux"));
-    }
+    GST_ELEMENT_ERROR(self, STREAM, WRONG_TYPE, ("No presentation to render a manifest from"),
+                      ("EOS before any ams-presentation event: link amsmanifestsink to amsdemux"));
   }
   return GST_BASE_SINK_CLASS(gst_ams_manifest_sink_parent_class)->event(sink, event);
 }
