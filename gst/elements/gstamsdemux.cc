@@ -304,13 +304,14 @@ static bool configure(GstAmsDemux* self) {
       }
     }
     s.shift = t.table ? ticks_to_time(t.table->composition_shift, t.timescale) : 0;
-    s.pad = make_pad(t, counts[static_cast<int>(t.type)]++);
     impl->streams.push_back(std::move(s));
   }
   if (!select_fragments(self, settings)) return false;
 
   GstPtr<gchar> asset(g_path_get_basename(impl->path.c_str()));
+  // Pads exist only once the selection is known to be good: a failed configure leaves none.
   for (Stream& s : impl->streams) {
+    s.pad = make_pad(*s.track, counts[static_cast<int>(s.track->type)]++);
     gst_pad_set_event_function(s.pad, gst_ams_demux_src_event);
     gst_pad_set_query_function(s.pad, gst_ams_demux_src_query);
     gst_pad_set_element_private(s.pad, &s);
@@ -674,6 +675,7 @@ static gboolean gst_ams_demux_sink_event(GstPad* pad, GstObject* parent, GstEven
 static void gst_ams_demux_reset(GstAmsDemux* self) {
   Impl* impl = self->impl;
   for (Stream& s : impl->streams) {
+    if (!s.pad) continue;
     gst_flow_combiner_remove_pad(impl->combiner, s.pad);
     gst_element_remove_pad(GST_ELEMENT(self), s.pad);
   }

@@ -6,6 +6,25 @@
 #include <cstring>
 
 namespace ams::model {
+namespace {
+
+uint64_t table_bytes(const FileIndex& index) {
+  uint64_t bytes = sizeof(FileIndex);
+  for (const FileTrack& t : index.tracks) {
+    if (t.table) bytes += t.table->samples.capacity() * sizeof(Sample);
+  }
+  return bytes;
+}
+
+}  // namespace
+
+void IndexCache::evict(const std::string& path) {
+  auto it = entries_.find(path);
+  if (it == entries_.end()) return;
+  bytes_ -= it->second.bytes;
+  lru_.erase(it->second.lru);
+  entries_.erase(it);
+}
 
 Result<std::shared_ptr<const FileIndex>> IndexCache::get(const std::string& path) {
   struct stat st;
@@ -32,16 +51,14 @@ Result<std::shared_ptr<const FileIndex>> IndexCache::get(const std::string& path
 
   std::lock_guard<std::mutex> lock(mutex_);
   ++stats_.misses;
-  auto it = entries_.find(path);
-  if (it != entries_.end()) {
-    lru_.erase(it->second.lru);
-    entries_.erase(it);
-  }
+  evict(path);
+  const uint64_t bytes = table_bytes(*index);
   lru_.push_front(path);
-  entries_[path] = Entry{index, lru_.begin()};
-  while (entries_.size() > capacity_) {
-    entries_.erase(lru_.back());
-    lru_.pop_back();
+  entries_[path] = Entry{index, lru_.begin(), bytes};
+  bytes_ += bytes;
+  // Never evict the entry just added: its caller holds it anyway.
+  while (entries_.size() > 1 && (entries_.size() > capacity_ || bytes_ > max_bytes_)) {
+    evict(lru_.back());
   }
   return std::shared_ptr<const FileIndex>(index);
 }
@@ -50,6 +67,7 @@ IndexCache::Stats IndexCache::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
   Stats s = stats_;
   s.entries = entries_.size();
+  s.bytes = bytes_;
   return s;
 }
 
@@ -57,6 +75,7 @@ void IndexCache::clear() {
   std::lock_guard<std::mutex> lock(mutex_);
   entries_.clear();
   lru_.clear();
+  bytes_ = 0;
 }
 
 IndexCache& IndexCache::shared() {

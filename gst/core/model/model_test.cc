@@ -272,3 +272,25 @@ TEST(ModelTimeline, VideoBoundariesAreTheSyncSamplesEveryRungShares) {
 
 }  // namespace
 }  // namespace ams::model
+
+namespace ams::model {
+namespace {
+
+TEST(ModelIndexCache, EvictsLeastRecentlyUsedPastItsByteBudget) {
+  TempDir dir;
+  std::string a = dir.write("a.mp4", TestFile{}.build());
+  std::string b = dir.write("b.mp4", TestFile{}.build());
+  // 154 samples of 32 bytes per file: a budget of one file's tables keeps one file.
+  IndexCache cache(16, 6000);
+  ASSERT_TRUE(cache.get(a).is_ok());
+  ASSERT_TRUE(cache.get(b).is_ok());
+  EXPECT_EQ(cache.stats().entries, 1u);
+  EXPECT_LE(cache.stats().bytes, 6000u);
+  ASSERT_TRUE(cache.get(b).is_ok());
+  EXPECT_EQ(cache.stats().hits, 1u);
+  ASSERT_TRUE(cache.get(a).is_ok());
+  EXPECT_EQ(cache.stats().misses, 3u);
+}
+
+}  // namespace
+}  // namespace ams::model
