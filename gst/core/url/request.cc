@@ -417,7 +417,9 @@ std::optional<std::string> normalize_guid(std::string_view text) {
   return to_lower(text);
 }
 
-Result<Request> parse(std::string_view path) {
+namespace {
+
+Result<Request> parse_segments(std::string_view path) {
   AMS_ASSIGN_OR_RETURN(std::vector<std::string> segments, split_path(path));
   if (segments.size() == 1) return parse_root_file(segments[0]);
   if (segments.size() < 2 || segments.size() > 4) return not_found("no such resource");
@@ -437,6 +439,16 @@ Result<Request> parse(std::string_view path) {
   r.manifest = name.substr(0, name.size() - kIsm.size());
   if (segments.size() == 3) return parse_top_manifest(std::move(r), segments[2]);
   return parse_child(std::move(r), segments[2], segments[3]);
+}
+
+}  // namespace
+
+Result<Request> parse(std::string_view path) {
+  AMS_ASSIGN_OR_RETURN(Request r, parse_segments(path));
+  // Printing percent-encodes what the request may have sent raw (bytes >= 0x80), up to three
+  // times longer: the canonical form must fit too, or it would not parse back.
+  if (print(r).size() > kMaxPathLength) return bad("path longer than 4096 bytes once encoded");
+  return r;
 }
 
 std::string print(const Request& r) {

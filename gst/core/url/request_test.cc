@@ -452,3 +452,21 @@ TEST(UrlPrint, RoundTripsGeneratedRequests) {
 
 }  // namespace
 }  // namespace ams::url
+
+namespace ams::url {
+namespace {
+
+// Found by url_fuzzer: a download name of raw bytes >= 0x80 under the limit, whose canonical
+// (percent-encoded) form is three times longer and did not parse back.
+TEST(UrlParse, RejectsPathsWhoseCanonicalFormIsTooLong) {
+  std::string path = "/1f2c04a4-ac3b-5f5e-8a6b-2b0e1f3a2d7c/" + std::string(1500, '\x9b');
+  auto r = parse(path);
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  auto shorter = parse("/1f2c04a4-ac3b-5f5e-8a6b-2b0e1f3a2d7c/" + std::string(1000, '\x9b'));
+  ASSERT_TRUE(shorter.is_ok()) << shorter.status().to_string();
+  EXPECT_EQ(parse(print(*shorter))->file, shorter->file);
+}
+
+}  // namespace
+}  // namespace ams::url
