@@ -12,7 +12,7 @@ status=0
 meson test -C "$BUILD_DIR" --print-errorlogs --num-processes 2 || status=1
 
 if [ "${FUZZ_SECONDS:-20}" != "0" ] && [ -x scripts/fuzz.sh ]; then
-  FUZZ_SECONDS=${FUZZ_SECONDS:-20} scripts/fuzz.sh || status=1
+  scripts/fuzz.sh "${FUZZ_SECONDS:-20}" || status=1
 fi
 
 # Count the gtest cases, which is what the suites really hold.
