@@ -8,11 +8,13 @@
 #include "gstamscmafmux.h"
 #include "gstamsdemux.h"
 #include "gstamsmanifestsink.h"
+#include "gstamstsmux.h"
 
 static gboolean plugin_init(GstPlugin* plugin) {
   gboolean ret = FALSE;
   ret |= GST_ELEMENT_REGISTER(amsdemux, plugin);
   ret |= GST_ELEMENT_REGISTER(amscmafmux, plugin);
+  ret |= GST_ELEMENT_REGISTER(amstsmux, plugin);
   ret |= GST_ELEMENT_REGISTER(amsmanifestsink, plugin);
   return ret;
 }
