@@ -221,7 +221,7 @@ class CmafMuxTest : public ::testing::Test {
     presentation_ = nullptr;
   }
   void SetUp() override {
-    if (!presentation_) GTEST_SKIP() << "no asset: AMS_BUILD_ROOT/tools/ams encode failed";
+    if (!presentation_) GTEST_FAIL() << "no asset: AMS_BUILD_ROOT/tools/ams encode failed";
   }
 
   static const ams::model::Presentation& p() { return **presentation_; }

@@ -26,7 +26,7 @@ class ManifestSinkTest : public ::testing::Test {
     }
   }
   void SetUp() override {
-    if (ism_->empty() || presentation_ == nullptr) GTEST_SKIP() << "no test asset";
+    if (ism_->empty() || presentation_ == nullptr) GTEST_FAIL() << "no test asset";
     dir_ = make_temp_dir();
   }
   void TearDown() override { remove_tree(dir_); }
