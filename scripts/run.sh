@@ -31,8 +31,10 @@ if ! "$AMS" help serve >/dev/null 2>&1; then
     d.video_0 ! queue ! decodebin ! fakesink sync=true d.audio_0 ! queue ! decodebin ! fakesink sync=true
 fi
 
-"$AMS" asset list --db "$DB" | grep -qx "sample" || "$AMS" asset create sample --path "$SAMPLE" --db "$DB" >/dev/null
-locator=$("$AMS" locator list --db "$DB" | awk '$2 == "sample" {print $1; exit}')
+if ! "$AMS" asset list --db "$DB" | awk -F'\t' '$1 == "sample" {found = 1} END {exit !found}'; then
+  "$AMS" asset create sample --path "$SAMPLE" --db "$DB" >/dev/null
+fi
+locator=$("$AMS" locator list --db "$DB" | awk -F'\t' '$2 == "sample" {print $1; exit}')
 if [ -z "$locator" ]; then
   locator=$("$AMS" locator create --asset sample --policy Predefined_DownloadAndClearStreaming --db "$DB")
 fi
