@@ -11,5 +11,6 @@ int package_main(int argc, char** argv);  // package.cc
 int asset_main(int argc, char** argv);    // asset_cmd.cc
 int policy_main(int argc, char** argv);   // policy_cmd.cc
 int locator_main(int argc, char** argv);  // locator_cmd.cc
+int serve_main(int argc, char** argv);
 
 }  // namespace ams::tools

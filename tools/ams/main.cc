@@ -29,6 +29,8 @@ constexpr Command kCommands[] = {
     {"policy", "Create, list and show streaming policies", ams::tools::policy_main},
     {"locator", "Publish assets under streaming locators and list their URLs",
      ams::tools::locator_main},
+    {"serve", "Serve the published assets as the AMS streaming endpoint does",
+     ams::tools::serve_main},
 };
 
 void print_usage(FILE* out) {

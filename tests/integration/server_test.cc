@@ -1,0 +1,618 @@
+// The streaming endpoint as a client sees it: the real `ams serve` binary on a loopback port, an
+// asset made by `ams encode` and published with `ams asset/locator create`, and a real HTTP client
+// (libsoup's SoupSession, and raw sockets for what a well-behaved client never sends).
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <gtest/gtest.h>
+#include <libsoup/soup.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+constexpr char kClear[] = "11111111-0000-4000-8000-000000000001";       // download + streaming
+constexpr char kStreamOnly[] = "11111111-0000-4000-8000-000000000002";  // no download
+constexpr char kDownloadOnly[] = "11111111-0000-4000-8000-000000000003";
+constexpr char kEncrypted[] = "11111111-0000-4000-8000-000000000004";  // Predefined_ClearKey
+constexpr char kNotYet[] = "11111111-0000-4000-8000-000000000005";     // starts in 2999
+constexpr char kUnknown[] = "11111111-0000-4000-8000-00000000ffff";
+
+std::string ams_binary() {
+  const char* root = g_getenv("AMS_BUILD_ROOT");
+  return std::string(root != nullptr ? root : ".") + "/tools/ams";
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs `ams ARGS...`; fails the test when it does not exit 0.
+void run_ams(std::vector<std::string> args) {
+  args.insert(args.begin(), ams_binary());
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  gint status = 0;
+  gchar* err = nullptr;
+  GError* error = nullptr;
+  ASSERT_TRUE(g_spawn_sync(nullptr, argv.data(), nullptr, G_SPAWN_STDOUT_TO_DEV_NULL, nullptr,
+                           nullptr, nullptr, &err, &status, &error))
+      << (error ? error->message : "");
+  EXPECT_TRUE(g_spawn_check_wait_status(status, nullptr)) << args[1] << ": " << err;
+  g_free(err);
+}
+
+// One `ams serve` process; its URL is read from the line it prints.
+class ServerProcess {
+ public:
+  ServerProcess(const std::string& db, std::vector<std::string> extra) {
+    std::vector<std::string> args = {ams_binary(), "serve", "--db", db, "--listen", "127.0.0.1:0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    gint out = -1;
+    GError* error = nullptr;
+    if (!g_spawn_async_with_pipes(nullptr, argv.data(), nullptr, G_SPAWN_DO_NOT_REAP_CHILD, nullptr,
+                                  nullptr, &pid_, nullptr, &out, nullptr, &error)) {
+      ADD_FAILURE() << error->message;
+      return;
+    }
+    // "Serving DB on http://127.0.0.1:PORT/"
+    std::string line;
+    char c = 0;
+    while (read(out, &c, 1) == 1 && c != '\n') line += c;
+    close(out);
+    size_t at = line.find("http://");
+    if (at != std::string::npos) url_ = line.substr(at, line.size() - at - 1);  // no final '/'
+  }
+  ~ServerProcess() { stop(); }
+
+  // SIGTERM: the server must shut down cleanly (exit status 0).
+  int stop() {
+    if (pid_ == 0) return exit_status_;
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    g_spawn_close_pid(pid_);
+    pid_ = 0;
+    exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return exit_status_;
+  }
+  const std::string& url() const { return url_; }
+  int port() const { return std::stoi(url_.substr(url_.rfind(':') + 1)); }
+
+ private:
+  GPid pid_ = 0;
+  std::string url_;
+  int exit_status_ = -1;
+};
+
+struct Response {
+  guint status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+// A plain HTTP client: no content decoding, so gzip is seen as sent.
+Response fetch(const std::string& url, const char* method = "GET",
+               const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+  SoupSession* session = soup_session_new();
+  soup_session_remove_feature_by_type(session, SOUP_TYPE_CONTENT_DECODER);
+  Response r;
+  SoupMessage* msg = soup_message_new(method, url.c_str());
+  if (msg == nullptr) {
+    ADD_FAILURE() << "bad URL " << url;
+    g_object_unref(session);
+    return r;
+  }
+  for (const auto& [name, value] : headers) {
+    soup_message_headers_replace(soup_message_get_request_headers(msg), name.c_str(),
+                                 value.c_str());
+  }
+  GError* error = nullptr;
+  GBytes* body = soup_session_send_and_read(session, msg, nullptr, &error);
+  if (body == nullptr) {
+    ADD_FAILURE() << url << ": " << error->message;
+    g_error_free(error);
+  } else {
+    gsize size = 0;
+    const char* data = static_cast<const char*>(g_bytes_get_data(body, &size));
+    r.body.assign(data != nullptr ? data : "", size);
+    g_bytes_unref(body);
+  }
+  r.status = soup_message_get_status(msg);
+  SoupMessageHeadersIter it;
+  soup_message_headers_iter_init(&it, soup_message_get_response_headers(msg));
+  const char* name = nullptr;
+  const char* value = nullptr;
+  while (soup_message_headers_iter_next(&it, &name, &value)) {
+    gchar* lower = g_ascii_strdown(name, -1);
+    r.headers[lower] = value;
+    g_free(lower);
+  }
+  g_object_unref(msg);
+  g_object_unref(session);
+  return r;
+}
+
+// Sends `request` as is on a new connection and returns everything the server answers.
+std::string raw_request(int port, const std::string& request) {
+  GSocketClient* client = g_socket_client_new();
+  g_socket_client_set_timeout(client, 10);
+  GSocketConnection* connection = g_socket_client_connect_to_host(
+      client, "127.0.0.1", static_cast<guint16>(port), nullptr, nullptr);
+  std::string answer;
+  if (connection != nullptr) {
+    GOutputStream* out = g_io_stream_get_output_stream(G_IO_STREAM(connection));
+    g_output_stream_write_all(out, request.data(), request.size(), nullptr, nullptr, nullptr);
+    GInputStream* in = g_io_stream_get_input_stream(G_IO_STREAM(connection));
+    char buffer[4096];
+    gssize n = 0;
+    while ((n = g_input_stream_read(in, buffer, sizeof(buffer), nullptr, nullptr)) > 0) {
+      answer.append(buffer, static_cast<size_t>(n));
+    }
+    g_object_unref(connection);
+  }
+  g_object_unref(client);
+  return answer;
+}
+
+std::string status_line(const std::string& answer) {
+  return answer.substr(0, answer.find('\r'));
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    GError* error = nullptr;
+    gchar* dir = g_dir_make_tmp("ams-server-test-XXXXXX", &error);
+    ASSERT_NE(dir, nullptr);
+    dir_ = dir;
+    g_free(dir);
+    asset_ = dir_ + "/asset";
+    db_ = dir_ + "/ams.db";
+    run_ams({"encode", "--test-source", "6", "--ladder", "720,360", asset_});
+    // A symlink inside the asset folder that leads out of it: never served.
+    ASSERT_EQ(symlink("/etc/passwd", (asset_ + "/evil.mp4").c_str()), 0);
+    run_ams({"asset", "create", "demo", "--path", asset_, "--db", db_});
+    const std::pair<const char*, const char*> locators[] = {
+        {kClear, "Predefined_DownloadAndClearStreaming"},
+        {kStreamOnly, "Predefined_ClearStreamingOnly"},
+        {kDownloadOnly, "Predefined_DownloadOnly"},
+        {kEncrypted, "Predefined_ClearKey"},
+    };
+    for (const auto& [id, policy] : locators) {
+      run_ams(
+          {"locator", "create", "--asset", "demo", "--policy", policy, "--id", id, "--db", db_});
+    }
+    run_ams({"locator", "create", "--asset", "demo", "--policy", "Predefined_ClearStreamingOnly",
+             "--id", kNotYet, "--start", "2999-01-01T00:00:00Z", "--db", db_});
+    log_ = dir_ + "/access.log";
+    server_ = new ServerProcess(db_, {"--access-log", log_});
+    ASSERT_FALSE(server_->url().empty()) << "ams serve printed no URL";
+  }
+  static void TearDownTestSuite() {
+    if (server_ != nullptr) {
+      EXPECT_EQ(server_->stop(), 0) << "SIGTERM must end the server cleanly";
+    }
+    delete server_;
+    server_ = nullptr;
+    gchar* argv[] = {const_cast<gchar*>("rm"), const_cast<gchar*>("-rf"), dir_.data(), nullptr};
+    g_spawn_sync(nullptr, argv, nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr, nullptr, nullptr,
+                 nullptr, nullptr);
+  }
+
+  static std::string url(const std::string& locator, const std::string& rest) {
+    return server_->url() + "/" + locator + "/" + rest;
+  }
+  static std::string ism(const std::string& rest) { return url(kClear, "testsrc.ism/" + rest); }
+
+  // The first URI line of a playlist (relative to the playlist), and its EXT-X-MAP if any.
+  static std::vector<std::string> uris(const std::string& playlist) {
+    std::vector<std::string> out;
+    std::istringstream in(playlist);
+    std::string line;
+    std::regex uri_attr("URI=\"([^\"]+)\"");
+    while (std::getline(in, line)) {
+      std::smatch m;
+      if (std::regex_search(line, m, uri_attr)) out.push_back(m[1]);
+      if (!line.empty() && line[0] != '#') out.push_back(line);
+    }
+    return out;
+  }
+
+  static std::string dir_, asset_, db_, log_;
+  static ServerProcess* server_;
+};
+
+std::string ServerTest::dir_, ServerTest::asset_, ServerTest::db_, ServerTest::log_;
+ServerProcess* ServerTest::server_ = nullptr;
+
+void expect_ams_error(const Response& r, guint status, const std::string& hresult) {
+  EXPECT_EQ(r.status, status) << r.body;
+  EXPECT_EQ(r.header("content-type"), "application/xml");
+  EXPECT_NE(r.body.find("<serverError>"), std::string::npos);
+  EXPECT_NE(r.body.find("<status>" + std::to_string(status) + "</status>"), std::string::npos);
+  EXPECT_NE(r.body.find("<subStatus>0</subStatus>"), std::string::npos);
+  EXPECT_NE(r.body.find("<hresult>" + hresult + "</hresult>"), std::string::npos) << r.body;
+  EXPECT_TRUE(std::regex_search(r.body, std::regex("<activityId>[0-9A-F-]{36}</activityId>")));
+  EXPECT_TRUE(std::regex_search(r.body, std::regex("<serviceId>[0-9A-F-]{36}</serviceId>")));
+}
+
+TEST_F(ServerTest, ServesTheManifestOfEveryFormat) {
+  const struct {
+    const char* selector;
+    const char* content_type;
+    const char* starts;
+  } cases[] = {
+      {"manifest", "application/vnd.ms-sstr+xml", "<?xml"},
+      {"manifest(format=fmp4-v20)", "application/vnd.ms-sstr+xml", "<?xml"},
+      {"manifest(format=m3u8-aapl)", "application/vnd.apple.mpegurl", "#EXTM3U"},
+      {"manifest(format=m3u8-aapl-v3)", "application/vnd.apple.mpegurl", "#EXTM3U"},
+      {"manifest(format=m3u8-cmaf).m3u8", "application/vnd.apple.mpegurl", "#EXTM3U"},
+      {"manifest(format=mpd-time-csf)", "application/dash+xml", "<?xml"},
+      {"Manifest(format=mpd-time-cmaf)", "application/dash+xml", "<?xml"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.selector);
+    Response r = fetch(ism(c.selector));
+    EXPECT_EQ(r.status, 200u);
+    EXPECT_EQ(r.header("content-type"), c.content_type);
+    EXPECT_EQ(r.body.rfind(c.starts, 0), 0u) << r.body.substr(0, 80);
+    EXPECT_EQ(r.header("cache-control"), "public, max-age=259200");
+    EXPECT_EQ(r.header("access-control-allow-origin"), "*");
+    EXPECT_EQ(r.header("content-length"), std::to_string(r.body.size()));
+    EXPECT_EQ(r.header("etag").front(), '"');
+  }
+}
+
+// Walks each HLS flavour as a player does: master -> media playlists -> first segment (and init).
+TEST_F(ServerTest, EveryHlsPlaylistAndItsFirstSegmentAreServed) {
+  const struct {
+    const char* format;
+    const char* segment_type;
+  } flavours[] = {{"m3u8-aapl", "video/mp2t"}, {"m3u8-aapl-v3", "video/mp2t"}, {"m3u8-cmaf", ""}};
+  for (const auto& f : flavours) {
+    SCOPED_TRACE(f.format);
+    Response master = fetch(ism(std::string("manifest(format=") + f.format + ")"));
+    ASSERT_EQ(master.status, 200u);
+    std::vector<std::string> playlists = uris(master.body);
+    ASSERT_FALSE(playlists.empty());
+    for (const std::string& p : playlists) {
+      SCOPED_TRACE(p);
+      Response media = fetch(ism(p));
+      ASSERT_EQ(media.status, 200u);
+      EXPECT_EQ(media.header("content-type"), "application/vnd.apple.mpegurl");
+      std::vector<std::string> segments = uris(media.body);
+      ASSERT_FALSE(segments.empty());
+      std::string base = p.substr(0, p.find('/') + 1);  // "QualityLevels(N)/"
+      // The init (EXT-X-MAP) comes first for CMAF, then the first media segment.
+      for (size_t i = 0; i < std::min<size_t>(2, segments.size()); ++i) {
+        Response s = fetch(ism(base + segments[i]));
+        ASSERT_EQ(s.status, 200u) << segments[i];
+        ASSERT_GT(s.body.size(), 188u);
+        if (std::string(f.segment_type) == "video/mp2t") {
+          EXPECT_EQ(s.header("content-type"), "video/mp2t");
+          EXPECT_EQ(s.body[0], 0x47);
+          EXPECT_EQ(s.body.size() % 188, 0u);
+        } else {
+          EXPECT_TRUE(s.header("content-type") == "video/mp4" ||
+                      s.header("content-type") == "audio/mp4");
+          std::string box = s.body.substr(4, 4);
+          EXPECT_EQ(box, segments[i].find("=i,") != std::string::npos ? "ftyp" : "styp");
+        }
+      }
+    }
+  }
+}
+
+TEST_F(ServerTest, DashAndSmoothFragmentsAndInitSegments) {
+  Response master = fetch(ism("manifest(format=m3u8-aapl)"));
+  std::smatch m;
+  ASSERT_TRUE(
+      std::regex_search(master.body, m, std::regex("QualityLevels\\((\\d+)\\)/Manifest\\(video")));
+  std::string q = "QualityLevels(" + m[1].str() + ")/";
+  for (const char* format : {"mpd-time-csf", "mpd-time-cmaf"}) {
+    Response init = fetch(ism(q + "Fragments(video=i,format=" + format + ")"));
+    EXPECT_EQ(init.status, 200u);
+    EXPECT_EQ(init.header("content-type"), "video/mp4");
+    EXPECT_EQ(init.body.substr(4, 4), "ftyp");
+    EXPECT_NE(init.body.find("moov"), std::string::npos);
+    EXPECT_EQ(init.body.find("moof"), std::string::npos) << "an init segment holds no media";
+    Response media = fetch(ism(q + "Fragments(video=20000000,format=" + format + ")"));
+    EXPECT_EQ(media.status, 200u);
+    EXPECT_EQ(media.body.substr(4, 4), "styp");
+    EXPECT_NE(media.body.find("mdat"), std::string::npos);
+  }
+  Response smooth = fetch(ism(q + "Fragments(video=0)"));
+  EXPECT_EQ(smooth.status, 200u);
+  EXPECT_EQ(smooth.body.substr(4, 4), "moof");
+  Response audio =
+      fetch(ism("QualityLevels(128000)/Fragments(aac_und_2_128000_2_1=0,format=mpd-time-csf)"));
+  EXPECT_EQ(audio.status, 200u);
+  EXPECT_EQ(audio.header("content-type"), "audio/mp4");
+}
+
+TEST_F(ServerTest, KeyFramesFromTheIFramePlaylist) {
+  Response master = fetch(ism("manifest(format=m3u8-aapl)"));
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      master.body, m,
+      std::regex("URI=\"(QualityLevels\\(\\d+\\)/)(Manifest\\([^\"]*type=keyframes\\))\"")));
+  Response iframes = fetch(ism(m[1].str() + m[2].str()));
+  ASSERT_EQ(iframes.status, 200u);
+  std::vector<std::string> segments = uris(iframes.body);
+  ASSERT_FALSE(segments.empty());
+  EXPECT_EQ(segments[0].rfind("KeyFrames(", 0), 0u);
+  Response key = fetch(ism(m[1].str() + segments[0]));
+  EXPECT_EQ(key.status, 200u);
+  EXPECT_EQ(key.header("content-type"), "video/mp2t");
+  EXPECT_EQ(key.body[0], 0x47);
+}
+
+TEST_F(ServerTest, ProgressiveDownloadWithRanges) {
+  std::string name = "testsrc_1280x720_AACAudio_3528.mp4";
+  std::string file = read_file(asset_ + "/" + name);
+  ASSERT_GT(file.size(), 1000u);
+  Response all = fetch(url(kClear, name));
+  EXPECT_EQ(all.status, 200u);
+  EXPECT_EQ(all.body, file);
+  EXPECT_EQ(all.header("accept-ranges"), "bytes");
+  Response part = fetch(url(kClear, name), "GET", {{"Range", "bytes=100-199"}});
+  EXPECT_EQ(part.status, 206u);
+  EXPECT_EQ(part.body, file.substr(100, 100));
+  EXPECT_EQ(part.header("content-range"), "bytes 100-199/" + std::to_string(file.size()));
+  Response tail = fetch(url(kClear, name), "GET", {{"Range", "bytes=-10"}});
+  EXPECT_EQ(tail.status, 206u);
+  EXPECT_EQ(tail.body, file.substr(file.size() - 10));
+  Response beyond = fetch(url(kClear, name), "GET", {{"Range", "bytes=99999999-"}});
+  expect_ams_error(beyond, 416, "MPE_RANGE_NOT_SATISFIABLE");
+  EXPECT_EQ(beyond.header("content-range"), "bytes */" + std::to_string(file.size()));
+  Response head = fetch(url(kClear, name), "HEAD");
+  EXPECT_EQ(head.status, 200u);
+  EXPECT_EQ(head.header("content-length"), std::to_string(file.size()));
+  EXPECT_TRUE(head.body.empty());
+  // The manifests are not download files.
+  expect_ams_error(fetch(url(kClear, "testsrc.ism")), 404, "MPE_RESOURCE_NOT_FOUND");
+}
+
+TEST_F(ServerTest, ErrorsHaveTheirStatusAndAmsBody) {
+  const struct {
+    std::string url;
+    guint status;
+    const char* hresult;
+  } cases[] = {
+      {url(kUnknown, "testsrc.ism/manifest"), 404, "MPE_STREAMING_LOCATOR_NOT_FOUND"},
+      {url(kNotYet, "testsrc.ism/manifest"), 404, "MPE_STREAMING_LOCATOR_NOT_ACTIVE"},
+      {url(kClear, "nothing.ism/manifest"), 404, "MPE_ASSET_NOT_FOUND"},
+      {ism("QualityLevels(1)/Fragments(video=0,format=mpd-time-csf)"), 404, "MPE_TRACK_NOT_FOUND"},
+      {ism("QualityLevels(128000)/Fragments(nope=0,format=mpd-time-csf)"), 404,
+       "MPE_TRACK_NOT_FOUND"},
+      {ism("QualityLevels(128000)/Fragments(aac_und_2_128000_2_1=12345,format=mpd-time-csf)"), 404,
+       "MPE_FRAGMENT_NOT_FOUND"},
+      {ism("manifest(format=mpd-time-csf"), 400, "MPE_BAD_REQUEST"},
+      {ism("manifest(format=flv)"), 400, "MPE_BAD_REQUEST"},
+      {ism("manifest(format=m3u8-aapl,filter=mobile)"), 501, "MPE_FILTER_NOT_SUPPORTED"},
+      {ism("manifest(format=m3u8-aapl,encryption=cbc)"), 403,
+       "MPE_ENC_ENCRYPTION_NOT_SET_IN_DELIVERY_POLICY"},
+      {url(kEncrypted, "testsrc.ism/manifest(format=m3u8-aapl)"), 403,
+       "MPE_ENC_ENCRYPTION_REQUIRED"},
+      {url(kEncrypted, "testsrc.ism/manifest(format=m3u8-aapl,encryption=cbc)"), 501,
+       "MPE_ENC_ENCRYPTION_NOT_SUPPORTED"},
+      {url(kStreamOnly, "testsrc_640x360_AACAudio_1378.mp4"), 403,
+       "MPE_STREAMING_PROTOCOL_NOT_ENABLED"},
+      {url(kDownloadOnly, "testsrc.ism/manifest(format=mpd-time-csf)"), 403,
+       "MPE_STREAMING_PROTOCOL_NOT_ENABLED"},
+      {url(kClear, "missing.mp4"), 404, "MPE_RESOURCE_NOT_FOUND"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.url);
+    expect_ams_error(fetch(c.url), c.status, c.hresult);
+  }
+  Response post = fetch(ism("manifest"), "POST");
+  expect_ams_error(post, 405, "MPE_METHOD_NOT_ALLOWED");
+  EXPECT_EQ(post.header("allow"), "GET, HEAD, OPTIONS");
+}
+
+TEST_F(ServerTest, ConditionalRequestsHeadAndGzip) {
+  for (const std::string& u :
+       {ism("manifest(format=mpd-time-csf)"),
+        ism("QualityLevels(128000)/Fragments(aac_und_2_128000_2_1=0,format=m3u8-cmaf)"),
+        url(kClear, "testsrc_640x360_AACAudio_1378.mp4")}) {
+    SCOPED_TRACE(u);
+    Response first = fetch(u);
+    ASSERT_EQ(first.status, 200u);
+    std::string etag = first.header("etag");
+    ASSERT_FALSE(etag.empty());
+    Response again = fetch(u, "GET", {{"If-None-Match", etag}});
+    EXPECT_EQ(again.status, 304u);
+    EXPECT_TRUE(again.body.empty());
+    EXPECT_EQ(again.header("etag"), etag);
+    EXPECT_EQ(fetch(u, "GET", {{"If-None-Match", "\"other\""}}).status, 200u);
+    Response head = fetch(u, "HEAD");
+    EXPECT_EQ(head.status, 200u);
+    EXPECT_TRUE(head.body.empty());
+    EXPECT_EQ(head.header("content-length"), std::to_string(first.body.size()));
+    EXPECT_EQ(head.header("etag"), etag);
+  }
+  std::string manifest = ism("manifest(format=mpd-time-csf)");
+  Response plain = fetch(manifest);
+  Response packed = fetch(manifest, "GET", {{"Accept-Encoding", "gzip"}});
+  EXPECT_EQ(packed.header("content-encoding"), "gzip");
+  EXPECT_EQ(packed.header("vary"), "Accept-Encoding");
+  EXPECT_LT(packed.body.size(), plain.body.size());
+  EXPECT_NE(packed.header("etag"), plain.header("etag"));
+  GZlibDecompressor* d = g_zlib_decompressor_new(G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+  GInputStream* raw =
+      g_memory_input_stream_new_from_data(packed.body.data(), packed.body.size(), nullptr);
+  GInputStream* in = g_converter_input_stream_new(raw, G_CONVERTER(d));
+  std::string unpacked(plain.body.size() + 16, '\0');
+  gsize n = 0;
+  g_input_stream_read_all(in, unpacked.data(), unpacked.size(), &n, nullptr, nullptr);
+  unpacked.resize(n);
+  EXPECT_EQ(unpacked, plain.body);
+  g_object_unref(in);
+  g_object_unref(raw);
+  g_object_unref(d);
+  EXPECT_TRUE(
+      fetch(manifest, "GET", {{"Accept-Encoding", "gzip;q=0"}}).header("content-encoding").empty());
+}
+
+TEST_F(ServerTest, CorsPreflightAndCrossSitePolicies) {
+  Response pre = fetch(ism("manifest"), "OPTIONS",
+                       {{"Origin", "https://player.example"},
+                        {"Access-Control-Request-Method", "GET"},
+                        {"Access-Control-Request-Headers", "range"}});
+  EXPECT_EQ(pre.status, 204u);
+  EXPECT_EQ(pre.header("access-control-allow-origin"), "*");
+  EXPECT_EQ(pre.header("access-control-allow-methods"), "GET, HEAD, OPTIONS");
+  EXPECT_EQ(pre.header("access-control-allow-headers"), "range");
+  EXPECT_NE(pre.header("access-control-expose-headers").find("Content-Range"), std::string::npos);
+  Response cross = fetch(server_->url() + "/crossdomain.xml");
+  EXPECT_EQ(cross.status, 200u);
+  EXPECT_NE(cross.body.find("<allow-access-from domain='*' />"), std::string::npos);
+  Response client = fetch(server_->url() + "/clientaccesspolicy.xml");
+  EXPECT_EQ(client.status, 200u);
+  EXPECT_NE(client.body.find("<access-policy>"), std::string::npos);
+}
+
+TEST_F(ServerTest, NothingOutsideTheAssetIsServed) {
+  std::string passwd = read_file("/etc/passwd");
+  std::string prefix = "/" + std::string(kClear) + "/";
+  for (const std::string& path :
+       {prefix + "../../etc/passwd", prefix + "%2e%2e/%2e%2e/etc/passwd",
+        prefix + "%2E%2E%2Fetc%2Fpasswd", prefix + "..%2f..%2fetc%2fpasswd", prefix + "/etc/passwd",
+        std::string("//etc/passwd"), prefix + "evil.mp4",
+        prefix + "testsrc.ism/..%2f..%2fevil.mp4"}) {
+    SCOPED_TRACE(path);
+    std::string answer = raw_request(
+        server_->port(), "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    std::string status = status_line(answer);
+    EXPECT_TRUE(status.find(" 404 ") != std::string::npos ||
+                status.find(" 400 ") != std::string::npos)
+        << status;
+    EXPECT_EQ(answer.find("root:"), std::string::npos);
+    if (!passwd.empty()) {
+      EXPECT_EQ(answer.find(passwd.substr(0, 20)), std::string::npos);
+    }
+  }
+}
+
+TEST_F(ServerTest, MalformedAndOversizedRequestsAreRefused) {
+  EXPECT_NE(status_line(raw_request(server_->port(), "GARBAGE\r\n\r\n")).find(" 400 "),
+            std::string::npos);
+  auto get = [](const std::string& path) {
+    return raw_request(server_->port(),
+                       "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  };
+  // Longer than any AMS URL: 414 with the AMS body.
+  for (size_t n : {5000, 20000}) {
+    std::string answer = get("/" + std::string(kClear) + "/" + std::string(n, 'a') + ".mp4");
+    EXPECT_NE(status_line(answer).find(" 414 "), std::string::npos) << n;
+    EXPECT_NE(answer.find("<serverError>"), std::string::npos);
+  }
+  // Beyond libsoup's header limit the connection is dropped: no answer, certainly no 2xx.
+  std::string answer = get("/" + std::string(kClear) + "/" + std::string(100000, 'a') + ".mp4");
+  EXPECT_EQ(answer.find(" 200 "), std::string::npos);
+  // The server is still there.
+  EXPECT_EQ(fetch(ism("manifest")).status, 200u);
+}
+
+TEST_F(ServerTest, LocatorsCreatedWhileRunningAreServed) {
+  const char* fresh = "11111111-0000-4000-8000-0000000000aa";
+  expect_ams_error(fetch(url(fresh, "testsrc.ism/manifest")), 404,
+                   "MPE_STREAMING_LOCATOR_NOT_FOUND");
+  run_ams({"locator", "create", "--asset", "demo", "--policy", "Predefined_ClearStreamingOnly",
+           "--id", fresh, "--db", db_});
+  EXPECT_EQ(fetch(url(fresh, "testsrc.ism/manifest")).status, 200u);
+  run_ams({"locator", "delete", fresh, "--db", db_});
+  EXPECT_EQ(fetch(url(fresh, "testsrc.ism/manifest")).status, 404u);
+}
+
+TEST_F(ServerTest, EveryRequestIsLogged) {
+  std::string marker = "QualityLevels(999)/Fragments(video=0,format=mpd-time-csf)";
+  fetch(ism(marker), "GET", {{"User-Agent", "log-check/1.0"}});
+  std::regex line(
+      "127\\.0\\.0\\.1 - - \\[[^\\]]+\\] \"GET /[^ ]*QualityLevels\\(999\\)[^ ]* HTTP/1\\.1\" "
+      "404 \\d+ \"-\" \"log-check/1\\.0\" [0-9.]+ms");
+  // The line is written once the answer has gone out, which may be just after we read it.
+  bool found = false;
+  for (int attempt = 0; attempt < 100 && !found; ++attempt) {
+    std::istringstream log(read_file(log_));
+    for (std::string text; std::getline(log, text) && !found;) found = std::regex_match(text, line);
+    if (!found) g_usleep(20000);
+  }
+  EXPECT_TRUE(found) << read_file(log_);
+}
+
+// With one pipeline slot and no queue, a second request while the first is in flight gets 503.
+// The first one is held deterministically: its .ism is a FIFO that the test feeds afterwards.
+TEST_F(ServerTest, BusyServerAnswers503AndRecovers) {
+  std::string slow_dir = dir_ + "/slow";
+  ASSERT_EQ(g_mkdir_with_parents(slow_dir.c_str(), 0755), 0);
+  // Copies, not symlinks: a symlink out of an asset folder is (rightly) not followed.
+  for (const char* f :
+       {"testsrc_1280x720_AACAudio_3528.mp4", "testsrc_640x360_AACAudio_1378.mp4", "testsrc.ism"}) {
+    std::string to = slow_dir + "/" + (std::string(f) == "testsrc.ism" ? "fast.ism" : f);
+    std::ofstream(to, std::ios::binary) << read_file(asset_ + "/" + f);
+  }
+  std::string fifo = slow_dir + "/slow.ism";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0644), 0);
+  std::string db = dir_ + "/busy.db";
+  run_ams({"asset", "create", "slow", "--path", slow_dir, "--db", db});
+  const char* id = "22222222-0000-4000-8000-000000000001";
+  run_ams({"locator", "create", "--asset", "slow", "--policy", "Predefined_ClearStreamingOnly",
+           "--id", id, "--db", db});
+  std::string busy_log = dir_ + "/busy.log";
+  ServerProcess busy(db, {"--max-concurrent", "1", "--max-queue", "0", "--access-log", busy_log});
+  ASSERT_FALSE(busy.url().empty());
+  std::string base = busy.url() + "/" + id + "/";
+  // A raw socket: a sync SoupSession in a second thread waits for this thread's main context.
+  std::string held;
+  std::thread first([&] {
+    held = raw_request(busy.port(), "GET /" + std::string(id) +
+                                        "/slow.ism/manifest(format=mpd-time-csf) HTTP/1.1\r\n"
+                                        "Host: x\r\nConnection: close\r\n\r\n");
+  });
+  // Wait until the server has taken the first request (it blocks opening the FIFO).
+  Response refused;
+  for (int i = 0; i < 100; ++i) {
+    refused = fetch(base + "fast.ism/manifest(format=mpd-time-csf)");
+    if (refused.status == 503) break;
+    g_usleep(20000);
+  }
+  expect_ams_error(refused, 503, "MPE_SERVER_BUSY");
+  EXPECT_EQ(refused.header("retry-after"), "1") << read_file(busy_log);
+  std::string text = read_file(asset_ + "/testsrc.ism");
+  {
+    std::ofstream feed(fifo, std::ios::binary);
+    feed << text;
+  }
+  first.join();
+  // The held request is answered (what a FIFO yields as an .ism is beside the point).
+  EXPECT_EQ(held.rfind("HTTP/1.1 ", 0), 0u);
+  EXPECT_EQ(held.find(" 503 "), std::string::npos);
+  EXPECT_EQ(fetch(base + "fast.ism/manifest(format=mpd-time-csf)").status, 200u);
+  EXPECT_EQ(busy.stop(), 0);
+}
+
+}  // namespace

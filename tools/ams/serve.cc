@@ -1,0 +1,137 @@
+// ams serve: the streaming endpoint. Serves every asset published under a streaming locator in
+// the database, packaged per request, until SIGINT or SIGTERM.
+
+#include <glib-unix.h>
+#include <gst/gst.h>
+
+#include <csignal>
+#include <cstdio>
+#include <string>
+
+#include "commands.h"
+#include "glib_ptr.h"
+#include "server.h"
+#include "store/store.h"
+
+namespace ams::tools {
+namespace {
+
+struct Options {
+  gchar* db = nullptr;
+  gchar* listen = nullptr;
+  gint max_age = 259200;
+  gint max_concurrent = 16;
+  gint max_queue = 256;
+  gint timeout = 60;
+  gchar* cross_domain = nullptr;
+  gchar* client_access_policy = nullptr;
+  gchar* access_log = nullptr;
+
+  Options() = default;
+  Options(const Options&) = delete;
+  Options& operator=(const Options&) = delete;
+  ~Options() {
+    for (gchar* s : {db, listen, cross_domain, client_access_policy, access_log}) g_free(s);
+  }
+};
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "ams serve: %s\n", message.c_str());
+  return 1;
+}
+
+gboolean quit(gpointer loop) {
+  g_main_loop_quit(static_cast<GMainLoop*>(loop));
+  return G_SOURCE_CONTINUE;  // removed by serve_main, after the loop
+}
+
+}  // namespace
+
+int serve_main(int argc, char** argv) {
+  Options o;
+  const GOptionEntry entries[] = {
+      {"db", 0, 0, G_OPTION_ARG_FILENAME, &o.db, "Database (default: $AMS_DB or ~/.local/share)",
+       "FILE"},
+      {"listen", 0, 0, G_OPTION_ARG_STRING, &o.listen,
+       "Address and port to listen on (default 127.0.0.1:8080; port 0: any free port)",
+       "ADDR:PORT"},
+      {"max-age", 0, 0, G_OPTION_ARG_INT, &o.max_age,
+       "Cache-Control max-age of manifests and fragments (default 259200 = 3 days, as AMS)",
+       "SECONDS"},
+      {"max-concurrent", 0, 0, G_OPTION_ARG_INT, &o.max_concurrent,
+       "Packaging pipelines running at once (default 16)", "N"},
+      {"max-queue", 0, 0, G_OPTION_ARG_INT, &o.max_queue,
+       "Requests waiting for a pipeline before the server answers 503 (default 256)", "N"},
+      {"timeout", 0, 0, G_OPTION_ARG_INT, &o.timeout,
+       "Seconds a pipeline may take before the request fails with 500 (default 60)", "SECONDS"},
+      {"cross-domain", 0, 0, G_OPTION_ARG_FILENAME, &o.cross_domain,
+       "File served as /crossdomain.xml (default: allow any domain, as AMS)", "FILE"},
+      {"client-access-policy", 0, 0, G_OPTION_ARG_FILENAME, &o.client_access_policy,
+       "File served as /clientaccesspolicy.xml (default: AMS's example policy)", "FILE"},
+      {"access-log", 0, 0, G_OPTION_ARG_FILENAME, &o.access_log,
+       "Append one line per request to FILE, or to standard output with '-'", "FILE|-"},
+      {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
+  };
+  GLibPtr<GOptionContext> context(g_option_context_new(""));
+  g_option_context_set_summary(context.get(),
+                               "Serve the published assets as AMS does: Smooth, HLS (v3, v4, "
+                               "CMAF) and DASH (CSF, CMAF), packaged per request.");
+  g_option_context_add_main_entries(context.get(), entries, nullptr);
+  g_option_context_add_group(context.get(), gst_init_get_option_group());
+  GError* error = nullptr;
+  if (!g_option_context_parse(context.get(), &argc, &argv, &error)) {
+    std::fprintf(stderr, "ams serve: %s\n", error->message);
+    g_error_free(error);
+    return 2;
+  }
+  if (argc > 1) {
+    std::fprintf(stderr, "ams serve: unexpected argument %s\n", argv[1]);
+    return 2;
+  }
+  if (o.max_age < 0 || o.max_concurrent < 1 || o.max_queue < 0 || o.timeout < 1) {
+    std::fprintf(stderr, "ams serve: --max-age >= 0, --max-concurrent >= 1, --timeout >= 1\n");
+    return 2;
+  }
+  gst_init(nullptr, nullptr);
+  // Every answer but a download needs the gstams elements: say so now, not with 500s later.
+  for (const char* name : {"amsdemux", "amscmafmux", "amstsmux", "amsmanifestsink", "appsink"}) {
+    GstPtr<GstElementFactory> factory(gst_element_factory_find(name));
+    if (!factory)
+      return fail(std::string("no GStreamer element ") + name + " (set GST_PLUGIN_PATH)");
+  }
+
+  std::string db = o.db != nullptr ? o.db : store::default_database_path();
+  auto store = store::Store::open(db);
+  if (!store) return fail(db + ": " + store.status().to_string());
+
+  server::Config config;
+  if (o.listen != nullptr) config.listen = o.listen;
+  config.max_age_seconds = static_cast<unsigned>(o.max_age);
+  config.max_concurrent = static_cast<unsigned>(o.max_concurrent);
+  config.max_queue = static_cast<unsigned>(o.max_queue);
+  config.pipeline_timeout_seconds = static_cast<unsigned>(o.timeout);
+  if (o.cross_domain != nullptr) config.cross_domain_file = o.cross_domain;
+  if (o.client_access_policy != nullptr) config.client_access_policy_file = o.client_access_policy;
+  if (o.access_log != nullptr) config.access_log = o.access_log;
+
+  // The server's GSources attach to the default context, which this loop runs.
+  GLibPtr<GMainLoop> loop(g_main_loop_new(nullptr, FALSE));
+  auto server = server::Server::create(config, std::move(*store));
+  if (!server) return fail(server.status().to_string());
+  Result<std::string> url = (*server)->listen();
+  if (!url) return fail(url.status().to_string());
+  std::printf("Serving %s on %s\n", db.c_str(), url->c_str());
+  std::fflush(stdout);
+
+  guint sigint = g_unix_signal_add(SIGINT, quit, loop.get());
+  guint sigterm = g_unix_signal_add(SIGTERM, quit, loop.get());
+  g_main_loop_run(loop.get());
+  g_source_remove(sigint);
+  g_source_remove(sigterm);
+  std::fprintf(stderr, "ams serve: shutting down\n");
+  (*server)->shutdown();
+  server->reset();  // stops every pipeline and waits for the worker threads
+  return 0;
+}
+
+}  // namespace ams::tools

@@ -1,0 +1,277 @@
+#include "admission.h"
+
+#include "http.h"
+#include "respond.h"
+
+namespace ams::server {
+
+enum class JobState { kQueued, kPlanning, kRunning, kDone };
+
+struct Admission::Job {
+  SoupServerMessage* msg = nullptr;  // owned reference until the message finishes
+  gulong finished_handler = 0;
+  PipelineRequest request;
+  JobState state = JobState::kQueued;
+  bool holds_slot = false;
+  std::string etag;  // of the identity coding; the gzip variant is derived
+  std::shared_ptr<PipelineRun> run;
+  GSource* timer = nullptr;
+  GSource* hangup = nullptr;  // watches the client's socket while the message is paused
+};
+
+namespace {
+
+void destroy_source(GSource** source) {
+  if (*source == nullptr) return;
+  g_source_destroy(*source);
+  g_source_unref(*source);
+  *source = nullptr;
+}
+
+// libsoup does not read a paused message's socket, so it would not notice a client that goes
+// away. A readable socket with nothing to read (EOF) or an error means it went.
+bool peer_closed(GSocket* socket, GIOCondition condition) {
+  if (condition & (G_IO_HUP | G_IO_ERR)) return true;
+  char byte = 0;
+  GInputVector vector = {&byte, 1};
+  gint flags = G_SOCKET_MSG_PEEK;
+  gssize n = g_socket_receive_message(socket, nullptr, &vector, 1, nullptr, nullptr, &flags,
+                                      nullptr, nullptr);
+  return n <= 0;
+}
+
+}  // namespace
+
+namespace {
+
+struct Task {
+  std::function<void()> run;
+};
+
+gboolean run_task(gpointer data) {
+  static_cast<Task*>(data)->run();
+  return G_SOURCE_REMOVE;
+}
+
+}  // namespace
+
+Admission::Admission(const Config& config, std::string service_id, GMainContext* main)
+    : config_(config), service_id_(std::move(service_id)), main_(main) {
+  // Planning reads indexes (cold: a few reads per file) and starting a pipeline is quick: a few
+  // threads keep the main loop's hand-offs short without competing with the streaming threads.
+  workers_ = g_thread_pool_new(
+      [](gpointer data, gpointer) {
+        std::unique_ptr<Task> task(static_cast<Task*>(data));
+        task->run();
+      },
+      nullptr, 4, FALSE, nullptr);
+}
+
+Admission::~Admission() {
+  cancel_all();
+  g_thread_pool_free(workers_, FALSE, TRUE);
+}
+
+void Admission::post_to_worker(std::function<void()> task) {
+  g_thread_pool_push(workers_, new Task{std::move(task)}, nullptr);
+}
+
+void Admission::post_to_main(std::function<void()> task) {
+  g_main_context_invoke_full(main_, G_PRIORITY_DEFAULT, run_task, new Task{std::move(task)},
+                             [](gpointer data) { delete static_cast<Task*>(data); });
+}
+
+void Admission::submit(SoupServerMessage* msg, PipelineRequest request) {
+  if (active_ >= config_.max_concurrent && queue_.size() >= config_.max_queue) {
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Retry-After", "1");
+    respond_error(msg, http_error(503, hresult::kServerBusy), service_id_);
+    return;
+  }
+  auto job = std::make_shared<Job>();
+  job->msg = SOUP_SERVER_MESSAGE(g_object_ref(msg));
+  job->request = std::move(request);
+  struct Finished {
+    Admission* self;
+    Job* job;
+  };
+  job->finished_handler = g_signal_connect_data(
+      msg, "finished",
+      G_CALLBACK(+[](SoupServerMessage*, Finished* f) { f->self->on_finished(f->job); }),
+      new Finished{this, job.get()},
+      [](gpointer data, GClosure*) { delete static_cast<Finished*>(data); }, GConnectFlags(0));
+  jobs_[job.get()] = job;
+  watch_hangup(job);
+  soup_server_message_pause(msg);
+  if (active_ < config_.max_concurrent) {
+    start(job);
+  } else {
+    queue_.push_back(job);
+  }
+}
+
+void Admission::watch_hangup(const std::shared_ptr<Job>& job) {
+  GSocket* socket = soup_server_message_get_socket(job->msg);
+  if (socket == nullptr) return;
+  job->hangup = g_socket_create_source(
+      socket, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr);
+  struct Watch {
+    Admission* self;
+    std::weak_ptr<Job> job;
+  };
+  g_source_set_callback(
+      job->hangup, G_SOURCE_FUNC(+[](GSocket* socket, GIOCondition condition, Watch* w) {
+        std::shared_ptr<Job> j = w->job.lock();
+        if (!j) return G_SOURCE_REMOVE;
+        // A pipelined next request is not a hang-up; stop watching (it cannot be told apart).
+        if (peer_closed(socket, condition)) w->self->on_client_gone(j);
+        destroy_source(&j->hangup);
+        return G_SOURCE_REMOVE;
+      }),
+      new Watch{this, job}, [](gpointer data) { delete static_cast<Watch*>(data); });
+  g_source_attach(job->hangup, main_);
+}
+
+// The client closed its connection while we were working: stop, free the slot, and let libsoup
+// finish the message (its write fails, and "finished" cleans up).
+void Admission::on_client_gone(const std::shared_ptr<Job>& job) {
+  if (job->state == JobState::kDone) return;
+  if (job->run) job->run->cancel();
+  if (job->state == JobState::kQueued) std::erase(queue_, job);
+  soup_server_message_set_status(job->msg, 499, "Client Closed Request");
+  job->state = JobState::kDone;
+  destroy_source(&job->timer);
+  soup_server_message_unpause(job->msg);
+  release(job);
+}
+
+void Admission::release(const std::shared_ptr<Job>& job) {
+  if (!job->holds_slot) return;
+  job->holds_slot = false;
+  --active_;
+  pump();
+}
+
+void Admission::start(const std::shared_ptr<Job>& job) {
+  ++active_;
+  job->holds_slot = true;
+  job->state = JobState::kPlanning;
+  post_to_worker([this, job] {
+    HttpError error;
+    Result<Plan> plan = ams::server::plan(job->request.request, job->request.format,
+                                          *job->request.published, &error);
+    post_to_main([this, job, plan = std::move(plan), error = std::move(error)]() mutable {
+      on_planned(job, std::move(plan), std::move(error));
+    });
+  });
+}
+
+void Admission::on_planned(const std::shared_ptr<Job>& job, Result<Plan> plan, HttpError error) {
+  if (job->state == JobState::kDone) return;  // the client went away meanwhile
+  if (!plan) {
+    respond_error(job->msg, error, service_id_);
+    return complete(job);
+  }
+  job->etag = plan->etag;
+  // The coding is decided now (the client accepts gzip, the resource is text), so the tag of
+  // the variant this client gets is known before the pipeline runs.
+  std::string etag = etag_for_coding(job->etag, job->request.gzip);
+  if (!job->request.if_none_match.empty() && etag_matches(job->request.if_none_match, etag)) {
+    set_common_headers(job->msg);
+    set_cache_headers(job->msg, config_.max_age_seconds, etag);
+    if (route_for(job->request.request.kind).compressible) {
+      soup_message_headers_replace(soup_server_message_get_response_headers(job->msg), "Vary",
+                                   "Accept-Encoding");
+    }
+    soup_server_message_set_status(job->msg, 304, nullptr);
+    soup_message_headers_set_encoding(soup_server_message_get_response_headers(job->msg),
+                                      SOUP_ENCODING_NONE);
+    return complete(job);
+  }
+  job->state = JobState::kRunning;
+  std::weak_ptr<Job> weak = job;
+  job->run = std::make_shared<PipelineRun>(std::move(*plan), job->request.gzip, main_, &teardown_,
+                                           [this, weak](PipelineResult result) {
+                                             if (auto j = weak.lock())
+                                               on_done(j, std::move(result));
+                                           });
+  job->timer = g_timeout_source_new_seconds(config_.pipeline_timeout_seconds);
+  auto* run_ref = new std::weak_ptr<PipelineRun>(job->run);
+  g_source_set_callback(
+      job->timer,
+      [](gpointer data) -> gboolean {
+        if (auto run = static_cast<std::weak_ptr<PipelineRun>*>(data)->lock()) {
+          run->fail(http_error(500, hresult::kTimeout, "the pipeline did not finish in time"));
+        }
+        return G_SOURCE_REMOVE;
+      },
+      run_ref, [](gpointer data) { delete static_cast<std::weak_ptr<PipelineRun>*>(data); });
+  g_source_attach(job->timer, main_);
+  std::shared_ptr<PipelineRun> run = job->run;
+  post_to_worker([run] { run->start(); });
+}
+
+void Admission::on_done(const std::shared_ptr<Job>& job, PipelineResult result) {
+  if (job->state == JobState::kDone) return;
+  if (!result.ok) {
+    respond_error(job->msg, result.error, service_id_);
+    return complete(job);
+  }
+  SoupServerMessage* msg = job->msg;
+  SoupMessageHeaders* h = soup_server_message_get_response_headers(msg);
+  set_common_headers(msg);
+  set_cache_headers(msg, config_.max_age_seconds, etag_for_coding(job->etag, result.gzipped));
+  if (route_for(job->request.request.kind).compressible) {
+    soup_message_headers_replace(h, "Vary", "Accept-Encoding");
+  }
+  if (result.gzipped) soup_message_headers_replace(h, "Content-Encoding", "gzip");
+  respond_body(msg, 200, job->run->content_type(), std::move(result.bytes));
+  complete(job);
+}
+
+// The answer is written (or the client is gone): free the slot and let the next request in.
+void Admission::complete(const std::shared_ptr<Job>& job) {
+  if (job->state == JobState::kDone) return;
+  bool answered = job->state != JobState::kQueued;
+  job->state = JobState::kDone;
+  destroy_source(&job->timer);
+  destroy_source(&job->hangup);
+  if (answered) soup_server_message_unpause(job->msg);
+  release(job);
+}
+
+void Admission::on_finished(Job* raw) {
+  auto it = jobs_.find(raw);
+  if (it == jobs_.end()) return;
+  std::shared_ptr<Job> job = it->second;
+  jobs_.erase(it);
+  g_signal_handler_disconnect(job->msg, job->finished_handler);
+  if (job->state != JobState::kDone) {
+    // Finished before we answered: the client disconnected. Nothing more is written to it.
+    if (job->run) job->run->cancel();
+    if (job->state == JobState::kQueued) std::erase(queue_, job);
+    job->state = JobState::kDone;
+    release(job);
+  }
+  destroy_source(&job->timer);
+  destroy_source(&job->hangup);
+  g_object_unref(job->msg);
+  job->msg = nullptr;
+}
+
+void Admission::pump() {
+  while (active_ < config_.max_concurrent && !queue_.empty()) {
+    std::shared_ptr<Job> next = queue_.front();
+    queue_.pop_front();
+    if (next->state == JobState::kQueued) start(next);
+  }
+}
+
+void Admission::cancel_all() {
+  for (auto& [raw, job] : jobs_) {
+    if (job->run) job->run->cancel();
+    job->state = JobState::kDone;
+  }
+  queue_.clear();
+}
+
+}  // namespace ams::server

@@ -1,0 +1,72 @@
+// Admission of the requests a pipeline answers: at most `max_concurrent` run at once, up to
+// `max_queue` wait in arrival order, and beyond that the answer is 503 with Retry-After. A request
+// goes: queued -> planned on a worker (model checks, ETag; If-None-Match answered here without a
+// pipeline) -> its pipeline runs -> answered on the main loop. A client that goes away at any step
+// frees its slot and stops its pipeline.
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "catalog.h"
+#include "manifest/manifest.h"
+#include "pipeline_run.h"
+#include "server.h"
+#include "url/request.h"
+
+namespace ams::server {
+
+struct PipelineRequest {
+  url::Request request;
+  manifest::Format format = manifest::Format::kSmooth;
+  std::shared_ptr<const Published> published;
+  bool gzip = false;  // the client accepts gzip and the resource is text
+  std::string if_none_match;
+};
+
+class Admission {
+ public:
+  Admission(const Config& config, std::string service_id, GMainContext* main);
+  ~Admission();  // stops every pipeline and waits for the worker threads
+
+  // Main thread. Answers `msg` now (503) or later; pauses it meanwhile.
+  void submit(SoupServerMessage* msg, PipelineRequest request);
+
+  // Main thread: cancels every request (at shutdown).
+  void cancel_all();
+
+  struct Stats {
+    unsigned running = 0;
+    size_t queued = 0;
+  };
+  Stats stats() const { return {active_, queue_.size()}; }
+
+ private:
+  struct Job;
+  void start(const std::shared_ptr<Job>& job);
+  void on_planned(const std::shared_ptr<Job>& job, Result<Plan> plan, HttpError error);
+  void on_done(const std::shared_ptr<Job>& job, PipelineResult result);
+  void complete(const std::shared_ptr<Job>& job);
+  void on_finished(Job* job);
+  void watch_hangup(const std::shared_ptr<Job>& job);
+  void on_client_gone(const std::shared_ptr<Job>& job);
+  void release(const std::shared_ptr<Job>& job);
+  void pump();
+  void post_to_worker(std::function<void()> task);
+  void post_to_main(std::function<void()> task);
+
+  const Config config_;
+  const std::string service_id_;
+  GMainContext* main_;
+  GThreadPool* workers_;
+  Teardown teardown_;
+  unsigned active_ = 0;
+  std::deque<std::shared_ptr<Job>> queue_;
+  std::unordered_map<Job*, std::shared_ptr<Job>> jobs_;  // every request not yet finished
+};
+
+}  // namespace ams::server

@@ -1,0 +1,62 @@
+// HTTP errors as AMS answers them: a status and an XML body naming an MPE_* hresult. The AMS names
+// we know from public captures are used where they fit (MPE_ENC_ENCRYPTION_REQUIRED); the others
+// are ours, in the same style, and docs/server.md lists them all.
+#pragma once
+
+#include <string>
+
+#include "base/status.h"
+
+namespace ams::server {
+
+struct HttpError {
+  unsigned status = 500;
+  const char* hresult = "MPE_INTERNAL_ERROR";
+  std::string detail;  // for the log only: the body never carries internal detail
+};
+
+// The hresults the server uses (one place, so the docs and tests can list them).
+namespace hresult {
+inline constexpr const char* kBadRequest = "MPE_BAD_REQUEST";
+inline constexpr const char* kNotFound = "MPE_RESOURCE_NOT_FOUND";
+inline constexpr const char* kLocatorNotFound = "MPE_STREAMING_LOCATOR_NOT_FOUND";
+inline constexpr const char* kLocatorNotActive = "MPE_STREAMING_LOCATOR_NOT_ACTIVE";
+inline constexpr const char* kAssetNotFound = "MPE_ASSET_NOT_FOUND";
+inline constexpr const char* kTrackNotFound = "MPE_TRACK_NOT_FOUND";
+inline constexpr const char* kFragmentNotFound = "MPE_FRAGMENT_NOT_FOUND";
+inline constexpr const char* kProtocolNotEnabled = "MPE_STREAMING_PROTOCOL_NOT_ENABLED";
+inline constexpr const char* kEncryptionRequired = "MPE_ENC_ENCRYPTION_REQUIRED";
+inline constexpr const char* kEncryptionNotInPolicy =
+    "MPE_ENC_ENCRYPTION_NOT_SET_IN_DELIVERY_POLICY";
+inline constexpr const char* kEncryptionNotSupported = "MPE_ENC_ENCRYPTION_NOT_SUPPORTED";
+inline constexpr const char* kFilterNotSupported = "MPE_FILTER_NOT_SUPPORTED";
+inline constexpr const char* kMethodNotAllowed = "MPE_METHOD_NOT_ALLOWED";
+inline constexpr const char* kRangeNotSatisfiable = "MPE_RANGE_NOT_SATISFIABLE";
+inline constexpr const char* kServerBusy = "MPE_SERVER_BUSY";
+inline constexpr const char* kPipelineError = "MPE_PACKAGER_ERROR";
+inline constexpr const char* kTimeout = "MPE_PACKAGER_TIMEOUT";
+inline constexpr const char* kInternal = "MPE_INTERNAL_ERROR";
+}  // namespace hresult
+
+inline HttpError http_error(unsigned status, const char* code, std::string detail = {}) {
+  return HttpError{status, code, std::move(detail)};
+}
+
+// Stores `e` in `*out` and returns the matching core Status, for functions that fill an
+// HttpError beside their Result.
+Status fail(HttpError* out, HttpError e);
+
+// The one table from a core Status to an HTTP error: kNotFound -> 404 with `not_found_code`,
+// kInvalidArgument -> 400, kUnsupported -> 501, anything else (bad media, I/O) -> 500.
+HttpError from_status(const Status& status, const char* not_found_code = hresult::kNotFound);
+
+// <serverError><status>..</status><subStatus>0</subStatus><hresult>..</hresult>
+// <activityId>GUID</activityId><serviceId>GUID</serviceId></serverError>, as the captured AMS
+// body (reference/examples/ams_error_403_encryption_required.xml). activityId is fresh per
+// request; serviceId names this server process.
+std::string error_body(const HttpError& error, const std::string& service_id);
+
+// An upper-case random GUID, as AMS writes activity ids.
+std::string new_guid();
+
+}  // namespace ams::server

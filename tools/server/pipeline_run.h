@@ -1,0 +1,87 @@
+// One request's pipeline: built and started on a worker thread, fed by GStreamer's streaming
+// threads, and answered on the main context. Nothing here blocks the main loop: the main thread
+// only starts and cancels runs; stopping a pipeline (set_state NULL, which can block) happens on
+// the teardown pool.
+#pragma once
+
+#include <gst/app/gstappsink.h>
+#include <gst/gst.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "errors.h"
+#include "gstptr.h"
+#include "routes.h"
+
+namespace ams::server {
+
+using gst::GstPtr;
+
+struct PipelineResult {
+  bool ok = false;
+  std::string bytes;  // the answer's body (gzipped when `gzipped`)
+  bool gzipped = false;
+  HttpError error;  // when !ok
+};
+
+// A small pool of threads that stops pipelines. set_state(NULL) waits for streaming threads, so
+// it never runs on the main loop nor on a streaming thread of the pipeline it stops.
+class Teardown {
+ public:
+  Teardown();
+  ~Teardown();  // waits for every queued teardown
+  // Takes the pipeline; `owner` (whose callbacks the pipeline calls) lives until it has stopped.
+  void stop(GstPtr<GstElement>* pipeline, std::shared_ptr<const void> owner);
+
+ private:
+  GThreadPool* pool_;
+};
+
+class PipelineRun : public std::enable_shared_from_this<PipelineRun> {
+ public:
+  using Done = std::function<void(PipelineResult)>;
+
+  // `done` runs on `main` once, unless cancel() came first. `gzip`: compress the output.
+  PipelineRun(Plan plan, bool gzip, GMainContext* main, Teardown* teardown, Done done);
+  ~PipelineRun();
+
+  // Worker thread: builds the pipeline and sets it to PLAYING.
+  void start();
+  // Main thread: the client is gone or the request timed out; `done` will not run.
+  void cancel();
+  const std::string& content_type() const { return plan_.content_type; }
+
+  // Any thread: ends the run with an error (used for timeouts, on the main thread).
+  void fail(HttpError error);
+
+ private:
+  enum class Phase { kIdle, kStarting, kRunning };
+  static GstBusSyncReply on_bus_message(GstBus* bus, GstMessage* message, gpointer self);
+  static GstFlowReturn on_new_sample(GstAppSink* sink, gpointer self);
+  void collect(GstBuffer* buffer, bool* init_complete);
+  void finish(PipelineResult result);
+  void stop_pipeline();
+  void deliver(PipelineResult result);
+
+  const Plan plan_;
+  const bool gzip_;
+  GMainContext* main_;
+  Teardown* teardown_;
+  Done done_;
+
+  std::mutex lock_;  // guards the fields below
+  GstPtr<GstElement> pipeline_;
+  Phase phase_ = Phase::kIdle;
+  bool finished_ = false;
+  bool stop_pending_ = false;
+  std::string output_;  // streaming threads append; read once finished
+  bool saw_header_ = false;
+
+  std::atomic<bool> cancelled_{false};
+};
+
+}  // namespace ams::server

@@ -1,0 +1,50 @@
+// The streaming endpoint: libsoup 3 on the thread-default GLib main context. One handler takes
+// every request, parses its path with ams::url::parse, and answers from the route table
+// (routes.h): static policy files, progressive downloads, or a pipeline per request run through
+// the admission queue (admission.h). The main loop never waits for media: pipelines run on
+// GStreamer's threads and hand their bytes back to it.
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "store/store.h"
+
+namespace ams::server {
+
+struct Config {
+  std::string listen = "127.0.0.1:8080";  // ADDR:PORT; port 0 picks a free one
+  unsigned max_age_seconds = 259200;      // Cache-Control max-age: AMS's 3 days
+  unsigned max_concurrent = 16;           // pipelines running at once
+  unsigned max_queue = 256;               // requests waiting for a pipeline slot; then 503
+  unsigned pipeline_timeout_seconds = 60;
+  std::string cross_domain_file;          // empty: AMS's default policy
+  std::string client_access_policy_file;  // empty: AMS's default policy
+  std::string access_log;                 // "" none, "-" stdout, else a file appended to
+};
+
+class Server {
+ public:
+  // Reads the policy files and opens the access log; kNotFound/kIo when they cannot be read.
+  static Result<std::unique_ptr<Server>> create(const Config& config,
+                                                std::unique_ptr<store::Store> store);
+  ~Server();
+
+  // Starts listening; returns the base URL ("http://127.0.0.1:8080/").
+  Result<std::string> listen();
+
+  // Stops accepting and drops open connections; running pipelines are stopped.
+  void shutdown();
+
+  struct Impl;
+
+ private:
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ams::server
