@@ -18,7 +18,11 @@ packages=(
   gstreamer1.0-libav
   # tests: independent decoders and validators, a static HTTP server, fuzzing
   ffmpeg libxml2-utils python3 curl clang libclang-rt-14-dev
+  # end-to-end tests (tests/e2e): a browser for hls.js, dash.js and shaka-player
+  chromium
 )
+# npm for the player libraries and the browser driver (a NodeSource nodejs already brings it).
+command -v npm >/dev/null || packages+=(nodejs npm)
 if [ -n "${AMS_EXTRA_PACKAGES:-}" ]; then
   read -r -a extra <<<"$AMS_EXTRA_PACKAGES"
   packages+=("${extra[@]}")
@@ -41,4 +45,11 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
 fi
 echo "setup: building in $BUILD_DIR"
 meson compile -C "$BUILD_DIR" >/dev/null || meson compile -C "$BUILD_DIR"
+# The player page's libraries (tools/player) and the end-to-end suite's browser driver, as locked.
+for dir in tools/player tests/e2e; do
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "setup: npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || exit 1
+  fi
+done
 echo "setup: done"
