@@ -26,12 +26,13 @@ struct Options {
   gchar* cross_domain = nullptr;
   gchar* client_access_policy = nullptr;
   gchar* access_log = nullptr;
+  gchar* player_dir = nullptr;
 
   Options() = default;
   Options(const Options&) = delete;
   Options& operator=(const Options&) = delete;
   ~Options() {
-    for (gchar* s : {db, listen, cross_domain, client_access_policy, access_log}) g_free(s);
+    for (gchar* s : {db, listen, cross_domain, client_access_policy, access_log, player_dir}) g_free(s);
   }
 };
 
@@ -68,6 +69,8 @@ int serve_main(int argc, char** argv) {
        "File served as /crossdomain.xml (default: allow any domain, as AMS)", "FILE"},
       {"client-access-policy", 0, 0, G_OPTION_ARG_FILENAME, &o.client_access_policy,
        "File served as /clientaccesspolicy.xml (default: AMS's example policy)", "FILE"},
+      {"player-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.player_dir,
+       "Folder of the player page served at / (default: tools/player of the source tree)", "DIR"},
       {"access-log", 0, 0, G_OPTION_ARG_FILENAME, &o.access_log,
        "Append one line per request to FILE, or to standard output with '-'", "FILE|-"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
@@ -113,6 +116,7 @@ int serve_main(int argc, char** argv) {
   if (o.cross_domain != nullptr) config.cross_domain_file = o.cross_domain;
   if (o.client_access_policy != nullptr) config.client_access_policy_file = o.client_access_policy;
   if (o.access_log != nullptr) config.access_log = o.access_log;
+  if (o.player_dir != nullptr) config.player_dir = o.player_dir;
 
   // The server's GSources attach to the default context, which this loop runs.
   GLibPtr<GMainLoop> loop(g_main_loop_new(nullptr, FALSE));

@@ -28,6 +28,8 @@ class Catalog {
   Result<std::shared_ptr<const Published>> lookup(const std::string& locator_id,
                                                   const std::string& now_iso, HttpError* error);
 
+  store::Store& store() { return *store_; }  // the player page lists every locator
+
  private:
   std::unique_ptr<store::Store> store_;
   std::unordered_map<std::string, std::shared_ptr<const Published>> cache_;

@@ -10,6 +10,7 @@
 #include "catalog.h"
 #include "download.h"
 #include "http.h"
+#include "player_page.h"
 #include "respond.h"
 #include "routes.h"
 
@@ -108,6 +109,11 @@ void Server::Impl::handle(SoupServerMessage* msg, const char* path) {
   }
   std::string_view p = path != nullptr ? path : "";
   if (p.size() > url::kMaxPathLength) return error(msg, http_error(414, hresult::kBadRequest));
+  if (is_player_path(p)) {
+    PlayerAnswer a = answer_player_path(p, config.player_dir, catalog.store());
+    set_common_headers(msg);
+    return respond_body(msg, a.status, a.content_type, std::move(a.body));
+  }
   Result<url::Request> parsed = url::parse(p);
   if (!parsed) return error(msg, from_status(parsed.status()));
   const url::Request& r = *parsed;

@@ -25,6 +25,7 @@ struct Config {
   std::string cross_domain_file;          // empty: AMS's default policy
   std::string client_access_policy_file;  // empty: AMS's default policy
   std::string access_log;                 // "" none, "-" stdout, else a file appended to
+  std::string player_dir = AMS_PLAYER_DIR;  // the player page served at / (player_page.h)
 };
 
 class Server {
