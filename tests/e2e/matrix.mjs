@@ -47,16 +47,19 @@ lines.push(`| client | ${FORMATS.map(([, name]) => name).join(' | ')} |`);
 lines.push(`| --- | ${FORMATS.map(() => '---').join(' | ')} |`);
 for (const [id, name] of CLIENTS) {
   if (!rows.some((r) => r.client === id)) continue;
-  lines.push(`| ${name} | ${FORMATS.map(([f]) => cell(rows.find((r) => r.client === id && r.format === f))).join(' | ')} |`);
+  lines.push(`| ${name} | ${FORMATS.map(([f]) => cell(rows.findLast((r) => r.client === id && r.format === f))).join(' | ')} |`);
 }
-const page = rows.find((r) => r.client === 'player-page');
+const page = rows.findLast((r) => r.client === 'player-page');
 lines.push('');
 lines.push(`From \`scripts/test.sh\` (suite \`e2e\`, tests/e2e/) on ${new Date(fs.statSync(resultsPath).mtime).toISOString().slice(0, 10)}` +
            `${chromium ? `, headless Chromium ${chromium}` : ''}: a 30 s asset of three H.264 rungs (540p, 360p, 180p) ` +
            'with AAC audio in English and French behind `ams serve`. "yes" means: played to the end with every ' +
            'frame (GStreamer, ffmpeg), or in a browser: started, played past the third fragment, took a forced ' +
            'switch to the top and the bottom quality, a seek to the middle and a switch to the second audio ' +
-           'language (HLS v3 muxes one language), with no error event. — : the client does not play that protocol.' +
+           'language (HLS v3 muxes one language; Chromium\'s own player offers no quality or audio control, so ' +
+           'those two checks do not apply to it), with no error event. ffmpeg reads HLS with ' +
+           '`-extension_picky 0`: by default it refuses segment URLs without a file extension, as AMS URLs are. ' +
+           '— : the client does not play that protocol.' +
            (page ? ` The player page at \`/\`: ${page.ok ? 'plays (screenshots checked)' : `**fails**: ${page.error}`}.` : ''));
 if (notes.length) {
   lines.push('');
