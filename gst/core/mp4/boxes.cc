@@ -458,6 +458,53 @@ bool Sidx::read_write(BoxBuffer& b) {
   return true;
 }
 
+namespace {
+
+// A number stored in 1 to 4 bytes, as tfra's traf/trun/sample numbers are.
+bool rw_sized(BoxBuffer& b, uint32_t& v, uint8_t length_minus_one) {
+  if (!b.reading()) {
+    for (int i = length_minus_one; i >= 0; --i) b.writer().u8(static_cast<uint8_t>(v >> (8 * i)));
+    return true;
+  }
+  v = 0;
+  for (int i = 0; i <= length_minus_one; ++i) {
+    uint8_t byte = 0;
+    if (!b.reader().read_u8(byte)) return false;
+    v = (v << 8) | byte;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool Tfra::read_write(BoxBuffer& b) {
+  uint32_t sizes =
+      static_cast<uint32_t>((length_size_of_traf_num & 3) << 4 |
+                            (length_size_of_trun_num & 3) << 2 | (length_size_of_sample_num & 3));
+  if (!b.rw_full_header(version, flags) || version > 1 || !b.rw(track_id) || !b.rw(sizes)) {
+    return false;
+  }
+  length_size_of_traf_num = (sizes >> 4) & 3;
+  length_size_of_trun_num = (sizes >> 2) & 3;
+  length_size_of_sample_num = sizes & 3;
+  const uint32_t entry_size = (version == 1 ? 16 : 8) + length_size_of_traf_num +
+                              length_size_of_trun_num + length_size_of_sample_num + 3;
+  return rw_table(b, entries, entry_size, [&](Entry& e) {
+    return b.rw_versioned(e.time, version) && b.rw_versioned(e.moof_offset, version) &&
+           rw_sized(b, e.traf_number, length_size_of_traf_num) &&
+           rw_sized(b, e.trun_number, length_size_of_trun_num) &&
+           rw_sized(b, e.sample_number, length_size_of_sample_num);
+  });
+}
+
+bool Mfro::read_write(BoxBuffer& b) {
+  return b.rw_full_header(version, flags) && b.rw(size);
+}
+
+bool Mfra::read_write(BoxBuffer& b) {
+  return b.rw_children(tfra) && b.rw_optional_child(mfro);
+}
+
 bool Tfxd::read_write(BoxBuffer& b) {
   // Reading: the box header (with the user type) was consumed by whoever found this box.
   if (!b.reading()) b.writer().bytes(kUserType);

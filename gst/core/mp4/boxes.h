@@ -408,6 +408,44 @@ struct Sidx {
   bool read_write(BoxBuffer& b);
 };
 
+// The movie fragment random access box: per track, where each sync sample's moof is. The index
+// reader does not need it (it reads every moof header anyway), but files carry it and tools that
+// rewrite files keep it.
+struct Tfra {
+  static constexpr FourCC kType = fourcc("tfra");
+  struct Entry {
+    uint64_t time = 0;
+    uint64_t moof_offset = 0;
+    uint32_t traf_number = 1;
+    uint32_t trun_number = 1;
+    uint32_t sample_number = 1;
+  };
+  uint8_t version = 1;
+  uint32_t flags = 0;
+  uint32_t track_id = 1;
+  // Bytes minus one of traf_number, trun_number and sample_number (0..3 each).
+  uint8_t length_size_of_traf_num = 0;
+  uint8_t length_size_of_trun_num = 0;
+  uint8_t length_size_of_sample_num = 0;
+  std::vector<Entry> entries;
+  bool read_write(BoxBuffer& b);
+};
+
+struct Mfro {
+  static constexpr FourCC kType = fourcc("mfro");
+  uint8_t version = 0;
+  uint32_t flags = 0;
+  uint32_t size = 0;  // of the enclosing mfra, so a reader can find it from the end of the file
+  bool read_write(BoxBuffer& b);
+};
+
+struct Mfra {
+  static constexpr FourCC kType = fourcc("mfra");
+  std::vector<Tfra> tfra;
+  std::optional<Mfro> mfro;
+  bool read_write(BoxBuffer& b);
+};
+
 // Smooth Streaming's fragment time box (PIFF, uuid 6d1d9b05-42d5-44e6-80e2-141daff757b2): the
 // fragment's absolute time and duration in the manifest timescale.
 struct Tfxd {

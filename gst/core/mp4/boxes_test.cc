@@ -199,6 +199,28 @@ TEST(Mp4Box, ChildOverrunningItsParentFails) {
   EXPECT_FALSE(read_box(moov, box).is_ok());
 }
 
+TEST(Mp4Box, MfraRoundTripsWithEveryNumberSize) {
+  Mfra mfra;
+  Tfra tfra;
+  tfra.track_id = 2;
+  tfra.length_size_of_traf_num = 0;
+  tfra.length_size_of_trun_num = 1;
+  tfra.length_size_of_sample_num = 3;
+  tfra.entries = {{0, 1000, 1, 2, 1}, {1ull << 35, 1ull << 33, 1, 300, 70000}};
+  mfra.tfra.push_back(tfra);
+  mfra.mfro = Mfro{};
+  mfra.mfro->size = 16;
+  Mfra out = round_trip(mfra);
+  ASSERT_EQ(out.tfra.size(), 1u);
+  ASSERT_EQ(out.tfra[0].entries.size(), 2u);
+  EXPECT_EQ(out.tfra[0].entries[1].time, 1ull << 35);
+  EXPECT_EQ(out.tfra[0].entries[1].trun_number, 300u);
+  EXPECT_EQ(out.tfra[0].entries[1].sample_number, 70000u);
+  EXPECT_EQ(out.mfro->size, 16u);
+  // Each entry: 8 + 8 (version 1) + 1 + 2 + 4 bytes.
+  EXPECT_EQ(box_size(tfra), 8u + 4u + 4u + 4u + 4u + 2u * 23u);
+}
+
 TEST(Mp4Box, Stz2ReadsFourBitSizes) {
   Stz2 stz2;
   stz2.field_size = 4;
