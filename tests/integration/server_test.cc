@@ -2,6 +2,7 @@
 // asset made by `ams encode` and published with `ams asset/locator create`, and a real HTTP client
 // (libsoup's SoupSession, and raw sockets for what a well-behaved client never sends).
 
+#include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <gtest/gtest.h>
@@ -92,6 +93,15 @@ class ServerProcess {
     pid_ = 0;
     exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return exit_status_;
+  }
+  // Open descriptors of the server process (Linux /proc).
+  size_t open_fds() const {
+    size_t n = 0;
+    GDir* dir = g_dir_open(("/proc/" + std::to_string(pid_) + "/fd").c_str(), 0, nullptr);
+    if (dir == nullptr) return 0;
+    while (g_dir_read_name(dir) != nullptr) ++n;
+    g_dir_close(dir);
+    return n;
   }
   const std::string& url() const { return url_; }
   int port() const { return std::stoi(url_.substr(url_.rfind(':') + 1)); }
@@ -548,6 +558,27 @@ TEST_F(ServerTest, LocatorsCreatedWhileRunningAreServed) {
   EXPECT_EQ(fetch(url(fresh, "testsrc.ism/manifest")).status, 404u);
 }
 
+// Each request builds and drops a pipeline and (here) a connection: neither may keep a descriptor
+// (libsoup 3.2 keeps idle connections a client closed; GStreamer pipelines keep their bus's socket
+// pair while messages reference them).
+TEST_F(ServerTest, RequestsLeaveNoDescriptorsBehind) {
+  fetch(ism("manifest"));
+  g_usleep(200000);
+  size_t before = server_->open_fds();
+  for (int i = 0; i < 60; ++i) {
+    fetch(ism("manifest(format=mpd-time-csf)"));
+    fetch(ism("QualityLevels(128000)/Fragments(aac_und_2_128000_2_1=0,format=m3u8-cmaf)"));
+    fetch(url(kClear, "testsrc_640x360_AACAudio_1378.mp4"));
+  }
+  size_t after = 0;
+  for (int attempt = 0; attempt < 50; ++attempt) {  // teardown is asynchronous
+    g_usleep(20000);
+    after = server_->open_fds();
+    if (after <= before + 4) break;
+  }
+  EXPECT_LE(after, before + 4) << "180 requests left " << after - before << " descriptors";
+}
+
 TEST_F(ServerTest, EveryRequestIsLogged) {
   std::string marker = "QualityLevels(999)/Fragments(video=0,format=mpd-time-csf)";
   fetch(ism(marker), "GET", {{"User-Agent", "log-check/1.0"}});
@@ -564,54 +595,40 @@ TEST_F(ServerTest, EveryRequestIsLogged) {
   EXPECT_TRUE(found) << read_file(log_);
 }
 
-// With one pipeline slot and no queue, a second request while the first is in flight gets 503.
-// The first one is held deterministically: its .ism is a FIFO that the test feeds afterwards.
+// With one pipeline slot and no queue, requests that arrive while another is in flight get 503
+// with Retry-After; the server then recovers. Sixteen simultaneous TS segment requests (a few ms
+// each) overlap in practice on any machine, so at least one is refused.
 TEST_F(ServerTest, BusyServerAnswers503AndRecovers) {
-  std::string slow_dir = dir_ + "/slow";
-  ASSERT_EQ(g_mkdir_with_parents(slow_dir.c_str(), 0755), 0);
-  // Copies, not symlinks: a symlink out of an asset folder is (rightly) not followed.
-  for (const char* f :
-       {"testsrc_1280x720_AACAudio_3528.mp4", "testsrc_640x360_AACAudio_1378.mp4", "testsrc.ism"}) {
-    std::string to = slow_dir + "/" + (std::string(f) == "testsrc.ism" ? "fast.ism" : f);
-    std::ofstream(to, std::ios::binary) << read_file(asset_ + "/" + f);
-  }
-  std::string fifo = slow_dir + "/slow.ism";
-  ASSERT_EQ(mkfifo(fifo.c_str(), 0644), 0);
-  std::string db = dir_ + "/busy.db";
-  run_ams({"asset", "create", "slow", "--path", slow_dir, "--db", db});
-  const char* id = "22222222-0000-4000-8000-000000000001";
-  run_ams({"locator", "create", "--asset", "slow", "--policy", "Predefined_ClearStreamingOnly",
-           "--id", id, "--db", db});
   std::string busy_log = dir_ + "/busy.log";
-  ServerProcess busy(db, {"--max-concurrent", "1", "--max-queue", "0", "--access-log", busy_log});
+  ServerProcess busy(db_, {"--max-concurrent", "1", "--max-queue", "0", "--access-log", busy_log});
   ASSERT_FALSE(busy.url().empty());
-  std::string base = busy.url() + "/" + id + "/";
-  // A raw socket: a sync SoupSession in a second thread waits for this thread's main context.
-  std::string held;
-  std::thread first([&] {
-    held = raw_request(busy.port(), "GET /" + std::string(id) +
-                                        "/slow.ism/manifest(format=mpd-time-csf) HTTP/1.1\r\n"
-                                        "Host: x\r\nConnection: close\r\n\r\n");
-  });
-  // Wait until the server has taken the first request (it blocks opening the FIFO).
-  Response refused;
-  for (int i = 0; i < 100; ++i) {
-    refused = fetch(base + "fast.ism/manifest(format=mpd-time-csf)");
-    if (refused.status == 503) break;
-    g_usleep(20000);
+  std::string path = "/" + std::string(kClear) +
+                     "/testsrc.ism/QualityLevels(128000)/"
+                     "Fragments(aac_und_2_128000_2_1=0,format=m3u8-aapl)";
+  std::vector<std::string> answers(16);
+  std::vector<std::thread> clients;
+  for (std::string& answer : answers) {
+    clients.emplace_back([&] {
+      answer = raw_request(busy.port(),
+                           "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    });
   }
-  expect_ams_error(refused, 503, "MPE_SERVER_BUSY");
-  EXPECT_EQ(refused.header("retry-after"), "1") << read_file(busy_log);
-  std::string text = read_file(asset_ + "/testsrc.ism");
-  {
-    std::ofstream feed(fifo, std::ios::binary);
-    feed << text;
+  for (std::thread& t : clients) t.join();
+  int ok = 0;
+  int refused = 0;
+  for (const std::string& answer : answers) {
+    std::string status = status_line(answer);
+    if (status.find(" 200 ") != std::string::npos) ++ok;
+    if (status.find(" 503 ") != std::string::npos) {
+      ++refused;
+      EXPECT_NE(answer.find("Retry-After: 1"), std::string::npos);
+      EXPECT_NE(answer.find("<hresult>MPE_SERVER_BUSY</hresult>"), std::string::npos);
+    }
   }
-  first.join();
-  // The held request is answered (what a FIFO yields as an .ism is beside the point).
-  EXPECT_EQ(held.rfind("HTTP/1.1 ", 0), 0u);
-  EXPECT_EQ(held.find(" 503 "), std::string::npos);
-  EXPECT_EQ(fetch(base + "fast.ism/manifest(format=mpd-time-csf)").status, 200u);
+  EXPECT_EQ(ok + refused, 16) << read_file(busy_log);
+  EXPECT_GE(ok, 1);
+  EXPECT_GE(refused, 1) << "no request overlapped another";
+  EXPECT_EQ(fetch(busy.url() + path).status, 200u);
   EXPECT_EQ(busy.stop(), 0);
 }
 

@@ -35,9 +35,13 @@ bool peer_closed(GSocket* socket, GIOCondition condition) {
   char byte = 0;
   GInputVector vector = {&byte, 1};
   gint flags = G_SOCKET_MSG_PEEK;
+  GError* error = nullptr;
   gssize n = g_socket_receive_message(socket, nullptr, &vector, 1, nullptr, nullptr, &flags,
-                                      nullptr, nullptr);
-  return n <= 0;
+                                      nullptr, &error);
+  // Nothing to read after a wake-up is not a hang-up; a reset or other error is.
+  bool would_block = error != nullptr && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+  g_clear_error(&error);
+  return n == 0 || (n < 0 && !would_block);
 }
 
 }  // namespace
