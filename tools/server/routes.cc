@@ -169,10 +169,9 @@ Result<Plan> plan_media(const url::Request& r, Format format, const Presentation
     for (size_t i = 0; i < inputs; ++i) out.pipeline += " d. ! queue ! mux.";
   } else {
     out.content_type = track->type == TrackType::kVideo ? "video/mp4" : "audio/mp4";
-    // An init request runs the first fragment too and keeps the HEADER buffer (PipelineRun
-    // answers as soon as media follows it). amscmafmux's init-only mode would skip the sample
-    // reads, but it does not produce an init segment yet (no ams-presentation reaches it).
-    out.pipeline = demux + " ! amscmafmux format=" + cmaf_mode(format) + sink;
+    // An init request reads no sample: amscmafmux init-only tells amsdemux it needs no payload.
+    out.pipeline = demux + " ! amscmafmux format=" + cmaf_mode(format) +
+                   (r.init ? " init-only=true" : "") + sink;
   }
   return out;
 }
