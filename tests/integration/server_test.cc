@@ -6,10 +6,12 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <gtest/gtest.h>
+
 #include <libsoup/soup.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <filesystem>
 
 #include <csignal>
 #include <fstream>
@@ -633,3 +635,24 @@ TEST_F(ServerTest, BusyServerAnswers503AndRecovers) {
 }
 
 }  // namespace
+
+// `ams package` writes every resource under the relative URL the endpoint serves it at: each file
+// must be byte for byte what the server answers for that URL (issue: static and dynamic
+// packaging agree).
+TEST_F(ServerTest, ServesTheBytesAmsPackageWrites) {
+  const std::string out = dir_ + "/package/testsrc.ism";
+  run_ams({"package", asset_ + "/testsrc.ism", "--format", "all", "--output", out});
+  size_t compared = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(out)) {
+    if (!entry.is_regular_file()) continue;
+    const std::string rel = std::filesystem::relative(entry.path(), out).string();
+    Response r = fetch(ism(rel));
+    ASSERT_EQ(r.status, 200u) << rel;
+    EXPECT_TRUE(r.body == read_file(entry.path().string()))
+        << rel << ": " << r.body.size() << " bytes served, "
+        << std::filesystem::file_size(entry.path()) << " packaged";
+    ++compared;
+  }
+  // Seven manifests, media playlists, init segments and every fragment of every format.
+  EXPECT_GT(compared, 50u);
+}

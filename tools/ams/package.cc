@@ -137,15 +137,18 @@ Status Packager::package_hls(Format format) {
                                   t.bitrate,
                                   true,
                                   {}}));
-    SegmentJob keys;
-    keys.tracks = {i};
-    keys.muxer = "amstsmux";
-    keys.key_units_only = true;
+    // Each one made alone, as the endpoint makes it: I-frame segments are fetched one by one,
+    // so their continuity counters start from the index, not from the previous key frame.
     for (size_t f = 0; f < t.fragments.size(); ++f) {
+      SegmentJob keys;
+      keys.tracks = {i};
+      keys.muxer = "amstsmux";
+      keys.key_units_only = true;
+      keys.fragment_time = t.fragment_start_10mhz(f);
       keys.names.push_back(dir +
                            manifest::url::hls_keyframe(t.name, t.fragment_start_10mhz(f), fmt));
+      AMS_RETURN_IF_ERROR(segments(keys));
     }
-    AMS_RETURN_IF_ERROR(segments(keys));
   }
   return Status::ok();
 }

@@ -175,8 +175,11 @@ Status run_segment_pipeline(const std::string& ism, const std::string& out, cons
   std::string tracks;
   for (size_t t : job.tracks) tracks += (tracks.empty() ? "#" : ",#") + std::to_string(t);
   g_object_set(by_name(pipeline.get(), "src").get(), "location", ism.c_str(), nullptr);
-  g_object_set(by_name(pipeline.get(), "demux").get(), "tracks", tracks.c_str(), "key-units-only",
+  GstPtr<GstElement> demux = by_name(pipeline.get(), "demux");
+  g_object_set(demux.get(), "tracks", tracks.c_str(), "key-units-only",
                static_cast<gboolean>(job.key_units_only), nullptr);
+  if (job.fragment_time >= 0)
+    g_object_set(demux.get(), "fragment-time", job.fragment_time, nullptr);
   GstPtr<GstElement> mux = by_name(pipeline.get(), "mux");
   if (!job.mux_format.empty())
     gst_util_set_object_arg(G_OBJECT(mux.get()), "format", job.mux_format.c_str());

@@ -31,6 +31,8 @@ struct SegmentJob {
   std::string muxer;            // amscmafmux or amstsmux
   std::string mux_format;       // amscmafmux format: cmaf, dash, smooth
   bool key_units_only = false;  // HLS I-frame segments: one key frame per fragment
+  // >= 0: only the fragment starting there (10 MHz), as the endpoint makes a segment on request.
+  int64_t fragment_time = -1;
   std::string init_name;
   std::vector<std::string> names;
 
