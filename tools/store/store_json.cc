@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <system_error>
 
-#include "json_writer.h"
+#include "base/json.h"
 #include "store.h"
 #include "url/request.h"
 
@@ -164,7 +164,7 @@ Result<std::string> Store::list_paths_json(const std::string& locator_id) {
     for (const std::string& file : folder.downloads) w.value(download_path(locator.id, file));
   }
   w.end_array().end_object();
-  return w.text();
+  return w.str() + "\n";
 }
 
 std::string policy_json(const Policy& policy) {
@@ -191,7 +191,7 @@ std::string policy_json(const Policy& policy) {
       break;
   }
   w.end_object().end_object();
-  return w.text();
+  return w.str() + "\n";
 }
 
 }  // namespace ams::store

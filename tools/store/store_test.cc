@@ -11,8 +11,6 @@
 #include <regex>
 #include <sstream>
 
-#include "json_writer.h"
-
 namespace ams::store {
 namespace {
 
@@ -386,16 +384,6 @@ TEST_F(StoreTest, PolicyJsonInTheAmsShape) {
           R"json("commonEncryptionCbcs":{"enabledProtocols":{"download":false,"dash":false,"hls":true,"smoothStreaming":false}})json"),
       std::string::npos)
       << multi;
-}
-
-TEST(StoreJson, EscapesStrings) {
-  std::string out;
-  append_json_string(out, "a\"b\\c\nd\x01\xC3\xA9/");
-  EXPECT_EQ(out, "\"a\\\"b\\\\c\\nd\\u0001\xC3\xA9/\"");
-  JsonWriter w;
-  w.begin_object().key("k\"").begin_array().end_array().key("o").begin_object().end_object();
-  w.end_object();
-  EXPECT_EQ(w.text(), "{\n  \"k\\\"\": [],\n  \"o\": {}\n}\n");
 }
 
 TEST(StoreFiles, Downloadable) {

@@ -19,7 +19,16 @@ TEST(Json, PrettyPrintsWithTwoSpaces) {
   EXPECT_EQ(w.str(), "{\n  \"a\": [\n    1,\n    2\n  ]\n}");
 }
 
-TEST(Json, EscapesControlCharacters) { EXPECT_EQ(json_escape(std::string("\x01", 1)), "\\u0001"); }
+TEST(Json, EscapesControlCharactersAndKeepsUtf8) {
+  EXPECT_EQ(json_escape("a\"b\\c\nd\x01\xC3\xA9/"), "a\\\"b\\\\c\\nd\\u0001\xC3\xA9/");
+}
+
+TEST(Json, EmptyContainersPrintOnOneLine) {
+  JsonWriter w;
+  w.begin_object().key("k\"").begin_array().end_array().key("o").begin_object().end_object();
+  w.end_object();
+  EXPECT_EQ(w.str(), "{\n  \"k\\\"\": [],\n  \"o\": {}\n}");
+}
 
 }  // namespace
 }  // namespace ams
