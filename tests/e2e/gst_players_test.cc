@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "base/json.h"
 #include "gstptr.h"
 
 namespace {
@@ -27,10 +28,10 @@ namespace {
 using ams::gst::GstPtr;
 
 struct Format {
-  const char* id;         // the key of the result file and the README table
-  const char* manifest;   // the last path segment of the URL
-  const char* demuxer;    // the element that must do the work
-  bool ts_segments;       // HLS v3/v4: MPEG-TS segments of several fragments
+  const char* id;        // the key of the result file and the README table
+  const char* manifest;  // the last path segment of the URL
+  const char* demuxer;   // the element that must do the work
+  bool ts_segments;      // HLS v3/v4: MPEG-TS segments of several fragments
 };
 
 constexpr Format kFormats[] = {
@@ -42,7 +43,9 @@ constexpr Format kFormats[] = {
     {"smooth", "manifest", "mssdemux2", false},
 };
 
-void PrintTo(const Format& format, std::ostream* os) { *os << format.id; }
+void PrintTo(const Format& format, std::ostream* os) {
+  *os << format.id;
+}
 
 std::optional<std::string> env(const char* name) {
   const char* v = std::getenv(name);
@@ -50,26 +53,17 @@ std::optional<std::string> env(const char* name) {
   return std::string(v);
 }
 
-double env_seconds(const char* name) { return std::atof(env(name).value_or("0").c_str()); }
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
+double env_seconds(const char* name) {
+  return std::atof(env(name).value_or("0").c_str());
 }
 
-double seconds(GstClockTime t) { return GST_CLOCK_TIME_IS_VALID(t) ? t / 1e9 : -1; }
+std::string json_string(const std::string& s) {
+  return "\"" + ams::json_escape(s) + "\"";
+}
+
+double seconds(GstClockTime t) {
+  return GST_CLOCK_TIME_IS_VALID(t) ? t / 1e9 : -1;
+}
 
 // What reaches the video sink, seen by a pad probe on its sink pad (a streaming thread).
 struct VideoSinkLog {
@@ -94,8 +88,8 @@ GstPadProbeReturn on_video_sink_data(GstPad*, GstPadProbeInfo* info, gpointer da
   std::lock_guard lock(log->mutex);
   if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
-    GstClockTime t = gst_segment_to_stream_time(&log->segment, GST_FORMAT_TIME,
-                                                GST_BUFFER_PTS(buffer));
+    GstClockTime t =
+        gst_segment_to_stream_time(&log->segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
     if (log->frames++ == 0) {
       log->first_stream_time = t;
       log->first_frame_at = std::chrono::steady_clock::now();
@@ -180,15 +174,18 @@ Playback play(const std::string& uri, std::optional<double> seek_to) {
   VideoSinkLog log;
   gst_segment_init(&log.segment, GST_FORMAT_TIME);
   GstPtr<GstPad> sink_pad(gst_element_get_static_pad(video_sink, "sink"));
-  gst_pad_add_probe(sink_pad.get(),
-                    static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER |
-                                                 GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
-                                                 GST_PAD_PROBE_TYPE_EVENT_FLUSH),
-                    on_video_sink_data, &log, nullptr);
+  gst_pad_add_probe(
+      sink_pad.get(),
+      static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
+                                   GST_PAD_PROBE_TYPE_EVENT_FLUSH),
+      on_video_sink_data, &log, nullptr);
 
   GstPtr<GstBus> bus(gst_element_get_bus(pipeline.get()));
-  enum class Stage { kPreroll, kSeeking, kPlaying } stage =
-      seek_to ? Stage::kPreroll : Stage::kPlaying;
+  enum class Stage {
+    kPreroll,
+    kSeeking,
+    kPlaying
+  } stage = seek_to ? Stage::kPreroll : Stage::kPlaying;
   auto started = std::chrono::steady_clock::now();
   gst_element_set_state(pipeline.get(), seek_to ? GST_STATE_PAUSED : GST_STATE_PLAYING);
   const auto deadline = started + std::chrono::seconds(90);
@@ -283,7 +280,8 @@ class GstPlayers : public testing::TestWithParam<Format> {
     if (!seek_.error.empty()) return "after a seek: " + seek_.error;
     if (full_.frames != std::atoll(env("AMS_E2E_FRAMES").value_or("0").c_str()))
       return std::to_string(full_.frames) + " video frames decoded";
-    if (seek_.frames == 0) return "no video frame after a flushing key-unit seek to the middle, then EOS";
+    if (seek_.frames == 0)
+      return "no video frame after a flushing key-unit seek to the middle, then EOS";
     return "a check failed: see the test log";
   }
 
@@ -297,8 +295,8 @@ TEST_P(GstPlayers, PlaysToTheEndAndSeeks) {
   const int64_t frames = std::atoll(env("AMS_E2E_FRAMES").value_or("0").c_str());
   const double video_duration = env_seconds("AMS_E2E_VIDEO_DURATION");
   const double duration = env_seconds("AMS_E2E_DURATION");
-  const double unit = format.ts_segments ? env_seconds("AMS_E2E_TS_SEGMENT")
-                                         : env_seconds("AMS_E2E_FRAGMENT");
+  const double unit =
+      format.ts_segments ? env_seconds("AMS_E2E_TS_SEGMENT") : env_seconds("AMS_E2E_FRAGMENT");
   ASSERT_GT(frames, 0);
   ASSERT_GT(unit, 0);
 
@@ -334,10 +332,11 @@ TEST_P(GstPlayers, PlaysToTheEndAndSeeks) {
   std::printf("[ e2e      ] gstreamer %-9s %s: ttff %.0f ms, %d quality switches (heights",
               format.id, format.demuxer, full_.ttff_ms, full_.switches);
   for (int h : full_.heights) std::printf(" %d", h);
-  std::printf("), %lld frames from %.3f to %.3f s, duration %.3f s, seek to %.1f s landed at "
-              "%.3f s\n",
-              static_cast<long long>(full_.frames), full_.first_s, full_.end_s, full_.duration_s,
-              middle, seek_.first_s);
+  std::printf(
+      "), %lld frames from %.3f to %.3f s, duration %.3f s, seek to %.1f s landed at "
+      "%.3f s\n",
+      static_cast<long long>(full_.frames), full_.first_s, full_.end_s, full_.duration_s, middle,
+      seek_.first_s);
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, GstPlayers, testing::ValuesIn(kFormats),

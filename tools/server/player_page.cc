@@ -2,6 +2,7 @@
 
 #include <glib.h>
 
+#include "base/json.h"
 #include "base/path.h"
 
 namespace ams::server {
@@ -21,20 +22,7 @@ std::string_view content_type_of(std::string_view name) {
 }
 
 std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      g_snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
+  return "\"" + ams::json_escape(s) + "\"";
 }
 
 PlayerAnswer not_found(std::string what) {
@@ -76,14 +64,16 @@ PlayerAnswer locators_answer(store::Store& store) {
 }  // namespace
 
 bool is_player_path(std::string_view path) {
-  return path == "/" || path == "/api/locators" || path.substr(0, kFilesPrefix.size()) == kFilesPrefix;
+  return path == "/" || path == "/api/locators" ||
+         path.substr(0, kFilesPrefix.size()) == kFilesPrefix;
 }
 
 PlayerAnswer answer_player_path(std::string_view path, const std::string& player_dir,
                                 store::Store& store) {
   if (path == "/api/locators") return locators_answer(store);
   if (path == "/") return file_answer(player_dir, "index.html");
-  gchar* decoded = g_uri_unescape_string(std::string(path.substr(kFilesPrefix.size())).c_str(), nullptr);
+  gchar* decoded =
+      g_uri_unescape_string(std::string(path.substr(kFilesPrefix.size())).c_str(), nullptr);
   if (decoded == nullptr) return not_found(std::string(path));
   std::string relative = decoded;
   g_free(decoded);
