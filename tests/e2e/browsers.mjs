@@ -2,7 +2,8 @@
 // player, through the adapters of the player page (tools/player/adapters.js), then plays an asset
 // from the player page that `ams serve` serves at /. Run by run_e2e.sh, which sets:
 //   AMS_E2E_BASE, AMS_E2E_ORIGIN, AMS_E2E_RESULTS, AMS_E2E_FRAGMENT, AMS_E2E_VIDEO_DURATION,
-//   AMS_E2E_HEIGHTS, AMS_E2E_LANGUAGES; AMS_E2E_BROWSER_ONLY="shaka:dash-csf ..." runs a subset.
+//   AMS_E2E_HEIGHTS, AMS_E2E_LANGUAGES, AMS_E2E_REFERENCE; AMS_E2E_BROWSER_ONLY="shaka:dash-csf ..."
+//   runs a subset.
 //   node browsers.mjs --out DIR --player tools/player
 import fs from 'node:fs';
 import http from 'node:http';
@@ -35,37 +36,77 @@ const FORMATS = {
   'dash-cmaf': 'manifest(format=mpd-time-cmaf)',
   smooth: 'manifest',
 };
+// A client is a library, the version line the harness page loads for it (the current npm release
+// unless named), and the adapter of tools/player/adapters.js that drives it.
+const CLIENTS = {
+  'hls.js': { adapter: 'hls.js', page: 'e2e.html' },
+  'hls.js-1.6': { adapter: 'hls.js', page: 'e2e-hls.js-1.6.html' },
+  'dash.js': { adapter: 'dash.js', page: 'e2e.html' },
+  shaka: { adapter: 'shaka', page: 'e2e.html' },
+  'shaka-4': { adapter: 'shaka', page: 'e2e-shaka-4.html' },
+  native: { adapter: 'native', page: 'e2e.html' },
+};
+// ffmpeg's own HLS muxer output of the asset's MP4s (run_e2e.sh writes it to $AMS_E2E_REFERENCE):
+// a control that shows which player errors are the player's and not the origin's. Its rows are
+// marked `reference` and do not count in the verdict.
+const REFERENCE = env.AMS_E2E_REFERENCE;
 const CASES = [
-  ['hls.js', ['hls-v3', 'hls-v4', 'hls-cmaf']],
+  ['hls.js', ['hls-v3', 'hls-v4', 'hls-cmaf', ...(REFERENCE ? ['ffmpeg-hls-ts'] : [])]],
+  ['hls.js-1.6', ['hls-v3', 'hls-v4', 'hls-cmaf']],
   ['dash.js', ['dash-csf', 'dash-cmaf', 'smooth']],
   ['shaka', ['hls-v3', 'hls-v4', 'hls-cmaf', 'dash-csf', 'dash-cmaf', 'smooth']],
+  ['shaka-4', ['smooth']],
   ['native', ['hls-v3', 'hls-v4', 'hls-cmaf']],
 ].flatMap(([lib, formats]) => formats.map((f) => [lib, f]))
   .filter(([lib, f]) => !env.AMS_E2E_BROWSER_ONLY || env.AMS_E2E_BROWSER_ONLY.split(/\s+/).includes(`${lib}:${f}`));
 
-const HARNESS = `<!doctype html>
+// The test page, with the current release of every library, or one older line in place of the
+// current one (both lines of a library define the same global).
+function testPage(replace = {}) {
+  const libs = {
+    'hls.js': 'hls.js/dist/hls.min.js',
+    'dash.js': 'dashjs/dist/modern/umd/dash.all.min.js',
+    'dash.js-mss': 'dashjs/dist/modern/umd/dash.mss.min.js',
+    shaka: 'shaka-player/dist/shaka-player.compiled.js',
+    ...replace,
+  };
+  return `<!doctype html>
 <html><head><meta charset="utf-8"><title>gst-ams e2e</title></head>
 <body style="margin:0;background:#000">
 <video id="v" width="640" height="360" playsinline></video>
-<script src="/player/node_modules/hls.js/dist/hls.min.js"></script>
-<script src="/player/node_modules/dashjs/dist/modern/umd/dash.all.min.js"></script>
-<script src="/player/node_modules/dashjs/dist/modern/umd/dash.mss.min.js"></script>
-<script src="/player/node_modules/shaka-player/dist/shaka-player.compiled.js"></script>
+${Object.values(libs).map((f) => `<script src="/player/node_modules/${f}"></script>`).join('\n')}
 <script src="/player/adapters.js"></script>
 </body></html>`;
+}
+const PAGES = {
+  '/e2e.html': testPage(),
+  '/e2e-hls.js-1.6.html': testPage({ 'hls.js': 'hls.js-1.6/dist/hls.min.js' }),
+  // shaka-player 4 parses Smooth and repackages its fragments with codem-isoboxer, which it
+  // expects as the global ISOBoxer.
+  '/e2e-shaka-4.html': testPage({
+    isoboxer: 'codem-isoboxer/dist/iso_boxer.min.js',
+    shaka: 'shaka-player-4/dist/shaka-player.compiled.js',
+  }),
+};
 
-const CONTENT_TYPES = { '.js': 'text/javascript', '.css': 'text/css', '.html': 'text/html', '.map': 'application/json' };
+const CONTENT_TYPES = {
+  '.js': 'text/javascript', '.css': 'text/css', '.html': 'text/html', '.map': 'application/json',
+  '.m3u8': 'application/vnd.apple.mpegurl', '.ts': 'video/mp2t',
+};
+
+// A file under `dir` named by a URL path below it, or null (never a file outside `dir`).
+function fileUnder(dir, relative) {
+  const file = path.join(dir, decodeURIComponent(relative));
+  if (!file.startsWith(dir + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) return null;
+  return { body: fs.readFileSync(file), type: CONTENT_TYPES[path.extname(file)] || 'application/octet-stream' };
+}
 
 // The harness page and the player libraries, from disk.
 function harnessResponse(pathname) {
-  if (pathname === '/e2e.html') return { body: HARNESS, type: 'text/html' };
+  if (PAGES[pathname]) return { body: PAGES[pathname], type: 'text/html' };
   if (pathname === '/favicon.ico') return { body: '', type: 'image/x-icon' };
-  if (pathname.startsWith('/player/')) {
-    const file = path.join(PLAYER_DIR, decodeURIComponent(pathname.slice('/player/'.length)));
-    if (file.startsWith(PLAYER_DIR + path.sep) && fs.existsSync(file) && fs.statSync(file).isFile()) {
-      return { body: fs.readFileSync(file), type: CONTENT_TYPES[path.extname(file)] || 'application/octet-stream' };
-    }
-  }
+  if (pathname.startsWith('/player/')) return fileUnder(PLAYER_DIR, pathname.slice('/player/'.length));
+  if (REFERENCE && pathname.startsWith('/reference/')) return fileUnder(REFERENCE, pathname.slice('/reference/'.length));
   return null;
 }
 
@@ -111,20 +152,22 @@ async function until(page, what, fn, arg, timeoutMs = 20000) {
 }
 
 async function playCase(context, lib, format) {
-  const url = `${BASE}/${FORMATS[format]}`;
+  const { adapter, page: harnessPage } = CLIENTS[lib];
+  const reference = format === 'ffmpeg-hls-ts';
+  const url = reference ? `${PAGE_ORIGIN}/reference/master.m3u8` : `${BASE}/${FORMATS[format]}`;
   const log = [];
   const checks = {};
-  const row = { client: lib, format, url, ok: false, checks, log };
+  const row = { client: lib, format, url, ok: false, checks, log, ...(reference ? { reference: true } : {}) };
   const page = await context.newPage();
   watchPage(page, log);
   try {
     // Chromium 156 refuses a cross-origin HLS URL in a <video> (the manifest request is aborted and
     // the element fails with MEDIA_ERR_SRC_NOT_SUPPORTED, CORS headers or not): its own player is
     // tried from the endpoint's origin, as the player page at / uses it.
-    await page.goto(`${lib === 'native' ? ORIGIN : PAGE_ORIGIN}/e2e.html`);
-    if (lib === 'shaka' && format === 'smooth' && !(await page.evaluate(() => !!(window.shaka && shaka.mss)))) {
+    await page.goto(`${lib === 'native' ? ORIGIN : PAGE_ORIGIN}/${harnessPage}`);
+    if (adapter === 'shaka' && format === 'smooth' && !(await page.evaluate(() => !!(window.shaka && shaka.mss)))) {
       row.ok = null;
-      row.skipped = 'the shaka-player 5 builds on npm have no Smooth Streaming parser (shaka.mss is absent; load fails with 4000 UNABLE_TO_GUESS_MANIFEST_TYPE)';
+      row.skipped = 'the shaka-player 5 builds on npm have no Smooth Streaming parser (shaka.mss is absent; load fails with 4000 UNABLE_TO_GUESS_MANIFEST_TYPE); shaka-player 4 plays it';
       return row;
     }
     if (lib === 'native') {
@@ -146,7 +189,7 @@ async function playCase(context, lib, format) {
       window.p = AmsAdapters.create(lib, v, url);
       await window.p.load();
       return await Promise.race([window.firstFrame, new Promise((r) => setTimeout(() => r(-1), 20000))]);
-    }, [lib, url]);
+    }, [adapter, url]);
     if (ttff < 0) throw new Error('no frame within 20 s');
     row.ttff_ms = Math.round(ttff);
     checks.start = true;
@@ -314,8 +357,8 @@ try {
     const what = row.ok === null ? `SKIPPED (${row.skipped})`
       : row.ok ? `ok: ttff ${row.ttff_ms} ms, ${row.switches} quality switches, ${Object.entries(row.checks).map(([k, v]) => `${k} ${v}`).join(', ')}`
       : `FAILED: ${row.error.split('\n')[0]}\n    url: ${row.url}${row.log.length ? '\n    ' + row.log.slice(0, 12).join('\n    ') : ''}`;
-    console.log(`[ e2e      ] ${lib.padEnd(8)} ${format.padEnd(9)} ${what}`);
-    if (row.ok === false) failed++;
+    console.log(`[ e2e      ] ${lib.padEnd(10)} ${format.padEnd(13)} ${row.reference ? '(reference) ' : ''}${what}`);
+    if (row.ok === false && !row.reference) failed++;
   }
   if (!env.AMS_E2E_BROWSER_ONLY || env.AMS_E2E_BROWSER_ONLY.includes('player-page')) {
     const row = await withBrowser((context) => playerPage(context));

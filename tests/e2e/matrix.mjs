@@ -8,7 +8,10 @@ import { fileURLToPath } from 'node:url';
 
 const [resultsPath, ...rest] = process.argv.slice(2);
 const readme = rest[0] === '--readme' ? rest[1] : null;
-const rows = fs.readFileSync(resultsPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const all = fs.readFileSync(resultsPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+// Rows on the reference stream (ffmpeg's own HLS of the same MP4s) go under the table.
+const rows = all.filter((r) => !r.reference);
+const references = all.filter((r) => r.reference);
 
 const FORMATS = [['hls-v3', 'HLS v3'], ['hls-v4', 'HLS v4'], ['hls-cmaf', 'HLS CMAF'],
                  ['dash-csf', 'DASH CSF'], ['dash-cmaf', 'DASH CMAF'], ['smooth', 'Smooth']];
@@ -23,8 +26,10 @@ const CLIENTS = [
   ['gstreamer', `GStreamer ${tool('gst-launch-1.0', ['--version'], /GStreamer ([\d.]+)/)} playbin3 (hlsdemux2, dashdemux2, mssdemux2)`],
   ['ffmpeg', `ffmpeg ${tool('ffmpeg', ['-version'], /ffmpeg version (\S+)/)}`],
   ['hls.js', `hls.js ${version('../../tools/player', 'hls.js')}`],
+  ['hls.js-1.6', `hls.js ${version('../../tools/player', 'hls.js-1.6')}`],
   ['dash.js', `dash.js ${version('../../tools/player', 'dashjs')}`],
   ['shaka', `shaka-player ${version('../../tools/player', 'shaka-player')}`],
+  ['shaka-4', `shaka-player ${version('../../tools/player', 'shaka-player-4')}`],
   ['native', 'Chromium\'s own HLS player'],
 ];
 
@@ -61,6 +66,12 @@ lines.push(`From \`scripts/test.sh\` (suite \`e2e\`, tests/e2e/) on ${new Date(f
            '`-extension_picky 0`: by default it refuses segment URLs without a file extension, as AMS URLs are. ' +
            '— : the client does not play that protocol.' +
            (page ? ` The player page at \`/\`: ${page.ok ? 'plays (screenshots checked)' : `**fails**: ${page.error}`}.` : ''));
+for (const r of references) {
+  const name = (CLIENTS.find(([id]) => id === r.client) || [r.client, r.client])[1];
+  lines.push('');
+  lines.push(`Control: ${name} on ffmpeg's own HLS (MPEG-TS, alternate audio) of the same MP4s: ` +
+             (r.ok ? 'passes every check.' : `fails: ${(r.error || '').split('\n')[0].slice(0, 300).replace(/\|/g, '\\|')}`));
+}
 if (notes.length) {
   lines.push('');
   notes.forEach((n, i) => lines.push(`${i + 1}. ${n.replace(/\|/g, '\\|')}`));
