@@ -141,6 +141,35 @@ if [[ " $CLIENTS " == *" ffmpeg "* ]]; then
   echo '{"client":"ffmpeg","format":"smooth","ok":null,"skipped":"ffmpeg has no Smooth Streaming demuxer"}' >>"$RESULTS"
 fi
 
+# --- The reference stream ------------------------------------------------------------------
+# ffmpeg's own HLS muxer over the same MP4s (no re-encoding): three video variants in MPEG-TS with
+# the two languages as alternate audio renditions, as HLS v4 is served. The browsers play it as a
+# control: an error a player raises on it too is the player's, not the origin's.
+make_reference() {
+  local dir=$OUT/reference inputs=() maps=() streams=() v=0 a=0
+  rm -rf "$dir" && mkdir -p "$dir" || return 1
+  while IFS=$'\t' read -r type file track lang; do
+    inputs+=(-i "$ASSET/$file")
+    local n=$((${#inputs[@]} / 2 - 1))
+    maps+=(-map "$n:$((track - 1))")
+    if [ "$type" = video ]; then
+      streams+=("v:$v,agroup:aud")
+      v=$((v + 1))
+    else
+      streams+=("a:$a,agroup:aud,language:$lang$([ $a -eq 0 ] && echo ,default:yes)")
+      a=$((a + 1))
+    fi
+  done < <("$AMS" inspect "$ISM" | python3 -c '
+import json, sys
+for t in json.load(sys.stdin)["tracks"]:
+    print("\t".join([t["type"], t["file"], str(t["trackId"]), t["language"]]))')
+  ffmpeg -nostdin -v error "${inputs[@]}" "${maps[@]}" -c copy -f hls -hls_time "$AMS_E2E_TS_SEGMENT" \
+    -hls_playlist_type vod -hls_segment_type mpegts -var_stream_map "${streams[*]}" \
+    -master_pl_name master.m3u8 -hls_segment_filename "$dir/s%v_%03d.ts" "$dir/p%v.m3u8" \
+    >"$OUT/reference.log" 2>&1 || { cat "$OUT/reference.log"; return 1; }
+  say "reference: ffmpeg's HLS of the same MP4s in $dir"
+}
+
 # --- Browsers ------------------------------------------------------------------------------
 if [[ " $CLIENTS " == *" browsers "* ]]; then
   if [ ! -d "$HERE/node_modules/playwright-core" ] || [ ! -d "$SRC/tools/player/node_modules" ]; then
@@ -150,6 +179,7 @@ if [[ " $CLIENTS " == *" browsers "* ]]; then
     echo "e2e: FAIL: chromium is not installed: run scripts/setup.sh"
     status=1
   else
+    if make_reference; then export AMS_E2E_REFERENCE=$OUT/reference; else say "no reference stream (ffmpeg failed)"; fi
     node "$HERE/browsers.mjs" --out "$OUT" --player "$SRC/tools/player" || status=1
   fi
 fi
@@ -172,6 +202,8 @@ for line in open(known_path):
         client, fmt, reason = line.split(None, 2)
         known[(client, fmt)] = reason
 rows = [json.loads(l) for l in open(results) if l.strip()]
+# Rows on the reference stream (ffmpeg's HLS, not the origin's) are evidence, not verdict.
+rows = [r for r in rows if not r.get("reference")]
 failed = {(r["client"], r["format"]) for r in rows if r.get("ok") is False}
 passed = {(r["client"], r["format"]) for r in rows if r.get("ok") is True}
 bad = 0
