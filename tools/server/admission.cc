@@ -1,5 +1,7 @@
 #include "admission.h"
 
+#include <algorithm>
+
 #include "http.h"
 #include "respond.h"
 
@@ -60,7 +62,17 @@ gboolean run_task(gpointer data) {
 }  // namespace
 
 Admission::Admission(const Config& config, std::string service_id, GMainContext* main)
-    : config_(config), service_id_(std::move(service_id)), main_(main) {
+    : config_(config),
+      service_id_(std::move(service_id)),
+      main_(main),
+      teardown_(std::max(config.max_concurrent, 1u)) {
+  // A stopped pipeline frees a slot: let the next request in (on the main loop, and only while
+  // this Admission exists).
+  teardown_.on_stopped([this, alive = std::weak_ptr<void>(alive_)] {
+    post_to_main([this, alive] {
+      if (alive.lock()) pump();
+    });
+  });
   // Planning reads indexes (cold: a few reads per file) and starting a pipeline is quick: a few
   // threads keep the main loop's hand-offs short without competing with the streaming threads.
   workers_ = g_thread_pool_new(
@@ -72,6 +84,7 @@ Admission::Admission(const Config& config, std::string service_id, GMainContext*
 }
 
 Admission::~Admission() {
+  teardown_.on_stopped(nullptr);
   cancel_all();
   g_thread_pool_free(workers_, FALSE, TRUE);
 }
@@ -86,7 +99,7 @@ void Admission::post_to_main(std::function<void()> task) {
 }
 
 void Admission::submit(SoupServerMessage* msg, PipelineRequest request) {
-  if (active_ >= config_.max_concurrent && queue_.size() >= config_.max_queue) {
+  if (!has_slot() && queue_.size() >= config_.max_queue) {
     soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Retry-After", "1");
     respond_error(msg, http_error(503, hresult::kServerBusy), service_id_);
     return;
@@ -106,11 +119,8 @@ void Admission::submit(SoupServerMessage* msg, PipelineRequest request) {
   jobs_[job.get()] = job;
   watch_hangup(job);
   soup_server_message_pause(msg);
-  if (active_ < config_.max_concurrent) {
-    start(job);
-  } else {
-    queue_.push_back(job);
-  }
+  queue_.push_back(job);
+  pump();
 }
 
 void Admission::watch_hangup(const std::shared_ptr<Job>& job) {
@@ -263,7 +273,7 @@ void Admission::on_finished(Job* raw) {
 }
 
 void Admission::pump() {
-  while (active_ < config_.max_concurrent && !queue_.empty()) {
+  while (has_slot() && !queue_.empty()) {
     std::shared_ptr<Job> next = queue_.front();
     queue_.pop_front();
     if (next->state == JobState::kQueued) start(next);

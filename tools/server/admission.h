@@ -42,8 +42,9 @@ class Admission {
   struct Stats {
     unsigned running = 0;
     size_t queued = 0;
+    unsigned stopping = 0;  // pipelines answered and waiting to be stopped
   };
-  Stats stats() const { return {active_, queue_.size()}; }
+  Stats stats() const { return {active_, queue_.size(), teardown_.pending()}; }
 
  private:
   struct Job;
@@ -58,11 +59,14 @@ class Admission {
   void pump();
   void post_to_worker(std::function<void()> task);
   void post_to_main(std::function<void()> task);
+  // A pipeline may start: fewer than max_concurrent are running or waiting to be stopped.
+  bool has_slot() const { return active_ + teardown_.pending() < config_.max_concurrent; }
 
   const Config config_;
   const std::string service_id_;
   GMainContext* main_;
   GThreadPool* workers_;
+  std::shared_ptr<void> alive_ = std::make_shared<char>(0);  // expires with this Admission
   Teardown teardown_;
   unsigned active_ = 0;
   std::deque<std::shared_ptr<Job>> queue_;

@@ -20,26 +20,39 @@ struct Stop {
 
 }  // namespace
 
-Teardown::Teardown() {
-  pool_ = g_thread_pool_new(
-      [](gpointer data, gpointer) {
-        std::unique_ptr<Stop> stop(static_cast<Stop*>(data));
-        gst_element_set_state(stop->pipeline.get(), GST_STATE_NULL);
-        // The messages left on the bus hold references to the pipeline: flush them, or the
-        // pipeline (and its bus's socket pair) would never be freed.
-        GstPtr<GstBus> bus(gst_element_get_bus(stop->pipeline.get()));
-        gst_bus_set_flushing(bus.get(), TRUE);
-      },
-      nullptr, 2, FALSE, nullptr);
+Teardown::Teardown(unsigned threads) {
+  pool_ = g_thread_pool_new(&Teardown::run, this, static_cast<gint>(threads), FALSE, nullptr);
 }
 
 Teardown::~Teardown() {
+  on_stopped(nullptr);
   g_thread_pool_free(pool_, FALSE, TRUE);
 }
 
+void Teardown::run(gpointer data, gpointer self_pointer) {
+  auto* self = static_cast<Teardown*>(self_pointer);
+  {
+    std::unique_ptr<Stop> stop(static_cast<Stop*>(data));
+    gst_element_set_state(stop->pipeline.get(), GST_STATE_NULL);
+    // The messages left on the bus hold references to the pipeline: flush them, or the
+    // pipeline (and its bus's socket pair) would never be freed.
+    GstPtr<GstBus> bus(gst_element_get_bus(stop->pipeline.get()));
+    gst_bus_set_flushing(bus.get(), TRUE);
+  }
+  --self->pending_;
+  std::lock_guard<std::mutex> guard(self->lock_);
+  if (self->stopped_) self->stopped_();
+}
+
+void Teardown::on_stopped(std::function<void()> stopped) {
+  std::lock_guard<std::mutex> guard(lock_);
+  stopped_ = std::move(stopped);
+}
+
 void Teardown::stop(GstPtr<GstElement>* pipeline, std::shared_ptr<const void> owner) {
-  if (*pipeline)
-    g_thread_pool_push(pool_, new Stop{std::move(*pipeline), std::move(owner)}, nullptr);
+  if (!*pipeline) return;
+  ++pending_;
+  g_thread_pool_push(pool_, new Stop{std::move(*pipeline), std::move(owner)}, nullptr);
 }
 
 PipelineRun::PipelineRun(Plan plan, bool gzip, GMainContext* main, Teardown* teardown, Done done)

@@ -28,17 +28,28 @@ struct PipelineResult {
   HttpError error;  // when !ok
 };
 
-// A small pool of threads that stops pipelines. set_state(NULL) waits for streaming threads, so
-// it never runs on the main loop nor on a streaming thread of the pipeline it stops.
+// A pool of threads that stops pipelines. set_state(NULL) waits for streaming threads, so it
+// never runs on the main loop nor on a streaming thread of the pipeline it stops. A pipeline
+// holds its streaming threads and buffers until it is stopped, so the ones waiting here count
+// against the server's bound on live pipelines (pending(), and `stopped` after each one).
 class Teardown {
  public:
-  Teardown();
+  explicit Teardown(unsigned threads);
   ~Teardown();  // waits for every queued teardown
   // Takes the pipeline; `owner` (whose callbacks the pipeline calls) lives until it has stopped.
   void stop(GstPtr<GstElement>* pipeline, std::shared_ptr<const void> owner);
+  // Pipelines handed to stop() and not yet stopped.
+  unsigned pending() const { return pending_.load(); }
+  // Runs on a teardown thread after each pipeline has stopped; empty: nothing.
+  void on_stopped(std::function<void()> stopped);
 
  private:
+  static void run(gpointer data, gpointer self);
+
   GThreadPool* pool_;
+  std::atomic<unsigned> pending_{0};
+  std::mutex lock_;  // guards stopped_
+  std::function<void()> stopped_;
 };
 
 class PipelineRun : public std::enable_shared_from_this<PipelineRun> {
