@@ -32,7 +32,8 @@ struct Options {
   Options(const Options&) = delete;
   Options& operator=(const Options&) = delete;
   ~Options() {
-    for (gchar* s : {db, listen, cross_domain, client_access_policy, access_log, player_dir}) g_free(s);
+    for (gchar* s : {db, listen, cross_domain, client_access_policy, access_log, player_dir})
+      g_free(s);
   }
 };
 

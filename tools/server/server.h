@@ -22,9 +22,9 @@ struct Config {
   unsigned max_concurrent = 16;           // pipelines running at once
   unsigned max_queue = 256;               // requests waiting for a pipeline slot; then 503
   unsigned pipeline_timeout_seconds = 60;
-  std::string cross_domain_file;          // empty: AMS's default policy
-  std::string client_access_policy_file;  // empty: AMS's default policy
-  std::string access_log;                 // "" none, "-" stdout, else a file appended to
+  std::string cross_domain_file;            // empty: AMS's default policy
+  std::string client_access_policy_file;    // empty: AMS's default policy
+  std::string access_log;                   // "" none, "-" stdout, else a file appended to
   std::string player_dir = AMS_PLAYER_DIR;  // the player page served at / (player_page.h)
 };
 
