@@ -33,11 +33,22 @@ const CLIENTS = [
   ['native', 'Chromium\'s own HLS player'],
 ];
 
+// Why a listed pair fails (tests/e2e/known_failures.txt), to go with what the player said.
+const known = new Map();
+try {
+  for (const line of fs.readFileSync(path.join(here, 'known_failures.txt'), 'utf8').split('\n')) {
+    const m = /^(\S+)\s+(\S+)\s+(.*)$/.exec(line.trim());
+    if (m && !line.startsWith('#')) known.set(`${m[1]} ${m[2]}`, m[3].replace(/^intermittent:\s*/, ''));
+  }
+} catch { /* no list */ }
+
 const notes = [];
 function cell(r) {
   if (!r) return '—';
   if (r.ok === true) return `yes (${r.ttff_ms !== undefined ? `first frame ${r.ttff_ms} ms` : `${r.frames} frames`})`;
-  notes.push(`${r.client} ${r.format}: ${(r.skipped || r.error || 'failed').split('\n')[0].slice(0, 300)}`);
+  const why = r.ok === false && known.get(`${r.client} ${r.format}`);
+  notes.push(`${r.client} ${r.format}: ${(r.skipped || r.error || 'failed').split('\n')[0].slice(0, 300)}` +
+             (why ? ` — known: ${why.length > 400 ? why.slice(0, 400) + '…' : why}` : ''));
   return r.ok === null ? `skipped [${notes.length}]` : `**no** [${notes.length}]`;
 }
 
