@@ -43,8 +43,9 @@ class Admission {
     unsigned running = 0;
     size_t queued = 0;
     unsigned stopping = 0;  // pipelines answered and waiting to be stopped
+    unsigned live = 0;      // pipelines that exist (at most max_concurrent)
   };
-  Stats stats() const { return {active_, queue_.size(), teardown_.pending()}; }
+  Stats stats() const { return {active_, queue_.size(), teardown_.pending(), teardown_.live()}; }
 
  private:
   struct Job;

@@ -39,6 +39,7 @@ void Teardown::run(gpointer data, gpointer self_pointer) {
     GstPtr<GstBus> bus(gst_element_get_bus(stop->pipeline.get()));
     gst_bus_set_flushing(bus.get(), TRUE);
   }
+  --self->live_;
   --self->pending_;
   std::lock_guard<std::mutex> guard(self->lock_);
   if (self->stopped_) self->stopped_();
@@ -71,7 +72,10 @@ void PipelineRun::start() {
     if (cancelled_ || finished_) return;
     pipeline_.reset(gst_parse_launch_full(plan_.pipeline.c_str(), nullptr,
                                           GST_PARSE_FLAG_FATAL_ERRORS, &error));
-    if (pipeline_) phase_ = Phase::kStarting;
+    if (pipeline_) {  // FATAL_ERRORS: NULL whenever `error` is set
+      phase_ = Phase::kStarting;
+      teardown_->created();
+    }
   }
   if (error != nullptr || !pipeline_) {
     std::string message = error != nullptr ? error->message : "no pipeline";

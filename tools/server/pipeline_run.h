@@ -40,6 +40,9 @@ class Teardown {
   void stop(GstPtr<GstElement>* pipeline, std::shared_ptr<const void> owner);
   // Pipelines handed to stop() and not yet stopped.
   unsigned pending() const { return pending_.load(); }
+  // Pipelines that exist: built (created()) and not yet stopped here.
+  unsigned live() const { return live_.load(); }
+  void created() { ++live_; }
   // Runs on a teardown thread after each pipeline has stopped; empty: nothing.
   void on_stopped(std::function<void()> stopped);
 
@@ -48,6 +51,7 @@ class Teardown {
 
   GThreadPool* pool_;
   std::atomic<unsigned> pending_{0};
+  std::atomic<unsigned> live_{0};
   std::mutex lock_;  // guards stopped_
   std::function<void()> stopped_;
 };

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "admission.h"
+#include "base/json.h"
 #include "base/path.h"
 #include "catalog.h"
 #include "download.h"
@@ -111,12 +112,32 @@ struct Server::Impl {
 
   void handle(SoupServerMessage* msg, const char* path);
   void handle_options(SoupServerMessage* msg);
+  void handle_status(SoupServerMessage* msg);
   void handle_download(SoupServerMessage* msg, const url::Request& r, const Published& p);
   void error(SoupServerMessage* msg, const HttpError& e) { respond_error(msg, e, service_id); }
   void log(SoupServerMessage* msg);
 };
 
 // A CORS preflight: any origin may GET/HEAD anything, with the headers players send.
+// What the endpoint is doing now, for operators and the load test: requests running (planning
+// included) and waiting for a slot, pipelines answered and still being stopped (they hold their
+// slot too), and the pipelines that exist, which never exceed `max`.
+void Server::Impl::handle_status(SoupServerMessage* msg) {
+  Admission::Stats stats = admission.stats();
+  JsonWriter json;
+  json.begin_object().key("pipelines").begin_object();
+  json.key("running").value(stats.running);
+  json.key("stopping").value(stats.stopping);
+  json.key("live").value(stats.live);
+  json.key("queued").value(static_cast<uint64_t>(stats.queued));
+  json.key("max").value(config.max_concurrent);
+  json.end_object().end_object();
+  set_common_headers(msg);
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
+                               "no-store");
+  respond_body(msg, 200, "application/json", json.str() + "\n");
+}
+
 void Server::Impl::handle_options(SoupServerMessage* msg) {
   set_common_headers(msg);
   SoupMessageHeaders* h = soup_server_message_get_response_headers(msg);
@@ -141,6 +162,7 @@ void Server::Impl::handle(SoupServerMessage* msg, const char* path) {
   }
   std::string_view p = path != nullptr ? path : "";
   if (p.size() > url::kMaxPathLength) return error(msg, http_error(414, hresult::kBadRequest));
+  if (p == "/api/status") return handle_status(msg);
   if (is_player_path(p)) {
     PlayerAnswer a = answer_player_path(p, config.player_dir, catalog.store());
     set_common_headers(msg);
