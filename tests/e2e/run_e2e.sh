@@ -92,8 +92,28 @@ say "$MODE endpoint: $AMS_E2E_BASE/manifest (log $OUT/server.log)"
 
 status=0
 # --- GStreamer -----------------------------------------------------------------------------
+# GStreamer 1.22.0's adaptivedemux2 fails now and then around a seek on its own (an assertion in
+# download_request_set_uri aborts the process; a stream stops downloading after the seek), so a
+# run that crashed or failed a case that known_failures.txt does not list is run once more and
+# the second run's rows count. The first run stays in $OUT/gstreamer-first-run.log, and what
+# failed in it is printed (docs/players.md).
 if [[ " $CLIENTS " == *" gstreamer "* ]]; then
-  "$GST_TEST" || status=1
+  "$GST_TEST" 2>&1 | tee "$OUT/gstreamer-first-run.log"
+  if [ "${PIPESTATUS[0]}" -ne 0 ]; then
+    status=1
+    first=$OUT/gstreamer-first-run.log
+    failed_cases=$(grep -E '^\[  FAILED  \] .*GetParam' "$first" | sed 's/.*GetParam() = \([^ ]*\).*/\1/' | sort -u)
+    listed=$(awk '$1 == "gstreamer" && $3 !~ /^intermittent:/ {print $2}' "$HERE/known_failures.txt" | sort -u)
+    unlisted=$(comm -23 <(echo "$failed_cases" | sed '/^$/d') <(echo "$listed" | sed '/^$/d') | tr '\n' ' ')
+    crash=""
+    grep -qE '^\[==========\] [0-9]+ tests? from .* ran' "$first" ||
+      crash="the process ended early: $(grep -E '^(ERROR|Bail out)' "$first" | head -n 1)"
+    if [ -n "$unlisted" ] || [ -n "$crash" ]; then
+      say "GStreamer: the first run failed (${unlisted:+cases: $unlisted}${crash}); running it once more"
+      status=0
+      "$GST_TEST" || status=1
+    fi
+  fi
 fi
 
 # --- ffmpeg --------------------------------------------------------------------------------
@@ -204,6 +224,8 @@ for line in open(known_path):
 rows = [json.loads(l) for l in open(results) if l.strip()]
 # Rows on the reference stream (ffmpeg's HLS, not the origin's) are evidence, not verdict.
 rows = [r for r in rows if not r.get("reference")]
+# A client run twice (GStreamer, above): its last row per format counts.
+rows = list({(r["client"], r["format"]): r for r in rows}.values())
 failed = {(r["client"], r["format"]) for r in rows if r.get("ok") is False}
 passed = {(r["client"], r["format"]) for r in rows if r.get("ok") is True}
 bad = 0
