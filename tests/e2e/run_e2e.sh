@@ -55,7 +55,6 @@ print("export AMS_E2E_LANGUAGES=%s" % ",".join(t["language"] for t in p["tracks"
 export AMS_E2E_RESULTS=$RESULTS
 
 # --- The endpoint --------------------------------------------------------------------------
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 MODE=${AMS_E2E_SERVER:-serve}
 if [ "$MODE" = serve ] && ! "$AMS" help serve >/dev/null 2>&1; then MODE=static; fi
 export AMS_E2E_SERVER=$MODE
@@ -70,17 +69,28 @@ if [ "$MODE" = serve ]; then
   LOCATOR=$("$AMS" locator create --asset e2e --policy Predefined_ClearStreamingOnly --db "$DB") || exit 1
   PLAYER_ARGS=()
   "$AMS" serve --help 2>&1 | grep -q -- '--player-dir' && PLAYER_ARGS=(--player-dir "$SRC/tools/player")
-  "$AMS" serve --db "$DB" --listen "127.0.0.1:$PORT" --access-log "$OUT/access.log" "${PLAYER_ARGS[@]}" \
+  # Port 0: the server picks a free port and prints its URL. Picking one here and passing it on
+  # raced with tests running beside this one (another server could take it in between).
+  "$AMS" serve --db "$DB" --listen 127.0.0.1:0 --access-log "$OUT/access.log" "${PLAYER_ARGS[@]}" \
     >"$OUT/server.log" 2>&1 &
   server_pid=$!
+  pattern='on http://127\.0\.0\.1:\([0-9]*\)/'
 else
   LOCATOR=$(python3 -c 'import uuid; print(uuid.uuid4())')
   rm -rf "$OUT/static"
   "$AMS" package --format all --output "$OUT/static/$LOCATOR/$NAME.ism" "$ISM" >"$OUT/package.log" 2>&1 ||
     { cat "$OUT/package.log"; echo "e2e: ams package failed"; exit 1; }
-  python3 -m http.server --bind 127.0.0.1 --directory "$OUT/static" "$PORT" >"$OUT/server.log" 2>&1 &
+  python3 -u -m http.server --bind 127.0.0.1 --directory "$OUT/static" 0 >"$OUT/server.log" 2>&1 &
   server_pid=$!
+  pattern='port \([0-9]*\)'
 fi
+PORT=""
+for _ in $(seq 100); do
+  PORT=$(sed -n "s#.*$pattern.*#\1#p" "$OUT/server.log" | head -n 1)
+  [ -n "$PORT" ] && break
+  sleep 0.1
+done
+[ -n "$PORT" ] || { cat "$OUT/server.log"; echo "e2e: the endpoint did not say its port"; exit 1; }
 export AMS_E2E_BASE="http://127.0.0.1:$PORT/$LOCATOR/$NAME.ism"
 export AMS_E2E_ORIGIN="http://127.0.0.1:$PORT"
 for _ in $(seq 100); do

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <regex>
@@ -158,37 +159,28 @@ class PackageTest : public ::testing::Test {
   // python3 -m http.server over the package's parent folder, on a free loopback port.
   static std::string server_url() {
     if (server_pid_ > 0) return "http://127.0.0.1:" + std::to_string(port_) + "/testsrc.ism/";
-    GSocket* socket =
-        g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, nullptr);
-    GInetAddress* loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-    GSocketAddress* any = g_inet_socket_address_new(loopback, 0);
-    g_socket_bind(socket, any, TRUE, nullptr);
-    GSocketAddress* bound = g_socket_get_local_address(socket, nullptr);
-    port_ = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
-    for (gpointer p : {static_cast<gpointer>(bound), static_cast<gpointer>(any),
-                       static_cast<gpointer>(loopback), static_cast<gpointer>(socket)}) {
-      g_object_unref(p);
-    }
-    const std::string port = std::to_string(port_);
-    const gchar* argv[] = {"python3",   "-m",          "http.server",  port.c_str(), "--bind",
-                           "127.0.0.1", "--directory", root_->c_str(), nullptr};
-    if (!g_spawn_async(nullptr, const_cast<gchar**>(argv), nullptr,
-                       static_cast<GSpawnFlags>(G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
-                                                G_SPAWN_STDERR_TO_DEV_NULL),
-                       nullptr, nullptr, &server_pid_, nullptr)) {
+    // Port 0: python picks a free port and says which ("Serving HTTP on 127.0.0.1 port N ..."),
+    // once it listens. Choosing one here and handing it over raced with the tests that run
+    // beside this one: another server could take it in between and answer our requests.
+    const gchar* argv[] = {"python3", "-u",        "-m",          "http.server",  "0",
+                           "--bind",  "127.0.0.1", "--directory", root_->c_str(), nullptr};
+    gint out = -1;
+    if (!g_spawn_async_with_pipes(
+            nullptr, const_cast<gchar**>(argv), nullptr,
+            static_cast<GSpawnFlags>(G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL), nullptr,
+            nullptr, &server_pid_, nullptr, &out, nullptr, nullptr)) {
       return "";
     }
-    GSocketClient* client = g_socket_client_new();
-    for (int i = 0; i < 100; ++i) {  // up to 10 s for python to listen
-      GSocketConnection* c =
-          g_socket_client_connect_to_host(client, "127.0.0.1", port_, nullptr, nullptr);
-      if (c) {
-        g_object_unref(c);
-        break;
-      }
-      g_usleep(100000);
+    std::string line;
+    char c = 0;
+    while (read(out, &c, 1) == 1 && c != '\n') line += c;
+    close(out);  // python writes a line per request to stderr, not here
+    const size_t at = line.find(" port ");
+    if (at == std::string::npos) {
+      stop_server();
+      return "";
     }
-    g_object_unref(client);
+    port_ = static_cast<guint16>(std::stoi(line.substr(at + 6)));
     return server_url();
   }
   static void stop_server() {
