@@ -1,6 +1,7 @@
 // Big-endian byte reading and writing, the way ISO BMFF, MPEG-TS and codec configs store numbers.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -137,6 +138,12 @@ class ByteWriter {
   void patch_u32(size_t pos, uint32_t v) {
     if (counting_) return;
     for (int i = 0; i < 4; ++i) out_[pos + i] = static_cast<uint8_t>(v >> (24 - 8 * i));
+  }
+  // Overwrites bytes written earlier (a header written once its body's size is known). No-op
+  // when counting.
+  void patch(size_t pos, ByteSpan s) {
+    if (counting_) return;
+    std::copy(s.begin(), s.end(), out_.begin() + static_cast<std::ptrdiff_t>(pos));
   }
 
  private:

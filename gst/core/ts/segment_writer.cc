@@ -37,6 +37,13 @@ Status write(const SegmentInput& in, ByteWriter& out, const std::function<void()
     tracks.push_back(Track{t, std::move(plans), 0, static_cast<uint8_t>(t->continuity & 0xf)});
     pmt.push_back(PmtEntry{t->stream->stream_type(), t->stream->pid(), t->stream->descriptors()});
   }
+  if (!flush) {  // the plans fix the size: one allocation for the whole segment
+    uint64_t packets = 2;
+    for (const Track& t : tracks) {
+      for (const PesPlan& p : t.plans) packets += p.packet_count;
+    }
+    out.reserve(out.size() + packets * kPacketSize);
+  }
   const uint8_t psi_continuity = static_cast<uint8_t>(in.index & 0xf);
   write_pat(psi_continuity, out);
   write_pmt(has_video ? kVideoPid : kAudioPid, pmt, psi_continuity, out);
@@ -57,15 +64,19 @@ Status write(const SegmentInput& in, ByteWriter& out, const std::function<void()
       t->continuity = static_cast<uint8_t>((t->continuity + p.packet_count) & 0xf);
       continue;
     }
-    pes = ByteWriter();
-    pes.reserve(pes_header_size(true) + p.reserved_es_size);
-    ByteWriter es;
-    AMS_RETURN_IF_ERROR(stream.write_es(p, t->in->samples, t->in->payloads, es));
+    // The elementary stream goes straight after room for the header, which is written once the
+    // stream's size (its PES_packet_length) is known.
     const bool has_dts = p.dts != p.pts;
+    const size_t header_size = pes_header_size(has_dts);
+    pes = ByteWriter();
+    pes.reserve(header_size + p.reserved_es_size);
+    pes.zeros(header_size);
+    AMS_RETURN_IF_ERROR(stream.write_es(p, t->in->samples, t->in->payloads, pes));
+    ByteWriter header;
     write_pes_header(stream.stream_id(), p.pts,
-                     has_dts ? std::optional<int64_t>(p.dts) : std::nullopt, es.size(),
-                     stream.is_video(), pes);
-    pes.bytes(es.bytes());
+                     has_dts ? std::optional<int64_t>(p.dts) : std::nullopt,
+                     pes.size() - header_size, stream.is_video(), header);
+    pes.patch(0, header.bytes());
     const PesMarks marks{stream.pid(), p.random_access,
                          p.pcr ? std::optional<int64_t>(p.dts) : std::nullopt};
     AMS_RETURN_IF_ERROR(write_pes_packets(pes.bytes(), p.packet_count, marks, t->continuity, out));
