@@ -303,7 +303,7 @@ static bool configure(GstAmsDemux* self) {
         s.file = std::shared_ptr<ams::model::MediaFile>(std::move(opened).value());
       }
     }
-    s.shift = t.table ? ticks_to_time(t.table->composition_shift, t.timescale) : 0;
+    s.shift = t.table ? ticks_to_time(t.table->decode_lead, t.timescale) : 0;
     impl->streams.push_back(std::move(s));
   }
   if (!select_fragments(self, settings)) return false;
@@ -448,7 +448,7 @@ static GstFlowReturn push_next_sample(GstAmsDemux* self, Stream& s) {
   }
   GST_BUFFER_DTS(buf) = ticks_to_time(smp.dts, t.timescale);
   GST_BUFFER_PTS(buf) =
-      ticks_to_time(smp.pts() + (t.table ? t.table->composition_shift : 0), t.timescale);
+      ticks_to_time(smp.pts() + (t.table ? t.table->decode_lead : 0), t.timescale);
   GST_BUFFER_DURATION(buf) = ticks_to_time(smp.duration, t.timescale);
   GST_BUFFER_OFFSET(buf) = s.sample;
   if (!smp.sync) GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);

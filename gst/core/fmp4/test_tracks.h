@@ -39,7 +39,7 @@ inline model::Track video_track() {
     offset += s.size;
     table->samples.push_back(s);
   }
-  table->composition_shift = kFrame;
+  table->decode_lead = kFrame;
   model::Track t;
   t.type = model::TrackType::kVideo;
   t.codec = model::Codec::kH264;
@@ -64,7 +64,7 @@ inline model::Track video_track() {
 inline model::Track audio_track(uint32_t rate, size_t fragments, uint32_t frames_per_fragment,
                                 int32_t priming = 0) {
   auto table = std::make_shared<model::SampleTable>();
-  table->composition_shift = priming;
+  table->decode_lead = priming;
   uint64_t offset = 48;
   model::Track t;
   for (size_t f = 0; f < fragments; ++f) {

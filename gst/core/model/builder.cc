@@ -11,6 +11,7 @@
 #include "codec/ac3.h"
 #include "codec/avc.h"
 #include "codec/hevc.h"
+#include "model/align.h"
 #include "mp4/esds.h"
 #include "smil/ism.h"
 
@@ -135,14 +136,6 @@ Result<Track> track_from_file(const FileIndex& index, const FileTrack& ft, Track
   t.table = ft.table;
   Status s = describe_codec(ft, t);
   if (!s.is_ok()) return s.with_context(index.path + " track " + std::to_string(ft.track_id));
-  uint32_t max_size = 0;
-  int64_t end = 0;
-  for (const Sample& smp : t.samples()) {
-    max_size = std::max(max_size, smp.size);
-    end = std::max(end, smp.pts() + smp.duration);
-  }
-  t.max_sample_size = max_size;
-  t.duration = end;
   return t;
 }
 
@@ -174,14 +167,37 @@ void order_tracks(Presentation& p) {
 }
 
 Status finish(Presentation& p, const BuildOptions& options) {
-  if (p.tracks.empty()) return invalid_data(p.name + ": the asset has no audio or video track");
+  bool media = false;
+  for (const Track& t : p.tracks) {
+    if (t.type == TrackType::kText) continue;
+    if (t.samples().empty()) {
+      return invalid_data(p.name + ": " + track_type_name(t.type) + " track of " + t.file +
+                          " has no samples");
+    }
+    media = true;
+  }
+  if (!media) return invalid_data(p.name + ": the asset has no audio or video track");
+  AMS_RETURN_IF_ERROR(align_tracks(p.tracks));
+  for (Track& t : p.tracks) {
+    uint32_t max_size = 0;
+    for (const Sample& s : t.samples()) max_size = std::max(max_size, s.size);
+    t.max_sample_size = max_size;
+  }
   AMS_RETURN_IF_ERROR(build_fragment_timeline(p.tracks, options.timeline));
   for (Track& t : p.tracks) {
+    if (t.type == TrackType::kText) continue;
     if (t.bitrate == 0) t.bitrate = measured_bitrate(t);
     if (t.type == TrackType::kAudio && t.name.empty())
       t.name = ams_audio_track_name(t, t.file_track_id);
     if (t.type == TrackType::kVideo && t.name.empty()) t.name = "video";
     p.duration_10mhz = std::max(p.duration_10mhz, t.duration_10mhz());
+  }
+  // Side-car text has no samples of its own: it spans the presentation, in the manifest
+  // timescale, so that nothing divides by a zero timescale.
+  for (Track& t : p.tracks) {
+    if (t.type != TrackType::kText) continue;
+    t.timescale = kManifestTimescale;
+    t.duration = p.duration_10mhz;
   }
   order_tracks(p);
   return Status::ok();

@@ -9,23 +9,45 @@ namespace {
 
 using mp4::fourcc;
 
-// The shift that makes the presentation start at 0: the media time of the first real edit, minus
-// the length of any leading empty edit.
-int64_t composition_shift(const mp4::Trak& trak, uint32_t movie_timescale,
-                          uint32_t media_timescale) {
-  if (!trak.edts) return 0;
+// What the edit list says of a track, in its media timescale: the shift taken off every
+// composition time (the media time of the first real edit, less any leading empty edit, so that
+// the edit's first media instant presents at the end of the empty edits) and where the edit ends.
+// Only the first non-empty edit counts: later ones (splices) are not honoured
+// (docs/asset-model.md). A segment_duration of 0 means "to the end of the media".
+struct EditMapping {
+  int64_t shift = 0;
+  std::optional<int64_t> end;
+};
+
+Result<EditMapping> edit_mapping(const mp4::Trak& trak, uint32_t movie_timescale,
+                                 uint32_t media_timescale, const IndexLimits& limits) {
+  EditMapping out;
+  if (!trak.edts || movie_timescale == 0 || media_timescale == 0) return out;
+  // Every time from the file is bounded before it meets a multiplication or a sum.
+  const int64_t max_movie = static_cast<int64_t>(limits.max_duration_seconds) * movie_timescale;
+  const int64_t max_media = static_cast<int64_t>(limits.max_duration_seconds) * media_timescale;
   int64_t empty = 0;
   for (const mp4::Elst::Entry& e : trak.edts->elst.entries) {
+    if (e.segment_duration > static_cast<uint64_t>(max_movie) || e.media_time > max_media ||
+        e.media_time < -1) {
+      return invalid_data("elst: an edit of " + std::to_string(e.segment_duration) +
+                          " at media time " + std::to_string(e.media_time) +
+                          " (longer than the limit, or a negative media time)");
+    }
+    const int64_t duration = static_cast<int64_t>(e.segment_duration);
+    const int64_t ticks = rescale(duration, movie_timescale, media_timescale);
     if (e.media_time == -1) {
-      if (movie_timescale != 0) {
-        empty +=
-            rescale(static_cast<int64_t>(e.segment_duration), movie_timescale, media_timescale);
-      }
+      empty += ticks;
+      if (empty > max_media) return invalid_data("elst: empty edits longer than the limit");
       continue;
     }
-    return e.media_time - empty;
+    out.shift = e.media_time - empty;
+    // The end is one movie tick later than written: segment durations are rounded down to the
+    // movie timescale (often milliseconds), and a sample that starts in that last tick is kept.
+    if (duration > 0) out.end = empty + ticks + rescale(1, movie_timescale, media_timescale) + 1;
+    return out;
   }
-  return 0;
+  return out;
 }
 
 Status check_sample_count(uint64_t count, const IndexLimits& limits) {
@@ -34,6 +56,31 @@ Status check_sample_count(uint64_t count, const IndexLimits& limits) {
                           std::to_string(limits.max_samples_per_track) + ")");
   }
   return Status::ok();
+}
+
+Status check_duration(int64_t ticks, uint32_t timescale, const IndexLimits& limits) {
+  if (timescale != 0 && ticks / timescale > limits.max_duration_seconds) {
+    return resource_limit("a track of " + std::to_string(ticks / timescale) + " s (limit " +
+                          std::to_string(limits.max_duration_seconds) + " s)");
+  }
+  return Status::ok();
+}
+
+// Moves every presentation time by -shift (see expand_sample_table).
+void apply_edit_shift(int64_t shift, std::vector<Sample>& samples) {
+  if (shift == 0) return;
+  bool fits = true;
+  for (const Sample& s : samples) {
+    const int64_t v = static_cast<int64_t>(s.cts_offset) - shift;
+    fits = fits && v >= INT32_MIN && v <= INT32_MAX;
+  }
+  for (Sample& s : samples) {
+    if (fits) {
+      s.cts_offset = static_cast<int32_t>(s.cts_offset - shift);
+    } else {
+      s.dts -= shift;
+    }
+  }
 }
 
 int32_t clamp_offset(int64_t v) {
@@ -49,11 +96,13 @@ const FileTrack* FileIndex::track(uint32_t track_id) const {
   return nullptr;
 }
 
-Result<SampleTable> expand_sample_table(const mp4::Trak& trak, uint32_t movie_timescale,
-                                        uint64_t file_size, const IndexLimits& limits) {
+namespace {
+
+// The moov's samples of a track, with the composition offsets as stored (no edit applied).
+Result<SampleTable> expand_stored(const mp4::Trak& trak, uint64_t file_size,
+                                  const IndexLimits& limits) {
   const mp4::Stbl& stbl = trak.mdia.minf.stbl;
   SampleTable table;
-  table.composition_shift = composition_shift(trak, movie_timescale, trak.mdia.mdhd.timescale);
 
   uint64_t count = 0;
   uint32_t constant_size = 0;
@@ -63,7 +112,7 @@ Result<SampleTable> expand_sample_table(const mp4::Trak& trak, uint32_t movie_ti
     count = constant_size ? stbl.stsz->sample_count : stbl.stsz->sizes.size();
     if (constant_size) {
       // Nothing in the box bounds this count: the samples must at least fit in the file.
-      if (count * constant_size > file_size) {
+      if (count > file_size / constant_size) {
         return invalid_data("stsz: " + std::to_string(count) + " samples of " +
                             std::to_string(constant_size) + " bytes do not fit in the file");
       }
@@ -76,6 +125,7 @@ Result<SampleTable> expand_sample_table(const mp4::Trak& trak, uint32_t movie_ti
   }
   AMS_RETURN_IF_ERROR(check_sample_count(count, limits));
   if (count == 0) return table;
+  if (!stbl.stco && !stbl.co64) return invalid_data("stbl: no chunk offsets (stco or co64)");
 
   uint64_t stts_total = 0;
   for (const auto& e : stbl.stts.entries) stts_total += e.count;
@@ -96,16 +146,17 @@ Result<SampleTable> expand_sample_table(const mp4::Trak& trak, uint32_t movie_ti
       dts += e.delta;
     }
   }
-  // Composition offsets, shifted so the presentation starts at 0.
+  AMS_RETURN_IF_ERROR(check_duration(dts, trak.mdia.mdhd.timescale, limits));
+  // Composition offsets, then the edit list: pts = dts + cts_offset - shift. The shift goes into
+  // the composition offsets where they can hold it (every encoder's edit list: a few frames),
+  // else into the decode times, which may then start below 0 (an edit that trims minutes off
+  // the start of a 10 MHz track); the presentation rebases them (model/align.h).
   i = 0;
   if (stbl.ctts) {
     for (const auto& e : stbl.ctts->entries) {
-      for (uint32_t k = 0; k < e.count && i < count; ++k, ++i) {
-        samples[i].cts_offset = clamp_offset(e.offset - table.composition_shift);
-      }
+      for (uint32_t k = 0; k < e.count && i < count; ++k, ++i) samples[i].cts_offset = e.offset;
     }
   }
-  for (; i < count; ++i) samples[i].cts_offset = clamp_offset(-table.composition_shift);
   // Sync samples: all of them when stss is absent.
   if (stbl.stss) {
     for (uint32_t n : stbl.stss->sample_numbers) {
@@ -161,6 +212,19 @@ Result<SampleTable> expand_sample_table(const mp4::Trak& trak, uint32_t movie_ti
   return table;
 }
 
+}  // namespace
+
+Result<SampleTable> expand_sample_table(const mp4::Trak& trak, uint32_t movie_timescale,
+                                        uint64_t file_size, const IndexLimits& limits) {
+  AMS_ASSIGN_OR_RETURN(EditMapping edit,
+                       edit_mapping(trak, movie_timescale, trak.mdia.mdhd.timescale, limits));
+  AMS_ASSIGN_OR_RETURN(SampleTable table, expand_stored(trak, file_size, limits));
+  apply_edit_shift(edit.shift, table.samples);
+  table.edit_end = edit.end;
+  table.decode_lead = decode_lead_of(table.samples);
+  return table;
+}
+
 Status append_fragment(const mp4::Moof& moof, uint64_t moof_offset, const mp4::Moov& moov,
                        uint64_t file_size, const IndexLimits& limits,
                        std::vector<std::vector<Sample>>& per_track_samples) {
@@ -189,10 +253,17 @@ Status append_fragment(const mp4::Moof& moof, uint64_t moof_offset, const mp4::M
     uint64_t base = (tfhd.flags & mp4::Tfhd::kBaseDataOffset) ? tfhd.base_data_offset : moof_offset;
 
     std::vector<Sample>& out = per_track_samples[t];
-    const int64_t shift =
-        composition_shift(moov.traks[t], moov.mvhd.timescale, moov.traks[t].mdia.mdhd.timescale);
     int64_t dts = out.empty() ? 0 : out.back().dts + out.back().duration;
-    if (traf.tfdt) dts = static_cast<int64_t>(traf.tfdt->base_media_decode_time);
+    if (traf.tfdt) {
+      const uint64_t base = traf.tfdt->base_media_decode_time;
+      const uint64_t timescale = moov.traks[t].mdia.mdhd.timescale;
+      if (base / std::max<uint64_t>(timescale, 1) > limits.max_duration_seconds ||
+          (!out.empty() && static_cast<int64_t>(base) <= out.back().dts)) {
+        return invalid_data("tfdt: decode time " + std::to_string(base) +
+                            " is past the limit or not after the previous fragment's");
+      }
+      dts = static_cast<int64_t>(base);
+    }
     uint64_t data = base;
     for (const mp4::Trun& trun : traf.truns) {
       if (trun.flags & mp4::Trun::kDataOffset) {
@@ -213,7 +284,7 @@ Status append_fragment(const mp4::Moof& moof, uint64_t moof_offset, const mp4::M
         if (trun.version == 0 && (trun.flags & mp4::Trun::kSampleCompositionOffset)) {
           cts = static_cast<uint32_t>(e.composition_offset);
         }
-        s.cts_offset = clamp_offset(cts - shift);
+        s.cts_offset = clamp_offset(cts);
         s.dts = dts;
         s.offset = data;
         if (data > file_size || s.size > file_size - data) {
@@ -222,6 +293,7 @@ Status append_fragment(const mp4::Moof& moof, uint64_t moof_offset, const mp4::M
         }
         data += s.size;
         dts += s.duration;
+        AMS_RETURN_IF_ERROR(check_duration(dts, moov.traks[t].mdia.mdhd.timescale, limits));
         out.push_back(s);
       }
     }
@@ -299,11 +371,21 @@ Result<FileIndex> read_file_index(const MediaFile& file, const IndexLimits& limi
     ft.width = trak.tkhd.width >> 16;
     ft.height = trak.tkhd.height >> 16;
     std::string where = file.path() + " track " + std::to_string(ft.track_id);
-    if (ft.timescale == 0) return invalid_data(where + ": mdhd timescale is 0");
-    if (trak.mdia.minf.stbl.stsd.entries.empty())
-      return invalid_data(where + ": no sample description");
+    const bool media = ft.handler == fourcc("vide") || ft.handler == fourcc("soun");
+    if (ft.timescale == 0 || trak.mdia.minf.stbl.stsd.entries.empty()) {
+      // A track the presentation does not use (text, metadata) may be odd without harm.
+      if (!media) {
+        ft.table = std::make_shared<const SampleTable>();
+        index.tracks.push_back(std::move(ft));
+        continue;
+      }
+      return invalid_data(
+          where + (ft.timescale == 0 ? ": mdhd timescale is 0" : ": no sample description"));
+    }
     ft.entry = trak.mdia.minf.stbl.stsd.entries[0];
-    auto table = expand_sample_table(trak, moov->mvhd.timescale, file.size(), limits);
+    auto edit = edit_mapping(trak, moov->mvhd.timescale, ft.timescale, limits);
+    auto table =
+        edit ? expand_stored(trak, file.size(), limits) : Result<SampleTable>(edit.status());
     if (!table) return Status(table.status()).with_context(where);
     SampleTable st = std::move(table).value();
     if (!fragment_samples[t].empty()) {
@@ -311,6 +393,10 @@ Result<FileIndex> read_file_index(const MediaFile& file, const IndexLimits& limi
           check_sample_count(st.samples.size() + fragment_samples[t].size(), limits));
       st.samples.insert(st.samples.end(), fragment_samples[t].begin(), fragment_samples[t].end());
     }
+    // The edit list is applied once, to the moov's samples and the fragments' together.
+    apply_edit_shift(edit->shift, st.samples);
+    st.edit_end = edit->end;
+    st.decode_lead = decode_lead_of(st.samples);
     ft.table = std::make_shared<const SampleTable>(std::move(st));
     index.tracks.push_back(std::move(ft));
   }

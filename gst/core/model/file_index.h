@@ -41,6 +41,9 @@ struct IndexLimits {
   uint64_t max_moof_size = 64ull << 20;
   uint64_t max_samples_per_track = 1ull << 26;
   uint64_t max_top_level_boxes = 1ull << 22;
+  // Longest track (and edit) accepted: 30 days. It bounds every time the model computes, so no
+  // product of a time and a timescale can overflow.
+  uint32_t max_duration_seconds = 30 * 24 * 3600;
 };
 
 Result<FileIndex> read_file_index(const MediaFile& file, const IndexLimits& limits = {});

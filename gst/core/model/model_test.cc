@@ -24,6 +24,7 @@ struct TestFile {
   uint32_t size = 10;
   bool edit_list = true;
   uint32_t video_timescale = 30000;
+  int64_t audio_priming = 0;  // > 0: an edit list that hides this many samples, as AAC encoders do
 
   Bytes build() const {
     mp4::Moov moov;
@@ -106,6 +107,10 @@ struct TestFile {
     stbl.stsz->sample_count = audio_frames;
     stbl.stco = mp4::Stco{};
     stbl.stco->offsets = {0};
+    if (audio_priming > 0) {
+      trak.edts = mp4::Edts{};
+      trak.edts->elst.entries.push_back({2000, audio_priming, 1, 0});
+    }
     return trak;
   }
 };
@@ -144,7 +149,8 @@ TEST(ModelFileIndex, ReadsSamplesOffsetsAndEditListShift) {
   ASSERT_EQ(index->tracks.size(), 2u);
   const auto& v = index->tracks[0].table->samples;
   ASSERT_EQ(v.size(), 60u);
-  EXPECT_EQ(index->tracks[0].table->composition_shift, 1000);
+  // Every stored offset is at least the edit's 1000: no frame decodes after it presents.
+  EXPECT_EQ(index->tracks[0].table->decode_lead, 0);
   EXPECT_EQ(v[0].pts(), 0);  // ctts 1000 minus the edit's 1000
   EXPECT_EQ(v[1].pts(), 1000 + 2000 - 1000);
   EXPECT_TRUE(v[0].sync);
@@ -216,6 +222,54 @@ TEST(ModelPresentation, SingleFileGetsAmsNamesCodecsAndFragments) {
   auto again = build_presentation(path, cache);
   ASSERT_TRUE(again.is_ok());
   EXPECT_EQ(again->get(), p->get());
+}
+
+// The asset that broke every player (issue 11): AAC with its priming edit list beside B-frame
+// video. Nothing may start before 0, and fragment i of every track covers the same span.
+TEST(ModelPresentation, PrimedAudioStartsWithTheVideoAndIsFragmentedAlike) {
+  TempDir dir;
+  TestFile tf;
+  tf.audio_priming = 1024;
+  IndexCache cache;
+  auto p = build_presentation(dir.write("primed.mp4", tf.build()), cache);
+  ASSERT_TRUE(p.is_ok()) << p.status().to_string();
+  const Track& v = (*p)->tracks[0];
+  const Track& a = (*p)->tracks[1];
+  ASSERT_EQ(a.type, TrackType::kAudio);
+  EXPECT_EQ(a.samples().size(), 93u);  // the priming frame is not presented
+  EXPECT_EQ(a.samples().front().pts(), 0);
+  ASSERT_EQ(a.fragments.size(), v.fragments.size());
+  for (const Track* t : {&v, &a}) {
+    for (size_t i = 0; i < t->fragments.size(); ++i) {
+      EXPECT_GE(t->fragment_start_10mhz(i), 0) << t->name << " fragment " << i;
+    }
+  }
+  EXPECT_EQ(a.fragment_start_10mhz(0), 0);
+  EXPECT_EQ(v.fragment_start_10mhz(0), 0);
+  for (size_t i = 1; i < v.fragments.size(); ++i) {
+    // Audio fragment i starts at the first frame at or after video boundary i (21.3 ms frames).
+    EXPECT_GE(a.fragment_start_10mhz(i), v.fragment_start_10mhz(i));
+    EXPECT_LT(a.fragment_start_10mhz(i), v.fragment_start_10mhz(i) + 213334);
+  }
+}
+
+TEST(ModelPresentation, ATextStreamHasATimescaleAndSpansThePresentation) {
+  TempDir dir;
+  dir.write("clip.mp4", TestFile{}.build());
+  dir.write("en.vtt", Bytes{'W', 'E', 'B', 'V', 'T', 'T', '\n'});
+  const std::string ism =
+      "<?xml version=\"1.0\"?><smil xmlns=\"http://www.w3.org/2001/SMIL20/Language\"><body>"
+      "<switch><video src=\"clip.mp4\" systemBitrate=\"1000\"/>"
+      "<audio src=\"clip.mp4\" systemBitrate=\"128000\"/>"
+      "<textstream src=\"en.vtt\" systemLanguage=\"eng\"/></switch></body></smil>";
+  IndexCache cache;
+  auto p = build_presentation(dir.write("a.ism", Bytes(ism.begin(), ism.end())), cache);
+  ASSERT_TRUE(p.is_ok()) << p.status().to_string();
+  const Track& text = (*p)->tracks.back();
+  ASSERT_EQ(text.type, TrackType::kText);
+  EXPECT_EQ(text.timescale, kManifestTimescale);
+  EXPECT_EQ(text.duration_10mhz(), (*p)->duration_10mhz);
+  EXPECT_GT((*p)->duration_10mhz, 0);
 }
 
 TEST(ModelTimeline, TimesStayExactOverHoursAt23976) {

@@ -1,5 +1,7 @@
 #include "model/presentation.h"
 
+#include <algorithm>
+
 namespace ams::model {
 
 const char* track_type_name(TrackType t) {
@@ -32,6 +34,13 @@ const char* codec_name(Codec c) {
       break;
   }
   return "unknown";
+}
+
+int64_t decode_lead_of(const std::vector<Sample>& samples) {
+  int64_t lead = 0;
+  for (const Sample& s : samples)
+    lead = std::max<int64_t>(lead, -static_cast<int64_t>(s.cts_offset));
+  return lead;
 }
 
 const std::vector<Sample>& Track::samples() const {

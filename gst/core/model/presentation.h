@@ -3,9 +3,10 @@
 //   Presentation -> Track[] -> (SampleTable shared with the index cache, Fragment timeline)
 //
 // Times are integer ticks of the track's own timescale. A sample's presentation time is
-// dts + cts_offset, where cts_offset already has the edit-list shift applied, so the presentation
-// of every track starts at (or very near) 0. Fragment URL times are the fragment start converted to
-// the AMS manifest timescale (10 MHz) with ams::rescale, from absolute values, never by summing.
+// dts + cts_offset, where cts_offset already has the edit list and the presentation's alignment
+// applied (docs/asset-model.md, "Times"): no presented sample starts before 0, and the tracks of a
+// presentation start together. Fragment URL times are the fragment start converted to the AMS
+// manifest timescale (10 MHz) with ams::rescale, from absolute values, never by summing.
 #pragma once
 
 #include <cstdint>
@@ -26,24 +27,34 @@ const char* track_type_name(TrackType t);  // "video", "audio", "text"
 const char* codec_name(Codec c);           // "h264", "h265", "aac", "ac3", "eac3", "webvtt"
 
 struct Sample {
-  uint64_t offset = 0;     // byte offset of the payload in the track's file
-  uint32_t size = 0;       // payload size in bytes
-  uint32_t duration = 0;   // ticks
-  int64_t dts = 0;         // decode time, ticks, as stored in the file (starts at 0)
-  int32_t cts_offset = 0;  // presentation time minus dts, edit-list shift applied (may be < 0)
-  bool sync = false;       // a random access point (IDR for video; every audio sample)
+  uint64_t offset = 0;    // byte offset of the payload in the track's file
+  uint32_t size = 0;      // payload size in bytes
+  uint32_t duration = 0;  // ticks
+  int64_t dts = 0;        // decode time, ticks, as stored in the file (starts at 0)
+  int32_t cts_offset =
+      0;              // presentation time minus dts, edit list and alignment applied (may be < 0)
+  bool sync = false;  // a random access point (IDR for video; every audio sample)
 
   int64_t pts() const { return dts + cts_offset; }
 };
 
-// The samples of one track of one file, as read from its index. Shared (immutable) between the
-// index cache and every presentation built from it.
+// The samples of one track. A file's index holds every sample, with the edit list mapped onto the
+// composition offsets (so a primed audio frame presents before 0); a presentation holds the
+// samples it presents, aligned (model/align.h), sharing the file's table when nothing changed.
+// Immutable once built.
 struct SampleTable {
   std::vector<Sample> samples;
-  // The edit-list shift that was subtracted from every composition offset: add it back to get
-  // the composition offset stored in the file (TS writers use it to keep DTS <= PTS).
-  int64_t composition_shift = 0;
+  // How far decode times run ahead of presentation times at most: max(0, max(dts - pts)). MPEG-TS
+  // (DTS = dts - decode_lead) and GStreamer buffers (PTS = pts + decode_lead) use it to keep every
+  // DTS at or before its PTS without a negative time.
+  int64_t decode_lead = 0;
+  // Where the file's edit list ends the track, in presentation ticks (edit-mapped, like pts):
+  // samples presented from there on are trimmed. None: the media plays to its end.
+  std::optional<int64_t> edit_end;
 };
+
+// decode_lead of a run of samples.
+int64_t decode_lead_of(const std::vector<Sample>& samples);
 
 // One fragment of one track: a run of samples starting on a sync sample. Fragments of tracks of
 // one type are aligned in time; audio fragments start at the first audio sample at or after the

@@ -55,18 +55,18 @@ void fill_fragments(Track& t, const std::vector<uint32_t>& starts) {
   }
 }
 
-// Starts of the fragments of a track whose samples are in presentation order (audio): the first
-// sample at or after each boundary.
+// Starts of the fragments of a track whose samples are in presentation order (audio): its first
+// sample starts fragment 0 wherever the video's first fragment starts (so fragment i of every
+// track covers the same span), then the first sample at or after each later boundary.
 std::vector<uint32_t> starts_at_or_after(const Track& t, const std::vector<int64_t>& boundaries) {
   const auto& s = t.samples();
-  std::vector<uint32_t> starts;
+  std::vector<uint32_t> starts = {0};
   uint32_t i = 0;
-  for (int64_t b : boundaries) {
-    while (i < s.size() && to_10mhz(s[i].pts(), t.timescale) < b) ++i;
+  for (size_t k = 1; k < boundaries.size(); ++k) {
+    while (i < s.size() && to_10mhz(s[i].pts(), t.timescale) < boundaries[k]) ++i;
     if (i >= s.size()) break;
-    if (starts.empty() || starts.back() != i) starts.push_back(i);
+    if (starts.back() != i) starts.push_back(i);
   }
-  if (starts.empty() || starts.front() != 0) starts.insert(starts.begin(), 0);
   return starts;
 }
 

@@ -4,7 +4,7 @@
 // Layout: PAT (PID 0) and PMT (PID 0x1000, program 1) open every segment; video on PID 0x100
 // (H.264 0x1b, HEVC 0x24), audio on PID 0x101 (AAC/ADTS 0x0f, AC-3 0x81, E-AC-3 0x87). The PCR is
 // on the video PID, or on the audio PID when there is no video, in the first packet of every PES,
-// equal to its DTS. PTS = presentation time (model pts) + 10 s; DTS = (dts - composition shift)
+// equal to its DTS. PTS = presentation time (model pts) + 10 s; DTS = (dts - decode lead)
 // + 10 s, so that presentation times of different tracks and of consecutive segments line up with
 // the fragment times of the manifests (see ts/stream.h for the continuity counters).
 #pragma once

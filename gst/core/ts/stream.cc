@@ -41,7 +41,7 @@ StreamConfig StreamConfig::from_track(const model::Track& track) {
   c.codec = track.codec;
   c.codec_private = track.codec_private;
   c.timescale = track.timescale;
-  c.composition_shift = track.table ? track.table->composition_shift : 0;
+  c.decode_lead = track.table ? track.table->decode_lead : 0;
   return c;
 }
 
@@ -50,7 +50,7 @@ Result<Stream> Stream::create(const StreamConfig& config) {
   Stream s;
   s.codec_ = config.codec;
   s.timescale_ = config.timescale;
-  s.composition_shift_ = config.composition_shift;
+  s.decode_lead_ = config.decode_lead;
   switch (config.codec) {
     case model::Codec::kH264: {
       AMS_ASSIGN_OR_RETURN(codec::AvcConfig avc, codec::parse_avcc(config.codec_private));
@@ -126,7 +126,7 @@ Result<std::vector<PesPlan>> Stream::plan(std::span<const model::Sample> samples
     const int64_t pts = rescale(s.pts(), timescale_, kMpegTsTimescale) + kTimestampOffset90k;
     int64_t dts = pts;
     if (video_) {
-      dts = rescale(s.dts - composition_shift_, timescale_, kMpegTsTimescale) + kTimestampOffset90k;
+      dts = rescale(s.dts - decode_lead_, timescale_, kMpegTsTimescale) + kTimestampOffset90k;
       dts = std::min(dts, pts);  // a negative stored composition offset cannot put DTS after PTS
     }
     if (dts < 0) return invalid_argument("ts: timestamp before the 10 s offset can absorb");

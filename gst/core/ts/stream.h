@@ -32,7 +32,7 @@ struct StreamConfig {
   model::Codec codec = model::Codec::kUnknown;
   Bytes codec_private;  // avcC / hvcC record, AudioSpecificConfig, dac3 / dec3 payload
   uint32_t timescale = 0;
-  int64_t composition_shift = 0;  // model::SampleTable::composition_shift
+  int64_t decode_lead = 0;  // model::SampleTable::decode_lead
 
   static StreamConfig from_track(const model::Track& track);
 };
@@ -83,7 +83,7 @@ class Stream {
   uint8_t stream_id_ = 0;
   Bytes descriptors_;
   uint32_t timescale_ = 0;
-  int64_t composition_shift_ = 0;
+  int64_t decode_lead_ = 0;
   uint8_t nal_length_size_ = 4;
   Bytes parameter_sets_;  // Annex B: VPS, SPS, PPS with start codes
   Bytes aud_;             // Annex B access unit delimiter
