@@ -16,8 +16,10 @@
  * Output, as GStreamer's fragmented muxers do it: for `cmaf` and `dash` the init segment first
  * (`ftyp` + `moov`), as one buffer flagged `HEADER | DISCONT`, also set as `streamheader` in the
  * source caps; then one buffer list per fragment (`styp moof mdat`; Smooth: `moof mdat`) whose
- * first buffer has the fragment's start in `pts`, its `duration`, and the fragment index in
- * `offset`. After a flushing seek the init segment is sent again before the next fragment.
+ * first buffer (the boxes up to the mdat header) has the fragment's start in `pts`, its
+ * `duration`, and the fragment index in `offset`; the buffers after it are the samples' own
+ * memory, not copied (one buffer per run of samples that amsdemux read in one piece). After a
+ * flushing seek the init segment is sent again before the next fragment.
  *
  * With `init-only=true` the element sends the init segment and nothing else, and tells
  * `amsdemux` (through the `ams-payload` query) that it needs no sample bytes, so only the index
@@ -106,29 +108,6 @@ struct Impl {
   std::mutex lock;  // guards settings
   Settings settings;
   State state;
-};
-
-// The read mappings of a fragment's sample buffers, undone when it goes out of scope.
-class MappedSamples {
- public:
-  bool map(const std::vector<GstPtr<GstBuffer>>& buffers) {
-    maps_.reserve(buffers.size());
-    for (const GstPtr<GstBuffer>& b : buffers) {
-      GstMapInfo info;
-      if (!gst_buffer_map(b.get(), &info, GST_MAP_READ)) return false;
-      maps_.push_back({b.get(), info});
-      payload_.samples.emplace_back(info.data, info.size);
-    }
-    return true;
-  }
-  const ams::fmp4::FragmentPayload& payload() const { return payload_; }
-  ~MappedSamples() {
-    for (auto& [buffer, info] : maps_) gst_buffer_unmap(buffer, &info);
-  }
-
- private:
-  std::vector<std::pair<GstBuffer*, GstMapInfo>> maps_;
-  ams::fmp4::FragmentPayload payload_;
 };
 
 // A buffer that owns the bytes the core wrote, without copying them.
@@ -292,6 +271,40 @@ static bool handle_presentation(GstAmsCmafMux* self, GstEvent* event) {
 
 // --- Fragments --------------------------------------------------------------------------------
 
+// The output list of one fragment: its header ([styp] moof, mdat header), then the samples' own
+// memory, one buffer per run of samples that lie back to back in one memory (amsdemux reads each
+// run of a fragment with one read), so the payload is not copied.
+static GstBufferList* fragment_list(GstBuffer* header,
+                                    const std::vector<GstPtr<GstBuffer>>& samples) {
+  GstBufferList* list = gst_buffer_list_new_sized(2);
+  gst_buffer_list_add(list, header);
+  GstMemory* run = nullptr;
+  auto flush = [&] {
+    if (run == nullptr) return;
+    GstBuffer* b = gst_buffer_new();
+    gst_buffer_append_memory(b, run);
+    gst_buffer_list_add(list, b);
+    run = nullptr;
+  };
+  for (const GstPtr<GstBuffer>& sample : samples) {
+    for (guint i = 0; i < gst_buffer_n_memory(sample.get()); ++i) {
+      GstMemory* mem = gst_buffer_peek_memory(sample.get(), i);
+      gsize offset = 0;
+      if (run != nullptr && gst_memory_is_span(run, mem, &offset)) {
+        GstMemory* joined = gst_memory_share(run->parent, static_cast<gssize>(offset),
+                                             static_cast<gssize>(run->size + mem->size));
+        gst_memory_unref(run);
+        run = joined;
+        continue;
+      }
+      flush();
+      run = gst_memory_ref(mem);
+    }
+  }
+  flush();
+  return list;
+}
+
 static GstFlowReturn write_and_push_fragment(GstAmsCmafMux* self,
                                              std::vector<GstPtr<GstBuffer>> samples) {
   State& st = self->impl->state;
@@ -304,35 +317,35 @@ static GstFlowReturn write_and_push_fragment(GstAmsCmafMux* self,
                        t.name.c_str(), samples.size(), f.sample_count));
     return GST_FLOW_ERROR;
   }
-  ams::ByteWriter w;
-  ams::Status status = ams::Status::ok();
-  {
-    MappedSamples mapped;
-    if (!mapped.map(samples)) {
-      GST_ELEMENT_ERROR(self, RESOURCE, READ, (nullptr), ("cannot map a sample buffer"));
+  for (size_t k = 0; k < samples.size(); ++k) {
+    const ams::model::Sample& want = t.samples()[f.first_sample + k];
+    if (gst_buffer_get_size(samples[k].get()) != want.size) {
+      GST_ELEMENT_ERROR(
+          self, STREAM, MUX, (nullptr),
+          ("fragment %zu of \"%s\": sample %zu has %zu bytes, the index says %u", st.fragment,
+           t.name.c_str(), k, gst_buffer_get_size(samples[k].get()), want.size));
       return GST_FLOW_ERROR;
     }
-    if (auto size = ams::fmp4::fragment_size(t, st.fragment, variant)) w.reserve(*size);
-    status = ams::fmp4::write_fragment(t, st.fragment, variant, mapped.payload(), w);
   }
+  ams::ByteWriter w;
+  ams::Status status = ams::fmp4::write_fragment_header(t, st.fragment, variant, w);
   if (!status.is_ok()) {
     GST_ELEMENT_ERROR(self, STREAM, MUX,
                       ("Cannot write fragment %zu of track \"%s\"", st.fragment, t.name.c_str()),
                       ("%s", status.to_string().c_str()));
     return GST_FLOW_ERROR;
   }
-  GstBuffer* out = wrap_bytes(w.take());
+  GstBuffer* header = wrap_bytes(w.take());
   const GstClockTime start = ticks_to_time(f.start, t.timescale);
-  GST_BUFFER_PTS(out) = start;
-  GST_BUFFER_DURATION(out) = ticks_to_time(f.start + f.duration, t.timescale) - start;
-  GST_BUFFER_OFFSET(out) = st.fragment;
-  GST_BUFFER_OFFSET_END(out) = st.fragment + 1;
-  if (st.discont) GST_BUFFER_FLAG_SET(out, GST_BUFFER_FLAG_DISCONT);
+  GST_BUFFER_PTS(header) = start;
+  GST_BUFFER_DURATION(header) = ticks_to_time(f.start + f.duration, t.timescale) - start;
+  GST_BUFFER_OFFSET(header) = st.fragment;
+  GST_BUFFER_OFFSET_END(header) = st.fragment + 1;
+  if (st.discont) GST_BUFFER_FLAG_SET(header, GST_BUFFER_FLAG_DISCONT);
   st.discont = false;
-  GstBufferList* list = gst_buffer_list_new_sized(1);
-  gst_buffer_list_add(list, out);
-  GST_LOG_OBJECT(self, "fragment %zu: %zu samples, %zu bytes", st.fragment, samples.size(),
-                 gst_buffer_get_size(out));
+  GstBufferList* list = fragment_list(header, samples);
+  GST_LOG_OBJECT(self, "fragment %zu: %zu samples in %u buffers", st.fragment, samples.size(),
+                 gst_buffer_list_length(list));
   return gst_pad_push_list(self->srcpad, list);
 }
 

@@ -57,6 +57,8 @@ enum {
   PROP_START_TIME,
   PROP_STOP_TIME,
   PROP_KEY_UNITS_ONLY,
+  PROP_LOCATION,
+  PROP_PLAN,
 };
 
 struct Settings {
@@ -66,6 +68,8 @@ struct Settings {
   guint64 start_time = GST_CLOCK_TIME_NONE;
   guint64 stop_time = GST_CLOCK_TIME_NONE;
   bool key_units_only = false;
+  std::string location;    // a file path or file:// URI; empty: ask upstream (filesrc)
+  ams::gst::PlanPtr plan;  // set: the presentation and the selection, nothing else is read
 };
 
 // One source pad and where it is in its track.
@@ -96,6 +100,7 @@ struct Impl {
   // Streaming-thread state.
   std::string path;
   ams::gst::PresentationPtr presentation;
+  ams::gst::PlanPtr plan;  // what the pads emit (the property's, or made from the properties)
   std::vector<Stream> streams;
   GstFlowCombiner* combiner = gst_flow_combiner_new();
   bool configured = false;
@@ -154,20 +159,28 @@ static bool query_location(GstAmsDemux* self, std::string& path) {
   return true;
 }
 
-// Which fragments each stream emits: everything, the fragments overlapping the time range, or the
-// fragment that starts at fragment-time (and the following fragment-count - 1).
-static bool select_fragments(GstAmsDemux* self, const Settings& settings) {
-  Impl* impl = self->impl;
-  const Track* ref = nullptr;
-  for (const Stream& s : impl->streams) {
-    if (!s.track->fragments.empty()) {
-      ref = s.track;
-      break;
-    }
+// The first track of the selection that has fragments: the one fragment-time is in, whose
+// fragment starts set the segment.
+static const Track* reference_track(const ams::model::Presentation& p,
+                                    const ams::model::Selection& selection) {
+  for (size_t index : selection.tracks) {
+    if (!p.tracks[index].fragments.empty()) return &p.tracks[index];
   }
-  size_t first = 0;
-  size_t count = SIZE_MAX;
-  impl->segment_start = 0;
+  return nullptr;
+}
+
+// What the properties select: every fragment, the fragment that starts at fragment-time (and the
+// following fragment-count - 1), or the fragments overlapping start-time..stop-time.
+static bool selection_from_settings(GstAmsDemux* self, const Settings& settings,
+                                    ams::model::Selection& selection, GstClockTime& start) {
+  Impl* impl = self->impl;
+  start = 0;
+  selection.per_segment = 1;
+  selection.first_segment = 0;
+  selection.segment_count = SIZE_MAX;
+  selection.key_units_only = settings.key_units_only;
+  selection.continuity.clear();
+  const Track* ref = reference_track(*impl->presentation, selection);
   impl->segment_stop = GST_CLOCK_TIME_NONE;
   if (ref && settings.fragment_time >= 0) {
     std::optional<size_t> idx = ref->fragment_at(settings.fragment_time);
@@ -178,12 +191,13 @@ static bool select_fragments(GstAmsDemux* self, const Settings& settings) {
                         ("fragment-time is in 10 MHz units, as in Fragments(name=T) URLs"));
       return false;
     }
-    first = *idx;
-    count = settings.fragment_count ? settings.fragment_count : 1;
-    impl->segment_start = ticks_to_time(ref->fragments[first].start, ref->timescale);
+    selection.first_segment = *idx;
+    selection.segment_count = settings.fragment_count ? settings.fragment_count : 1;
+    start = ticks_to_time(ref->fragments[*idx].start, ref->timescale);
   } else if (ref && (GST_CLOCK_TIME_IS_VALID(settings.start_time) ||
                      GST_CLOCK_TIME_IS_VALID(settings.stop_time))) {
     GstClockTime start = GST_CLOCK_TIME_IS_VALID(settings.start_time) ? settings.start_time : 0;
+    size_t first = 0;
     while (first + 1 < ref->fragments.size() &&
            ticks_to_time(ref->fragments[first + 1].start, ref->timescale) <= start) {
       ++first;
@@ -194,22 +208,31 @@ static bool select_fragments(GstAmsDemux* self, const Settings& settings) {
       ++last;
     }
     if (!GST_CLOCK_TIME_IS_VALID(settings.stop_time)) last = ref->fragments.size() - 1;
-    count = last - first + 1;
-    impl->segment_start = start;
+    selection.first_segment = first;
+    selection.segment_count = last - first + 1;
     impl->segment_stop = settings.stop_time;
+    start = settings.start_time;
   } else if (settings.fragment_count) {
-    count = settings.fragment_count;
+    selection.segment_count = settings.fragment_count;
   }
+  return true;
+}
+
+// Points every stream at the fragments the selection names; the pads' segments start at `start`.
+static void apply_selection(GstAmsDemux* self, const ams::model::Selection& selection,
+                            GstClockTime start) {
+  Impl* impl = self->impl;
+  const size_t first = selection.first_fragment();
+  impl->segment_start = start;
   for (Stream& s : impl->streams) {
     size_t n = s.track->fragments.size();
     s.fragment = std::min(first, n);
-    s.end_fragment = count == SIZE_MAX ? n : std::min(n, first + count);
+    s.end_fragment = std::max(s.fragment, selection.end_fragment(*s.track));
     s.sample = s.fragment < n ? s.track->fragments[s.fragment].first_sample : 0;
     s.runs.clear();
     s.done = s.fragment >= s.end_fragment && s.track->type != ams::model::TrackType::kText;
     s.discont = true;
   }
-  return true;
 }
 
 static GstPad* make_pad(const Track& t, guint n) {
@@ -220,7 +243,7 @@ static GstPad* make_pad(const Track& t, guint n) {
                        : t.type == ams::model::TrackType::kAudio ? "audio"
                                                                  : "text";
   GstPtr<gchar> name(g_strdup_printf("%s_%u", prefix, n));
-  GstPad* pad = gst_pad_new_from_template(gst_static_pad_template_get(tmpl), name.get());
+  GstPad* pad = gst_pad_new_from_static_template(tmpl, name.get());
   gst_pad_use_fixed_caps(pad);
   return pad;
 }
@@ -242,18 +265,26 @@ static void push_segment(GstAmsDemux* self, Stream& s) {
   gst_pad_push_event(s.pad, ev);
 }
 
-static bool configure(GstAmsDemux* self) {
-  Impl* impl = self->impl;
-  Settings settings;
-  {
-    std::lock_guard<std::mutex> lock(impl->lock);
-    settings = impl->settings;
+// The asset's file location: the `location` property (a path or a file:// URI), else upstream's.
+static bool asset_location(GstAmsDemux* self, const Settings& settings, std::string& path) {
+  if (settings.location.empty()) return query_location(self, path);
+  if (!settings.location.starts_with("file:")) {
+    path = settings.location;
+    return true;
   }
-  if (!query_location(self, impl->path)) {
+  GstPtr<gchar> filename(g_filename_from_uri(settings.location.c_str(), nullptr, nullptr));
+  if (!filename) return false;
+  path = filename.get();
+  return true;
+}
+
+static bool open_presentation(GstAmsDemux* self, const Settings& settings) {
+  Impl* impl = self->impl;
+  if (!asset_location(self, settings, impl->path)) {
     GST_ELEMENT_ERROR(
         self, RESOURCE, NOT_FOUND,
-        ("amsdemux reads assets from local files, and upstream gave no file location"),
-        ("link amsdemux to filesrc (the URI query returned no file:// URI)"));
+        ("amsdemux reads assets from local files, and was given no file location"),
+        ("set location, or link amsdemux to filesrc (the URI query returned no file:// URI)"));
     return false;
   }
   auto built = ams::model::build_presentation(impl->path);
@@ -271,23 +302,65 @@ static bool configure(GstAmsDemux* self) {
     return false;
   }
   impl->presentation = *built;
-  impl->key_units_only = settings.key_units_only;
+  return true;
+}
+
+// The plan the pads follow: the `plan` property's, else the asset at the location with what the
+// properties select.
+static bool make_plan(GstAmsDemux* self, const Settings& settings, GstClockTime& start) {
+  Impl* impl = self->impl;
+  if (settings.plan) {
+    const ams::gst::Plan& plan = *settings.plan;
+    bool ok = plan.presentation && !plan.selection.tracks.empty();
+    for (size_t index : plan.selection.tracks) ok = ok && index < plan.presentation->tracks.size();
+    if (!ok) {
+      GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("The plan names no track of its presentation"),
+                        (nullptr));
+      return false;
+    }
+    impl->presentation = plan.presentation;
+    impl->path = plan.presentation->folder;
+    impl->plan = settings.plan;
+    const Track* ref = reference_track(*impl->presentation, plan.selection);
+    const size_t first = plan.selection.first_fragment();
+    start = ref && first < ref->fragments.size()
+                ? ticks_to_time(ref->fragments[first].start, ref->timescale)
+                : 0;
+    impl->segment_stop = GST_CLOCK_TIME_NONE;
+    return true;
+  }
+  if (!open_presentation(self, settings)) return false;
   auto selected = ams::gst::select_tracks(*impl->presentation, settings.tracks);
   if (!selected) {
     GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("%s", selected.status().message().c_str()),
                       ("tracks=\"%s\"", settings.tracks.c_str()));
     return false;
   }
-  const std::string dir = ams::dirname_of(impl->path);
-  const bool single_file =
-      impl->presentation->tracks.empty() || impl->presentation->tracks[0].file == impl->path;
+  auto plan = std::make_shared<ams::gst::Plan>();
+  plan->presentation = impl->presentation;
+  plan->selection.tracks = *selected;
+  if (!selection_from_settings(self, settings, plan->selection, start)) return false;
+  impl->plan = std::move(plan);
+  return true;
+}
+
+static bool configure(GstAmsDemux* self) {
+  Impl* impl = self->impl;
+  Settings settings;
+  {
+    std::lock_guard<std::mutex> lock(impl->lock);
+    settings = impl->settings;
+  }
+  GstClockTime start = 0;
+  if (!make_plan(self, settings, start)) return false;
+  impl->key_units_only = impl->plan->selection.key_units_only;
   guint counts[3] = {0, 0, 0};
-  for (size_t index : *selected) {
+  for (size_t index : impl->plan->selection.tracks) {
     const Track& t = impl->presentation->tracks[index];
     Stream s;
     s.track_index = index;
     s.track = &t;
-    std::string file = single_file || t.file.starts_with('/') ? t.file : dir + "/" + t.file;
+    const std::string file = impl->presentation->path_of(t);
     if (t.type != ams::model::TrackType::kText || t.codec == ams::model::Codec::kWebVtt) {
       // Reuse the file another stream of this pipeline opened.
       for (const Stream& o : impl->streams) {
@@ -306,9 +379,9 @@ static bool configure(GstAmsDemux* self) {
     s.shift = t.table ? ticks_to_time(t.table->decode_lead, t.timescale) : 0;
     impl->streams.push_back(std::move(s));
   }
-  if (!select_fragments(self, settings)) return false;
+  apply_selection(self, impl->plan->selection, start);
 
-  GstPtr<gchar> asset(g_path_get_basename(impl->path.c_str()));
+  GstPtr<gchar> asset(g_strdup(impl->presentation->name.c_str()));
   // Pads exist only once the selection is known to be good: a failed configure leaves none.
   for (Stream& s : impl->streams) {
     s.pad = make_pad(*s.track, counts[static_cast<int>(s.track->type)]++);
@@ -328,8 +401,8 @@ static bool configure(GstAmsDemux* self) {
     gst_element_add_pad(GST_ELEMENT(self), s.pad);
     push_segment(self, s);
     gst_pad_push_event(s.pad, gst_event_new_tag(ams::gst::tags_for_track(*s.track)));
-    gst_pad_push_event(s.pad, ams::gst::presentation_event_new(impl->presentation,
-                                                               static_cast<guint>(s.track_index)));
+    gst_pad_push_event(
+        s.pad, ams::gst::presentation_event_new(impl->plan, static_cast<guint>(s.track_index)));
     gst_flow_combiner_add_pad(impl->combiner, s.pad);
   }
   gst_element_no_more_pads(GST_ELEMENT(self));
@@ -573,7 +646,11 @@ static bool do_seek(GstAmsDemux* self, GstEvent* event) {
       start_type == GST_SEEK_TYPE_SET && start >= 0 ? static_cast<guint64>(start) : 0;
   settings.stop_time = stop_type == GST_SEEK_TYPE_SET && stop >= 0 ? static_cast<guint64>(stop)
                                                                    : GST_CLOCK_TIME_NONE;
-  bool ok = select_fragments(self, settings);
+  ams::model::Selection selection;
+  selection.tracks = impl->plan ? impl->plan->selection.tracks : std::vector<size_t>{};
+  GstClockTime segment_start = 0;
+  bool ok = selection_from_settings(self, settings, selection, segment_start);
+  if (ok) apply_selection(self, selection, segment_start);
   // A keyframe seek starts where the fragment does, so nothing before it is clipped away.
   if (ok && (flags & (GST_SEEK_FLAG_KEY_UNIT | GST_SEEK_FLAG_SNAP_BEFORE)) &&
       !impl->streams.empty()) {
@@ -681,6 +758,7 @@ static void gst_ams_demux_reset(GstAmsDemux* self) {
   }
   impl->streams.clear();
   impl->presentation.reset();
+  impl->plan.reset();
   impl->configured = false;
   impl->payload_checked = false;
   impl->need_segment = true;
@@ -719,6 +797,12 @@ static void gst_ams_demux_set_property(GObject* object, guint prop_id, const GVa
     case PROP_KEY_UNITS_ONLY:
       s.key_units_only = g_value_get_boolean(value);
       break;
+    case PROP_LOCATION:
+      s.location = g_value_get_string(value) ? g_value_get_string(value) : "";
+      break;
+    case PROP_PLAN:
+      s.plan = ams::gst::plan_from_boxed(static_cast<const GstAmsPlan*>(g_value_get_boxed(value)));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
   }
@@ -747,6 +831,12 @@ static void gst_ams_demux_get_property(GObject* object, guint prop_id, GValue* v
       break;
     case PROP_KEY_UNITS_ONLY:
       g_value_set_boolean(value, s.key_units_only);
+      break;
+    case PROP_LOCATION:
+      g_value_set_string(value, s.location.c_str());
+      break;
+    case PROP_PLAN:
+      g_value_take_boxed(value, s.plan ? ams::gst::plan_boxed_new(s.plan) : nullptr);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -814,6 +904,20 @@ static void gst_ams_demux_class_init(GstAmsDemuxClass* klass) {
                            "Emit only the first (key) frame of each fragment, for HLS I-frame "
                            "(KeyFrames) segments",
                            FALSE, flags));
+
+  g_object_class_install_property(
+      gobject_class, PROP_LOCATION,
+      g_param_spec_string("location", "Location",
+                          "The asset to open (an .ism, one MP4 or a folder; a path or a file:// "
+                          "URI); empty: the location of the upstream element (filesrc)",
+                          "", flags));
+  g_object_class_install_property(
+      gobject_class, PROP_PLAN,
+      g_param_spec_boxed("plan", "Plan",
+                         "For applications (the streaming endpoint): a GstAmsPlan, the "
+                         "presentation and the selection to emit. When set, nothing is read but "
+                         "the samples it selects, and the other selection properties are ignored",
+                         GST_TYPE_AMS_PLAN, flags));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &video_template);

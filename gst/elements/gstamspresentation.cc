@@ -15,16 +15,41 @@ static void gst_ams_presentation_free(GstAmsPresentation* p) {
 G_DEFINE_BOXED_TYPE(GstAmsPresentation, gst_ams_presentation, gst_ams_presentation_copy,
                     gst_ams_presentation_free)
 
+struct _GstAmsPlan {
+  ams::gst::PlanPtr plan;
+};
+
+static GstAmsPlan* gst_ams_plan_copy(const GstAmsPlan* p) {
+  return new GstAmsPlan{p->plan};
+}
+
+static void gst_ams_plan_free(GstAmsPlan* p) {
+  delete p;
+}
+
+G_DEFINE_BOXED_TYPE(GstAmsPlan, gst_ams_plan, gst_ams_plan_copy, gst_ams_plan_free)
+
 namespace ams::gst {
 
-GstEvent* presentation_event_new(const PresentationPtr& presentation, guint track_index) {
-  GstAmsPresentation boxed{presentation};
+GstAmsPlan* plan_boxed_new(PlanPtr plan) {
+  return new GstAmsPlan{std::move(plan)};
+}
+
+PlanPtr plan_from_boxed(const GstAmsPlan* boxed) {
+  return boxed ? boxed->plan : nullptr;
+}
+
+GstEvent* presentation_event_new(const PlanPtr& plan, guint track_index) {
+  GstAmsPresentation presentation{plan->presentation};
+  GstAmsPlan boxed{plan};
   GstStructure* s = gst_structure_new(kPresentationEvent, "presentation", GST_TYPE_AMS_PRESENTATION,
-                                      &boxed, "track-index", G_TYPE_UINT, track_index, nullptr);
+                                      &presentation, "track-index", G_TYPE_UINT, track_index,
+                                      "plan", GST_TYPE_AMS_PLAN, &boxed, nullptr);
   return gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM_STICKY, s);
 }
 
-bool presentation_event_parse(GstEvent* event, PresentationPtr& presentation, guint& track_index) {
+bool presentation_event_parse(GstEvent* event, PresentationPtr& presentation, guint& track_index,
+                              PlanPtr* plan) {
   if (GST_EVENT_TYPE(event) != GST_EVENT_CUSTOM_DOWNSTREAM_STICKY) return false;
   const GstStructure* s = gst_event_get_structure(event);
   if (!s || !gst_structure_has_name(s, kPresentationEvent)) return false;
@@ -33,6 +58,12 @@ bool presentation_event_parse(GstEvent* event, PresentationPtr& presentation, gu
   auto* boxed = static_cast<GstAmsPresentation*>(g_value_get_boxed(v));
   if (!boxed || !gst_structure_get_uint(s, "track-index", &track_index)) return false;
   presentation = boxed->presentation;
+  if (plan != nullptr) {
+    const GValue* pv = gst_structure_get_value(s, "plan");
+    *plan = pv && G_VALUE_HOLDS(pv, GST_TYPE_AMS_PLAN)
+                ? plan_from_boxed(static_cast<GstAmsPlan*>(g_value_get_boxed(pv)))
+                : nullptr;
+  }
   return presentation && track_index < presentation->tracks.size();
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "model/presentation.h"
+#include "model/segments.h"
 
 G_BEGIN_DECLS
 
@@ -14,6 +15,13 @@ G_BEGIN_DECLS
 typedef struct _GstAmsPresentation GstAmsPresentation;
 GType gst_ams_presentation_get_type(void);
 #define GST_TYPE_AMS_PRESENTATION (gst_ams_presentation_get_type())
+
+// A boxed, immutable plan for amsdemux: a presentation and what to emit of it (a
+// model::Selection). The `plan` property of amsdemux takes one; the `ams-presentation` event
+// carries one to the muxers.
+typedef struct _GstAmsPlan GstAmsPlan;
+GType gst_ams_plan_get_type(void);
+#define GST_TYPE_AMS_PLAN (gst_ams_plan_get_type())
 
 G_END_DECLS
 
@@ -25,9 +33,23 @@ inline constexpr const char* kPayloadQuery = "ams-payload";
 
 using PresentationPtr = std::shared_ptr<const model::Presentation>;
 
-GstEvent* presentation_event_new(const PresentationPtr& presentation, guint track_index);
-// True when `event` is an ams-presentation event; fills the outputs.
-bool presentation_event_parse(GstEvent* event, PresentationPtr& presentation, guint& track_index);
+struct Plan {
+  PresentationPtr presentation;
+  model::Selection selection;
+};
+using PlanPtr = std::shared_ptr<const Plan>;
+
+// A new GstAmsPlan holding `plan` (free it with g_boxed_free, or hand it to g_value_take_boxed),
+// and the plan a GstAmsPlan holds.
+GstAmsPlan* plan_boxed_new(PlanPtr plan);
+PlanPtr plan_from_boxed(const GstAmsPlan* boxed);
+
+// The sticky event amsdemux sends on each pad before its first buffer: the presentation, which of
+// its tracks the pad carries, and the plan the demuxer follows (segments, continuity counters).
+GstEvent* presentation_event_new(const PlanPtr& plan, guint track_index);
+// True when `event` is an ams-presentation event; fills the outputs (`plan` when not null).
+bool presentation_event_parse(GstEvent* event, PresentationPtr& presentation, guint& track_index,
+                              PlanPtr* plan = nullptr);
 
 struct FragmentInfo {
   guint track_index = 0;

@@ -81,7 +81,11 @@ struct PendingSegment {
 struct SinkPad {
   GstPad* pad = nullptr;
   ams::gst::PresentationPtr presentation;  // keeps `track` alive
+  ams::gst::PlanPtr plan;                  // what amsdemux emits: segments, continuity counters
+  size_t track_index = 0;
   const ams::model::Track* track = nullptr;
+  // ts::continuity_table of the track, worked out once when the plan does not give a counter.
+  std::optional<std::vector<uint8_t>> continuity;
   std::optional<ts::Stream> stream;
   std::deque<PendingSegment> segments;  // back() is the one being filled
   bool eos = false;
@@ -133,12 +137,15 @@ static GstClockTime time_10mhz(guint64 t) {
   return gst_util_uint64_scale(t, GST_SECOND, ams::kManifestTimescale);
 }
 
+// Fragments per segment: the property, else one for I-frame segments (one key frame per
+// fragment), else the asset's fragmentsPerHLSSegment (model/segments.h).
 static guint fragments_per_segment(GstAmsTsMux* self, const SinkPad& p) {
   guint k = 0;
   {
     std::lock_guard<std::mutex> lock(self->impl->settings_lock);
     k = self->impl->settings.fragments_per_segment;
   }
+  if (k == 0 && p.plan && p.plan->selection.key_units_only) k = 1;
   if (k == 0 && p.presentation) k = p.presentation->fragments_per_hls_segment;
   return k ? k : 1;
 }
@@ -146,22 +153,30 @@ static guint fragments_per_segment(GstAmsTsMux* self, const SinkPad& p) {
 // --- Writing a segment -------------------------------------------------------------------------
 
 // The continuity counter of the pad's first packet in segment `n`: chained from the segment this
-// run wrote before, else computed from the index as if every earlier segment had been written.
-static uint8_t continuity_for(GstAmsTsMux* self, const SinkPad& p, uint64_t n, bool pcr) {
+// run wrote before, else what the plan says for its first segment, else worked out from the index
+// as if every earlier segment had been written (ts::continuity_table).
+static uint8_t continuity_for(GstAmsTsMux* self, SinkPad& p, uint64_t n, bool pcr) {
   if (p.chained_segment == n) return p.chained_continuity;
   const guint k = fragments_per_segment(self, p);
-  std::vector<uint32_t> starts;
-  for (size_t f = 0; f < p.track->fragments.size(); f += k) {
-    starts.push_back(p.track->fragments[f].first_sample);
+  if (p.plan) {
+    const ams::model::Selection& sel = p.plan->selection;
+    for (size_t i = 0; i < sel.tracks.size() && i < sel.continuity.size(); ++i) {
+      if (sel.tracks[i] == p.track_index && sel.first_segment == n && sel.per_segment == k) {
+        return sel.continuity[i];
+      }
+    }
   }
-  auto cc = ts::continuity_at(*p.stream, p.track->samples(), starts, n, pcr);
-  if (!cc) {
-    // Only H.264/H.265 with NAL lengths other than 4 bytes need the earlier payloads.
-    GST_WARNING_OBJECT(self, "continuity of segment %" G_GUINT64_FORMAT " unknown (%s): 0", n,
-                       cc.status().to_string().c_str());
-    return 0;
+  if (!p.continuity) {
+    const bool keys = p.plan && p.plan->selection.key_units_only;
+    auto table = ts::continuity_table(*p.stream, *p.track, k, keys, pcr);
+    if (!table) {
+      // Only H.264/H.265 with NAL lengths other than 4 bytes need the earlier payloads.
+      GST_WARNING_OBJECT(self, "continuity counters unknown (%s): 0",
+                         table.status().to_string().c_str());
+    }
+    p.continuity = table ? std::move(table).value() : std::vector<uint8_t>();
   }
-  return *cc;
+  return n < p.continuity->size() ? (*p.continuity)[n] : 0;
 }
 
 struct TrackInput {
@@ -285,8 +300,9 @@ static GstFlowReturn write_ready_segments(GstAmsTsMux* self) {
 
 static bool take_presentation(GstAmsTsMux* self, SinkPad& p, GstEvent* event) {
   ams::gst::PresentationPtr presentation;
+  ams::gst::PlanPtr plan;
   guint index = 0;
-  if (!ams::gst::presentation_event_parse(event, presentation, index)) return false;
+  if (!ams::gst::presentation_event_parse(event, presentation, index, &plan)) return false;
   if (!presentation || index >= presentation->tracks.size()) return true;
   const ams::model::Track& track = presentation->tracks[index];
   auto stream = ts::Stream::create(ts::StreamConfig::from_track(track));
@@ -305,8 +321,11 @@ static bool take_presentation(GstAmsTsMux* self, SinkPad& p, GstEvent* event) {
     }
   }
   p.presentation = std::move(presentation);
+  p.plan = std::move(plan);
+  p.track_index = index;
   p.track = &track;
   p.stream = std::move(stream).value();
+  p.continuity.reset();
   return true;
 }
 

@@ -170,24 +170,31 @@ Status check_payload(std::span<const model::Sample> s, const FragmentPayload& pa
 
 }  // namespace
 
-Status write_fragment(const model::Track& track, size_t fragment_index, Variant variant,
-                      const FragmentPayload& payload, ByteWriter& out) {
+Status write_fragment_header(const model::Track& track, size_t fragment_index, Variant variant,
+                             ByteWriter& out) {
   AMS_ASSIGN_OR_RETURN(std::span<const model::Sample> s, fragment_samples(track, fragment_index));
   AMS_ASSIGN_OR_RETURN(MovieFragment moof, build_moof(track, fragment_index, variant, s));
   uint64_t total = 0;
   for (const model::Sample& sample : s) total += sample.size;
-  if (!out.counting()) AMS_RETURN_IF_ERROR(check_payload(s, payload, total));
-
   // The data offset is a fixed-size field: the moof's size does not depend on its value.
   uint64_t data_offset = mp4::box_size(moof) + mdat_header_size(total);
   if (data_offset > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())) {
     return invalid_data("moof too large for a trun data offset");
   }
   moof.traf.trun.data_offset = static_cast<int32_t>(data_offset);
-
   if (variant != Variant::kSmooth) mp4::write_box(out, segment_type(variant));
   mp4::write_box(out, moof);
   write_mdat_header(out, total);
+  return Status::ok();
+}
+
+Status write_fragment(const model::Track& track, size_t fragment_index, Variant variant,
+                      const FragmentPayload& payload, ByteWriter& out) {
+  AMS_ASSIGN_OR_RETURN(std::span<const model::Sample> s, fragment_samples(track, fragment_index));
+  uint64_t total = 0;
+  for (const model::Sample& sample : s) total += sample.size;
+  if (!out.counting()) AMS_RETURN_IF_ERROR(check_payload(s, payload, total));
+  AMS_RETURN_IF_ERROR(write_fragment_header(track, fragment_index, variant, out));
   if (out.counting()) {
     out.zeros(total);
   } else {

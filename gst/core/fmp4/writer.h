@@ -49,6 +49,13 @@ struct FragmentPayload {
 Status write_fragment(const model::Track& track, size_t fragment_index, Variant variant,
                       const FragmentPayload& payload, ByteWriter& out);
 
+// What write_fragment writes before the payload: [styp] moof and the mdat header. The payload
+// that follows is the fragment's samples in decode order, back to back and unchanged, so a caller
+// can send the samples' own memory after it instead of copying it (fragment_size - this size is
+// the payload's).
+Status write_fragment_header(const model::Track& track, size_t fragment_index, Variant variant,
+                             ByteWriter& out);
+
 // The size of write_fragment's output, from the index alone (Content-Length, HEAD).
 Result<uint64_t> fragment_size(const model::Track& track, size_t fragment_index, Variant variant);
 

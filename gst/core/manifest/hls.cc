@@ -152,21 +152,16 @@ Result<std::string> render_hls_master(const model::Presentation& p, Format forma
   return out;
 }
 
+size_t fragments_per_segment(const model::Presentation& p, Format format) {
+  if (format == Format::kHlsV3 || format == Format::kHlsV4) {
+    return std::max<size_t>(1, p.fragments_per_hls_segment);
+  }
+  return 1;
+}
+
 std::vector<HlsSegment> hls_segments(const model::Presentation& p, const Track& track,
                                      Format format) {
-  std::vector<HlsSegment> out;
-  if (track.timescale == 0) return out;
-  size_t per_segment = 1;
-  if (format == Format::kHlsV3 || format == Format::kHlsV4) {
-    per_segment = std::max<size_t>(1, p.fragments_per_hls_segment);
-  }
-  const size_t n = track.fragments.size();
-  for (size_t first = 0; first < n; first += per_segment) {
-    const size_t count = std::min(per_segment, n - first);
-    const int64_t start = track.fragment_start_10mhz(first);
-    out.push_back({first, count, start, fragment_end_10mhz(track, first + count - 1) - start});
-  }
-  return out;
+  return model::segments_of(track, fragments_per_segment(p, format));
 }
 
 Result<std::string> render_hls_media(const model::Presentation& p, Format format,

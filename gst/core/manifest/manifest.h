@@ -13,6 +13,7 @@
 
 #include "base/status.h"
 #include "model/presentation.h"
+#include "model/segments.h"
 
 namespace ams::manifest {
 
@@ -48,14 +49,12 @@ Result<std::string> render_media_playlist(const model::Presentation& presentatio
                                           const model::Track& track, const Options& options,
                                           bool iframes_only);
 
-// One HLS segment: TS formats (v3, v4) pack `fragments_per_hls_segment` fragments per segment (the
-// last one may hold fewer); CMAF serves one fragment per segment.
-struct HlsSegment {
-  size_t first_fragment = 0;
-  size_t fragment_count = 0;
-  int64_t start_10mhz = 0;     // the first fragment's URL time
-  int64_t duration_10mhz = 0;  // up to the end of the last fragment
-};
+// How many fragments one segment of `format` holds: the .ism's fragmentsPerHLSSegment for HLS
+// v3 and v4 (MPEG-TS), 1 for every fMP4 format (AMS packs CMAF 1:1).
+size_t fragments_per_segment(const model::Presentation& presentation, Format format);
+
+// The segments of a track's media playlist (model/segments.h decides what a segment is).
+using HlsSegment = model::Segment;
 std::vector<HlsSegment> hls_segments(const model::Presentation& presentation,
                                      const model::Track& track, Format format);
 

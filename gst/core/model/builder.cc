@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
+#include <mutex>
 
 #include "base/path.h"
 #include "codec/aac.h"
@@ -203,10 +205,20 @@ Status finish(Presentation& p, const BuildOptions& options) {
   return Status::ok();
 }
 
-struct Built {
-  std::shared_ptr<const Presentation> presentation;
-  std::vector<std::shared_ptr<const FileIndex>> files;
+// A presentation being built, and every file it was built from with the state it was read in.
+struct Input {
+  std::string path;
+  Stat stat;
+  bool operator==(const Input&) const = default;
 };
+struct Built {
+  std::shared_ptr<Presentation> presentation;
+  std::vector<Input> inputs;
+};
+
+void add_input(Built& built, const FileIndex& index) {
+  built.inputs.push_back({index.path, Stat{index.size, index.mtime_ns, false}});
+}
 
 Result<Built> build_from_ism(const std::string& ism_path, IndexCache& cache,
                              const BuildOptions& options) {
@@ -219,8 +231,10 @@ Result<Built> build_from_ism(const std::string& ism_path, IndexCache& cache,
   if (!ism) return Status(ism.status()).with_context(ism_path);
 
   Built built;
+  built.inputs.push_back({ism_path, Stat{f->size(), f->mtime_ns(), false}});
   auto p = std::make_shared<Presentation>();
   p->name = stem_of(ism_path);
+  p->folder = dirname_of(ism_path);
   p->client_manifest = ism->client_manifest_relative_path;
   p->formats = ism->formats;
   if (ism->fragments_per_hls_segment)
@@ -250,7 +264,7 @@ Result<Built> build_from_ism(const std::string& ism_path, IndexCache& cache,
       auto got = cache.get(*resolved);
       if (!got) return Status(got.status()).with_context(ism_path + ": " + it.src);
       index = *got;
-      built.files.push_back(index);
+      add_input(built, *index);
     }
     const TrackType want =
         it.kind == smil::IsmTrackKind::kVideo ? TrackType::kVideo : TrackType::kAudio;
@@ -291,10 +305,11 @@ Result<Built> build_from_files(const std::string& name, const std::string& dir,
   Built built;
   auto p = std::make_shared<Presentation>();
   p->name = name;
+  p->folder = dir;
   for (const std::string& file : files) {
     auto got = cache.get(dir.empty() ? file : dir + "/" + file);
     if (!got) return got.status();
-    built.files.push_back(*got);
+    add_input(built, **got);
     for (const FileTrack& ft : (*got)->tracks) {
       bool known = false;
       TrackType type = type_of_handler(ft.handler, known);
@@ -333,8 +348,8 @@ Result<std::vector<std::string>> list_folder(const std::string& dir, size_t max_
 }
 
 struct CacheEntry {
-  Stat stat;
-  Built built;
+  std::vector<Input> inputs;  // the asset path itself first
+  std::shared_ptr<const Presentation> presentation;
 };
 
 std::mutex g_cache_mutex;
@@ -342,6 +357,8 @@ std::map<std::string, CacheEntry>& presentation_cache() {
   static auto* cache = new std::map<std::string, CacheEntry>();
   return *cache;
 }
+
+std::atomic<uint64_t> g_next_id{1};
 
 Result<Built> build_uncached(const std::string& path, const Stat& st, IndexCache& cache,
                              const BuildOptions& options) {
@@ -356,6 +373,22 @@ Result<Built> build_uncached(const std::string& path, const Stat& st, IndexCache
   return build_from_files(stem_of(path), "", {path}, cache, options);
 }
 
+// Still what the files say: the asset path and every input have the state they were read in.
+bool fresh(const CacheEntry& e) {
+  for (const Input& in : e.inputs) {
+    auto now = stat_path(in.path);
+    if (!now || now->size != in.stat.size || now->mtime != in.stat.mtime) return false;
+  }
+  return true;
+}
+
+std::shared_ptr<const Presentation> cached(const std::string& path) {
+  std::lock_guard<std::mutex> lock(g_cache_mutex);
+  auto it = presentation_cache().find(path);
+  if (it == presentation_cache().end() || !fresh(it->second)) return nullptr;
+  return it->second.presentation;
+}
+
 }  // namespace
 
 std::string ams_audio_track_name(const Track& t, uint32_t file_track_id) {
@@ -364,28 +397,31 @@ std::string ams_audio_track_name(const Track& t, uint32_t file_track_id) {
          std::to_string(file_track_id) + "_1";
 }
 
+std::shared_ptr<const Presentation> cached_presentation(const std::string& path) {
+  return cached(path);
+}
+
 Result<std::shared_ptr<const Presentation>> build_presentation(const std::string& path,
                                                                IndexCache& cache,
                                                                const BuildOptions& options) {
+  if (auto p = cached(path)) return p;
   AMS_ASSIGN_OR_RETURN(Stat st, stat_path(path));
-  {
-    std::lock_guard<std::mutex> lock(g_cache_mutex);
-    auto it = presentation_cache().find(path);
-    if (it != presentation_cache().end() && it->second.stat == st) {
-      // Still valid while every file it used has the same index (same size and mtime).
-      bool fresh = true;
-      for (const auto& f : it->second.built.files) {
-        auto now = stat_path(f->path);
-        fresh = fresh && now && now->size == f->size && now->mtime == f->mtime_ns;
-      }
-      if (fresh) return it->second.built.presentation;
-    }
-  }
   AMS_ASSIGN_OR_RETURN(Built built, build_uncached(path, st, cache, options));
+  Presentation& p = *built.presentation;
+  p.id = g_next_id++;
+  // The folder itself is an input too: a file added to it or removed changes its mtime.
+  if (st.is_dir) built.inputs.insert(built.inputs.begin(), Input{path, st});
+  for (const Input& in : built.inputs) {
+    p.identity +=
+        in.path + ":" + std::to_string(in.stat.size) + ":" + std::to_string(in.stat.mtime) + "\n";
+    p.newest_mtime_ns = std::max(p.newest_mtime_ns, in.stat.mtime);
+  }
+  std::shared_ptr<const Presentation> out = std::move(built.presentation);
   std::lock_guard<std::mutex> lock(g_cache_mutex);
   if (presentation_cache().size() > 256) presentation_cache().clear();
-  presentation_cache()[path] = CacheEntry{st, built};
-  return built.presentation;
+  // A folder's stat differs from its files': keep the folder's own entry first for fresh().
+  presentation_cache()[path] = CacheEntry{std::move(built.inputs), out};
+  return out;
 }
 
 }  // namespace ams::model

@@ -23,6 +23,10 @@ Result<std::shared_ptr<const Presentation>> build_presentation(
     const std::string& path, IndexCache& cache = IndexCache::shared(),
     const BuildOptions& options = {});
 
+// The cached presentation of `path` if it is still what the files say (a stat() of each input),
+// else nullptr: never reads an index, so a caller that must not wait can try it first.
+std::shared_ptr<const Presentation> cached_presentation(const std::string& path);
+
 // The AMS name of an audio track the .ism does not name:
 // {codec}_{lang}_{channels}_{bitrate}_{id}_1.
 std::string ams_audio_track_name(const Track& t, uint32_t file_track_id);

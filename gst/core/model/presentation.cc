@@ -65,6 +65,11 @@ std::optional<size_t> Track::fragment_at(int64_t time_10mhz) const {
   return std::nullopt;
 }
 
+std::string Presentation::path_of(const Track& track) const {
+  if (folder.empty() || track.file.starts_with('/')) return track.file;
+  return folder + "/" + track.file;
+}
+
 std::vector<const Track*> Presentation::tracks_of(TrackType type) const {
   std::vector<const Track*> out;
   for (const Track& t : tracks) {

@@ -106,7 +106,15 @@ struct Track {
 };
 
 struct Presentation {
-  std::string name;             // the .ism base name ("ignite" for ignite.ism)
+  std::string name;    // the .ism base name ("ignite" for ignite.ism)
+  std::string folder;  // where Track::file is relative to ("": the paths are as given)
+  // Unique in the process for each presentation built: a cache key that a rebuilt presentation
+  // (a file changed) never shares.
+  uint64_t id = 0;
+  // Every input and its state, "path:size:mtime\n" per file (the .ism first): what the bytes of
+  // every answer derived from this presentation depend on (entity tags).
+  std::string identity;
+  int64_t newest_mtime_ns = 0;  // the newest input's modification time (Last-Modified)
   std::string client_manifest;  // .ismc named by the .ism, if any
   std::string formats;          // the .ism "formats" meta (mp4-v3, ...), empty when absent
   uint32_t fragments_per_hls_segment = 3;  // TS packing ratio (.ism fragmentsPerHLSSegment)
@@ -115,6 +123,8 @@ struct Presentation {
   int64_t duration_10mhz = 0;  // longest track
 
   std::vector<const Track*> tracks_of(TrackType type) const;
+  // The path of a track's file: Track::file inside `folder`.
+  std::string path_of(const Track& track) const;
   // The track a URL names: by AMS name and, when several share it (video), by bitrate.
   const Track* find(const std::string& name, std::optional<uint32_t> bitrate) const;
 };

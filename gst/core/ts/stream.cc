@@ -216,4 +216,32 @@ Result<uint8_t> continuity_at(const Stream& stream, std::span<const model::Sampl
   return static_cast<uint8_t>(total & 0xf);
 }
 
+Result<std::vector<uint8_t>> continuity_table(const Stream& stream, const model::Track& track,
+                                              size_t per_segment, bool key_units_only, bool pcr) {
+  const std::vector<model::Sample>& all = track.samples();
+  const size_t k = key_units_only ? 1 : std::max<size_t>(1, per_segment);
+  const size_t n = (track.fragments.size() + k - 1) / k;
+  std::vector<uint8_t> table;
+  table.reserve(n);
+  uint64_t total = 0;
+  for (size_t seg = 0; seg < n; ++seg) {
+    table.push_back(static_cast<uint8_t>(total & 0xf));
+    const model::Fragment& first = track.fragments[seg * k];
+    size_t count = 1;
+    if (!key_units_only) {
+      const size_t last = std::min(track.fragments.size(), seg * k + k) - 1;
+      count = track.fragments[last].first_sample + track.fragments[last].sample_count -
+              first.first_sample;
+    }
+    if (first.first_sample + count > all.size()) return invalid_argument("ts: bad fragments");
+    AMS_ASSIGN_OR_RETURN(
+        uint64_t packets,
+        count_packets(stream,
+                      std::span<const model::Sample>(all).subspan(first.first_sample, count), {},
+                      pcr));
+    total += packets;
+  }
+  return table;
+}
+
 }  // namespace ams::ts

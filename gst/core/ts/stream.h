@@ -102,4 +102,12 @@ Result<uint8_t> continuity_at(const Stream& stream, std::span<const model::Sampl
                               std::span<const uint32_t> segment_starts, size_t segment, bool pcr,
                               std::span<const ByteSpan> payloads = {});
 
+// The continuity counter of the stream's first packet in every segment of `track`: MPEG-TS
+// segments of `per_segment` fragments (model/segments.h) played back to back, or with
+// `key_units_only` the HLS I-frame segments (one per fragment, holding its first sample). One pass
+// over the index; element k is segment k's counter. Fails where continuity_at would (payloads
+// needed: NAL lengths other than 4 bytes).
+Result<std::vector<uint8_t>> continuity_table(const Stream& stream, const model::Track& track,
+                                              size_t per_segment, bool key_units_only, bool pcr);
+
 }  // namespace ams::ts
