@@ -21,9 +21,10 @@
  * memory, not copied (one buffer per run of samples that amsdemux read in one piece). After a
  * flushing seek the init segment is sent again before the next fragment.
  *
- * With `init-only=true` the element sends the init segment and nothing else, and tells
- * `amsdemux` (through the `ams-payload` query) that it needs no sample bytes, so only the index
- * of the file is read: that is a `Fragments(video=i,format=...)` init-segment request.
+ * With `init-segment=false` no init segment is written or sent (the streaming endpoint asks for
+ * fragments alone). With `init-only=true` the element sends the init segment and nothing else, and
+ * tells `amsdemux` (through the `ams-payload` query) that it needs no sample bytes, so only the
+ * index of the file is read: that is a `Fragments(video=i,format=...)` init-segment request.
  *
  * ## Example launch lines
  * |[
@@ -64,6 +65,7 @@ enum {
   PROP_0,
   PROP_FORMAT,
   PROP_INIT_ONLY,
+  PROP_INIT_SEGMENT,
 };
 
 // The values of the `format` property, in the order of ams::fmp4::Variant.
@@ -83,6 +85,7 @@ Variant variant_of(gint format) {
 struct Settings {
   gint format = kFormatCmaf;
   bool init_only = false;
+  bool init_segment = true;  // write and push the init segment (cmaf, dash)
 };
 
 // Streaming-thread state: the track being written and the fragment being collected.
@@ -181,6 +184,7 @@ static GstCaps* src_caps(const State& st) {
   }
   GstCaps* caps =
       gst_caps_new_simple("video/quicktime", "variant", G_TYPE_STRING, "iso-fragmented", nullptr);
+  if (!st.header) return caps;
   GValue array = G_VALUE_INIT;
   GValue value = G_VALUE_INIT;
   g_value_init(&array, GST_TYPE_ARRAY);
@@ -246,8 +250,12 @@ static bool handle_presentation(GstAmsCmafMux* self, GstEvent* event) {
                        "format=cmaf or format=dash"));
     return false;
   }
+  if (st.settings.init_only && !st.settings.init_segment) {
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("init-only=true needs init-segment=true"), (nullptr));
+    return false;
+  }
   st.header.reset();
-  if (variant != Variant::kSmooth) {
+  if (variant != Variant::kSmooth && st.settings.init_segment) {
     ams::ByteWriter w;
     ams::Status status = ams::fmp4::write_init_segment(*st.track, variant, w);
     if (!status.is_ok()) {
@@ -496,6 +504,9 @@ static void gst_ams_cmaf_mux_set_property(GObject* object, guint prop_id, const 
     case PROP_INIT_ONLY:
       s.init_only = g_value_get_boolean(value);
       break;
+    case PROP_INIT_SEGMENT:
+      s.init_segment = g_value_get_boolean(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
   }
@@ -512,6 +523,9 @@ static void gst_ams_cmaf_mux_get_property(GObject* object, guint prop_id, GValue
       break;
     case PROP_INIT_ONLY:
       g_value_set_boolean(value, s.init_only);
+      break;
+    case PROP_INIT_SEGMENT:
+      g_value_set_boolean(value, s.init_segment);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -559,6 +573,14 @@ static void gst_ams_cmaf_mux_class_init(GstAmsCmafMuxClass* klass) {
                            "Write only the init segment (ftyp + moov) and tell amsdemux to read "
                            "no sample bytes; not for format=smooth",
                            FALSE, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_INIT_SEGMENT,
+      g_param_spec_boolean("init-segment", "Init segment",
+                           "Write the init segment before the fragments (cmaf, dash). An "
+                           "application that asks for fragments alone (the streaming endpoint, "
+                           "whose clients fetch the init segment once) turns it off: none is "
+                           "written and the source caps carry no streamheader",
+                           TRUE, flags));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);

@@ -1,6 +1,7 @@
 #include "admission.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "http.h"
 #include "respond.h"
@@ -13,9 +14,10 @@ struct Admission::Job {
   SoupServerMessage* msg = nullptr;  // owned reference until the message finishes
   gulong finished_handler = 0;
   PipelineRequest request;
+  bool media = false;  // a pipeline makes the answer (else it is rendered from the model)
   JobState state = JobState::kQueued;
   bool holds_slot = false;
-  std::string etag;  // of the identity coding; the gzip variant is derived
+  std::shared_ptr<const RequestPlan> plan;
   std::shared_ptr<PipelineRun> run;
   GSource* timer = nullptr;
   GSource* hangup = nullptr;  // watches the client's socket while the message is paused
@@ -46,10 +48,6 @@ bool peer_closed(GSocket* socket, GIOCondition condition) {
   return n == 0 || (n < 0 && !would_block);
 }
 
-}  // namespace
-
-namespace {
-
 struct Task {
   std::function<void()> run;
 };
@@ -59,12 +57,35 @@ gboolean run_task(gpointer data) {
   return G_SOURCE_REMOVE;
 }
 
+bool is_head(SoupServerMessage* msg) {
+  return soup_server_message_get_method(msg) == SOUP_METHOD_HEAD;
+}
+
+GBytes* bytes_of(std::string text) {
+  auto* owned = new std::string(std::move(text));
+  return g_bytes_new_with_free_func(
+      owned->data(), owned->size(), [](gpointer p) { delete static_cast<std::string*>(p); }, owned);
+}
+
 }  // namespace
 
-Admission::Admission(const Config& config, std::string service_id, GMainContext* main)
+Entity entity_of(const RequestPlan& plan, bool gzipped, unsigned max_age_seconds) {
+  Entity e;
+  e.content_type = plan.content_type;
+  e.etag = etag_for_coding(plan.etag, gzipped);
+  e.last_modified_ns = plan.last_modified_ns;
+  e.gzipped = gzipped;
+  e.vary_encoding = route_of(plan.product).compressible;
+  e.max_age_seconds = max_age_seconds;
+  return e;
+}
+
+Admission::Admission(const Config& config, std::string service_id, GMainContext* main,
+                     AnswerCache* cache)
     : config_(config),
       service_id_(std::move(service_id)),
       main_(main),
+      cache_(cache),
       teardown_(std::max(config.max_concurrent, 1u)) {
   // A stopped pipeline frees a slot: let the next request in (on the main loop, and only while
   // this Admission exists).
@@ -73,8 +94,9 @@ Admission::Admission(const Config& config, std::string service_id, GMainContext*
       if (alive.lock()) pump();
     });
   });
-  // Planning reads indexes (cold: a few reads per file) and starting a pipeline is quick: a few
-  // threads keep the main loop's hand-offs short without competing with the streaming threads.
+  // Planning reads indexes (cold: a few reads per file), rendering is CPU only and starting a
+  // pipeline is quick: a few threads keep the main loop's hand-offs short without competing with
+  // the streaming threads.
   workers_ = g_thread_pool_new(
       [](gpointer data, gpointer) {
         std::unique_ptr<Task> task(static_cast<Task*>(data));
@@ -99,7 +121,10 @@ void Admission::post_to_main(std::function<void()> task) {
 }
 
 void Admission::submit(SoupServerMessage* msg, PipelineRequest request) {
-  if (!has_slot() && queue_.size() >= config_.max_queue) {
+  const bool media = route_of(product_of(request.request, request.format)).pipeline &&
+                     !is_head(msg);  // HEAD of media: its size comes from the index
+  const size_t waiting = queue_.size() + rendering_;
+  if (waiting >= config_.max_queue && (!media || !has_slot())) {
     soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Retry-After", "1");
     respond_error(msg, http_error(503, hresult::kServerBusy), service_id_);
     return;
@@ -107,6 +132,7 @@ void Admission::submit(SoupServerMessage* msg, PipelineRequest request) {
   auto job = std::make_shared<Job>();
   job->msg = SOUP_SERVER_MESSAGE(g_object_ref(msg));
   job->request = std::move(request);
+  job->media = media;
   struct Finished {
     Admission* self;
     Job* job;
@@ -119,6 +145,7 @@ void Admission::submit(SoupServerMessage* msg, PipelineRequest request) {
   jobs_[job.get()] = job;
   watch_hangup(job);
   soup_server_message_pause(msg);
+  if (!media) return render(job);
   queue_.push_back(job);
   pump();
 }
@@ -165,45 +192,106 @@ void Admission::release(const std::shared_ptr<Job>& job) {
   pump();
 }
 
+// What a worker made of a request answered without a pipeline.
+struct Admission::Rendered {
+  HttpError error;  // status 0: none
+  Entity entity;
+  Body body;                             // GET
+  std::optional<uint64_t> size;          // HEAD of media: what a GET would get
+  std::shared_ptr<const Answer> answer;  // for the cache
+};
+
+// A product made from the model: planned, rendered (and gzipped) on a worker, cached. A HEAD of
+// media is planned and sized from the index, no pipeline.
+void Admission::render(const std::shared_ptr<Job>& job) {
+  ++rendering_;
+  job->state = JobState::kPlanning;
+  const unsigned max_age = config_.max_age_seconds;
+  post_to_worker([this, job, max_age] {
+    Rendered out;
+    out.error.status = 0;
+    Result<RequestPlan> plan =
+        make_plan(job->request.request, job->request.format, job->request.published, &out.error);
+    if (plan && route_of(plan->product).pipeline) {
+      out.entity = entity_of(*plan, false, max_age);
+      Result<uint64_t> size = media_size(*plan);
+      if (size) {
+        out.size = *size;
+      } else {
+        out.error = from_status(size.status());
+      }
+    } else if (plan) {
+      Result<std::string> text = ams::server::render(*plan);
+      if (!text) {
+        out.error = from_status(text.status(), hresult::kNotFound);
+      } else {
+        auto answer = std::make_shared<Answer>();
+        answer->content_type = plan->content_type;
+        answer->etag = plan->etag;
+        answer->last_modified_ns = plan->last_modified_ns;
+        answer->asset_path = plan->asset_path;
+        answer->presentation_id = plan->presentation->id;
+        if (route_of(plan->product).compressible) {
+          if (std::optional<std::string> packed = gzip(*text)) {
+            answer->gzipped = bytes_of(std::move(*packed));
+          }
+        }
+        answer->body = bytes_of(std::move(text).value());
+        const bool gzipped = job->request.gzip && answer->gzipped != nullptr;
+        out.entity = entity_of(*plan, gzipped, max_age);
+        out.body = Body::of(gzipped ? answer->gzipped : answer->body);
+        out.answer = std::move(answer);
+      }
+    }
+    post_to_main([this, job, out = std::move(out)]() mutable { on_rendered(job, std::move(out)); });
+  });
+}
+
+void Admission::on_rendered(const std::shared_ptr<Job>& job, Rendered out) {
+  --rendering_;
+  if (out.answer && route_of(product_of(job->request.request, job->request.format)).cached) {
+    cache_->insert(job->request.cache_key, out.answer);
+  }
+  if (job->state == JobState::kDone) return;  // the client went away meanwhile
+  if (out.error.status != 0) {
+    respond_error(job->msg, out.error, service_id_);
+  } else if (out.size) {
+    answer_entity_head(job->msg, out.entity, *out.size, service_id_);
+  } else {
+    answer_entity(job->msg, out.entity, out.body, service_id_);
+  }
+  complete(job);
+}
+
 void Admission::start(const std::shared_ptr<Job>& job) {
   ++active_;
   job->holds_slot = true;
   job->state = JobState::kPlanning;
   post_to_worker([this, job] {
     HttpError error;
-    Result<Plan> plan = ams::server::plan(job->request.request, job->request.format,
-                                          *job->request.published, &error);
+    Result<RequestPlan> plan =
+        make_plan(job->request.request, job->request.format, job->request.published, &error);
     post_to_main([this, job, plan = std::move(plan), error = std::move(error)]() mutable {
       on_planned(job, std::move(plan), std::move(error));
     });
   });
 }
 
-void Admission::on_planned(const std::shared_ptr<Job>& job, Result<Plan> plan, HttpError error) {
+void Admission::on_planned(const std::shared_ptr<Job>& job, Result<RequestPlan> plan,
+                           HttpError error) {
   if (job->state == JobState::kDone) return;  // the client went away meanwhile
   if (!plan) {
     respond_error(job->msg, error, service_id_);
     return complete(job);
   }
-  job->etag = plan->etag;
-  // The coding is decided now (the client accepts gzip, the resource is text), so the tag of
-  // the variant this client gets is known before the pipeline runs.
-  std::string etag = etag_for_coding(job->etag, job->request.gzip);
-  if (!job->request.if_none_match.empty() && etag_matches(job->request.if_none_match, etag)) {
-    set_common_headers(job->msg);
-    set_cache_headers(job->msg, config_.max_age_seconds, etag);
-    if (route_for(job->request.request.kind).compressible) {
-      soup_message_headers_replace(soup_server_message_get_response_headers(job->msg), "Vary",
-                                   "Accept-Encoding");
-    }
-    soup_server_message_set_status(job->msg, 304, nullptr);
-    soup_message_headers_set_encoding(soup_server_message_get_response_headers(job->msg),
-                                      SOUP_ENCODING_NONE);
+  job->plan = std::make_shared<const RequestPlan>(std::move(plan).value());
+  // The client's copy is current: no pipeline.
+  if (answer_not_modified(job->msg, entity_of(*job->plan, false, config_.max_age_seconds))) {
     return complete(job);
   }
   job->state = JobState::kRunning;
   std::weak_ptr<Job> weak = job;
-  job->run = std::make_shared<PipelineRun>(std::move(*plan), job->request.gzip, main_, &teardown_,
+  job->run = std::make_shared<PipelineRun>(job->plan, main_, &teardown_,
                                            [this, weak](PipelineResult result) {
                                              if (auto j = weak.lock())
                                                on_done(j, std::move(result));
@@ -230,15 +318,8 @@ void Admission::on_done(const std::shared_ptr<Job>& job, PipelineResult result) 
     respond_error(job->msg, result.error, service_id_);
     return complete(job);
   }
-  SoupServerMessage* msg = job->msg;
-  SoupMessageHeaders* h = soup_server_message_get_response_headers(msg);
-  set_common_headers(msg);
-  set_cache_headers(msg, config_.max_age_seconds, etag_for_coding(job->etag, result.gzipped));
-  if (route_for(job->request.request.kind).compressible) {
-    soup_message_headers_replace(h, "Vary", "Accept-Encoding");
-  }
-  if (result.gzipped) soup_message_headers_replace(h, "Content-Encoding", "gzip");
-  respond_body(msg, 200, job->run->content_type(), std::move(result.bytes));
+  answer_entity(job->msg, entity_of(*job->plan, false, config_.max_age_seconds), result.body,
+                service_id_);
   complete(job);
 }
 

@@ -1,8 +1,9 @@
-// Admission of the requests a pipeline answers: at most `max_concurrent` run at once, up to
-// `max_queue` wait in arrival order, and beyond that the answer is 503 with Retry-After. A request
-// goes: queued -> planned on a worker (model checks, ETag; If-None-Match answered here without a
-// pipeline) -> its pipeline runs -> answered on the main loop. A client that goes away at any step
-// frees its slot and stops its pipeline.
+// Admission of the requests the answer cache could not answer. Each is planned on a worker
+// (model checks, the entity tag: plan.h). A product rendered from the model (manifest, playlist,
+// init segment; a HEAD of media) is made there and answered, and cached; a media product runs a
+// pipeline: at most `max_concurrent` run at once (a pipeline holds its slot until it has
+// stopped), up to `max_queue` requests wait in arrival order, and beyond that the answer is 503
+// with Retry-After. A client that goes away at any step frees its slot and stops its pipeline.
 #pragma once
 
 #include <libsoup/soup.h>
@@ -12,9 +13,12 @@
 #include <string>
 #include <unordered_map>
 
+#include "answer_cache.h"
 #include "catalog.h"
 #include "manifest/manifest.h"
 #include "pipeline_run.h"
+#include "plan.h"
+#include "respond.h"
 #include "server.h"
 #include "url/request.h"
 
@@ -24,13 +28,13 @@ struct PipelineRequest {
   url::Request request;
   manifest::Format format = manifest::Format::kSmooth;
   std::shared_ptr<const Published> published;
-  bool gzip = false;  // the client accepts gzip and the resource is text
-  std::string if_none_match;
+  bool gzip = false;  // the client accepts gzip and the product is text
+  std::string cache_key;
 };
 
 class Admission {
  public:
-  Admission(const Config& config, std::string service_id, GMainContext* main);
+  Admission(const Config& config, std::string service_id, GMainContext* main, AnswerCache* cache);
   ~Admission();  // stops every pipeline and waits for the worker threads
 
   // Main thread. Answers `msg` now (503) or later; pauses it meanwhile.
@@ -44,13 +48,19 @@ class Admission {
     size_t queued = 0;
     unsigned stopping = 0;  // pipelines answered and waiting to be stopped
     unsigned live = 0;      // pipelines that exist (at most max_concurrent)
+    unsigned rendering = 0;
   };
-  Stats stats() const { return {active_, queue_.size(), teardown_.pending(), teardown_.live()}; }
+  Stats stats() const {
+    return {active_, queue_.size(), teardown_.pending(), teardown_.live(), rendering_};
+  }
 
  private:
   struct Job;
+  struct Rendered;
   void start(const std::shared_ptr<Job>& job);
-  void on_planned(const std::shared_ptr<Job>& job, Result<Plan> plan, HttpError error);
+  void render(const std::shared_ptr<Job>& job);
+  void on_planned(const std::shared_ptr<Job>& job, Result<RequestPlan> plan, HttpError error);
+  void on_rendered(const std::shared_ptr<Job>& job, Rendered rendered);
   void on_done(const std::shared_ptr<Job>& job, PipelineResult result);
   void complete(const std::shared_ptr<Job>& job);
   void on_finished(Job* job);
@@ -66,12 +76,17 @@ class Admission {
   const Config config_;
   const std::string service_id_;
   GMainContext* main_;
+  AnswerCache* cache_;
   GThreadPool* workers_;
   std::shared_ptr<void> alive_ = std::make_shared<char>(0);  // expires with this Admission
   Teardown teardown_;
   unsigned active_ = 0;
+  unsigned rendering_ = 0;
   std::deque<std::shared_ptr<Job>> queue_;
   std::unordered_map<Job*, std::shared_ptr<Job>> jobs_;  // every request not yet finished
 };
+
+// The entity an answer of `plan` is: its content type, entity tag (per coding), Last-Modified.
+Entity entity_of(const RequestPlan& plan, bool gzipped, unsigned max_age_seconds);
 
 }  // namespace ams::server

@@ -1,5 +1,7 @@
 #include "pipeline_run.h"
 
+#include <map>
+
 #include "http.h"
 
 namespace ams::server {
@@ -56,47 +58,100 @@ void Teardown::stop(GstPtr<GstElement>* pipeline, std::shared_ptr<const void> ow
   g_thread_pool_push(pool_, new Stop{std::move(*pipeline), std::move(owner)}, nullptr);
 }
 
-PipelineRun::PipelineRun(Plan plan, bool gzip, GMainContext* main, Teardown* teardown, Done done)
-    : plan_(std::move(plan)),
-      gzip_(gzip),
-      main_(main),
-      teardown_(teardown),
-      done_(std::move(done)) {}
+PipelineRun::PipelineRun(std::shared_ptr<const RequestPlan> plan, GMainContext* main,
+                         Teardown* teardown, Done done)
+    : plan_(std::move(plan)), main_(main), teardown_(teardown), done_(std::move(done)) {}
 
 PipelineRun::~PipelineRun() = default;
 
+namespace {
+
+// The factories, looked up once per process.
+GstElementFactory* factory(const char* name) {
+  static std::mutex lock;
+  static std::map<std::string, GstElementFactory*> factories;
+  std::lock_guard<std::mutex> guard(lock);
+  GstElementFactory*& f = factories[name];
+  if (f == nullptr) f = gst_element_factory_find(name);  // kept for the process
+  return f;
+}
+
+GstElement* make(const char* name) {
+  GstElementFactory* f = factory(name);
+  return f != nullptr ? gst_element_factory_create(f, nullptr) : nullptr;
+}
+
+const char* cmaf_format(RequestPlan::Muxer muxer) {
+  switch (muxer) {
+    case RequestPlan::Muxer::kDash:
+      return "dash";
+    case RequestPlan::Muxer::kSmooth:
+      return "smooth";
+    default:
+      return "cmaf";
+  }
+}
+
+// amsdemux exposes its pads once it runs: link each to the muxer (a request pad of amstsmux).
+void link_demux_pad(GstElement*, GstPad* pad, gpointer mux_pointer) {
+  auto* mux = static_cast<GstElement*>(mux_pointer);
+  GstPtr<GstPad> sink(gst_element_get_static_pad(mux, "sink"));
+  if (!sink) sink.reset(gst_element_request_pad_simple(mux, "sink_%u"));
+  if (sink) gst_pad_link(pad, sink.get());
+}
+
+}  // namespace
+
+// amsdemux plan=... ! amscmafmux format=... | amstsmux ! appsink, with typed calls.
+GstPtr<GstElement> PipelineRun::build() {
+  GstPtr<GstElement> pipeline = GstPtr<GstElement>::sink(gst_pipeline_new(nullptr));
+  GstElement* demux = make("amsdemux");
+  const bool ts = plan_->muxer == RequestPlan::Muxer::kTs;
+  GstElement* mux = make(ts ? "amstsmux" : "amscmafmux");
+  GstElement* sink = make("appsink");
+  if (!pipeline || !demux || !mux || !sink) {
+    for (GstElement* e : {demux, mux, sink}) {
+      if (e != nullptr) gst_object_unref(gst_object_ref_sink(e));
+    }
+    return nullptr;
+  }
+  GstAmsPlan* boxed = gst::plan_boxed_new(plan_->media);
+  g_object_set(demux, "plan", boxed, nullptr);
+  g_boxed_free(GST_TYPE_AMS_PLAN, boxed);
+  if (!ts) {
+    gst_util_set_object_arg(G_OBJECT(mux), "format", cmaf_format(plan_->muxer));
+    g_object_set(mux, "init-segment", FALSE, nullptr);  // clients fetch it once (plan.h)
+  }
+  g_object_set(sink, "sync", FALSE, "async", FALSE, "buffer-list", TRUE, nullptr);
+  gst_bin_add_many(GST_BIN(pipeline.get()), demux, mux, sink, nullptr);
+  if (!gst_element_link(mux, sink)) return nullptr;
+  g_signal_connect(demux, "pad-added", G_CALLBACK(link_demux_pad), mux);
+  GstAppSinkCallbacks callbacks = {};
+  callbacks.new_sample = &PipelineRun::on_new_sample;
+  callbacks.eos = &PipelineRun::on_eos;
+  gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, this, nullptr);
+  return pipeline;
+}
+
 void PipelineRun::start() {
-  GError* error = nullptr;
   {
     std::lock_guard<std::mutex> guard(lock_);
     if (cancelled_ || finished_) return;
-    pipeline_.reset(gst_parse_launch_full(plan_.pipeline.c_str(), nullptr,
-                                          GST_PARSE_FLAG_FATAL_ERRORS, &error));
-    if (pipeline_) {  // FATAL_ERRORS: NULL whenever `error` is set
+    pipeline_ = build();
+    if (pipeline_) {
       phase_ = Phase::kStarting;
       teardown_->created();
     }
   }
-  if (error != nullptr || !pipeline_) {
-    std::string message = error != nullptr ? error->message : "no pipeline";
-    g_clear_error(&error);
+  if (!pipeline_) {
     finish({false,
             {},
-            false,
             http_error(500, hresult::kPipelineError,
-                       "cannot build " + plan_.pipeline + ": " + message)});
+                       "cannot build the pipeline (is the gstams plugin on GST_PLUGIN_PATH?)")});
     return;
   }
-  if (pipeline_) {
-    if (plan_.output != Output::kManifestMessage) {
-      GstPtr<GstElement> sink(gst_bin_get_by_name(GST_BIN(pipeline_.get()), "out"));
-      GstAppSinkCallbacks callbacks = {};
-      callbacks.new_sample = &PipelineRun::on_new_sample;
-      gst_app_sink_set_callbacks(GST_APP_SINK(sink.get()), &callbacks, this, nullptr);
-    }
-    GstPtr<GstBus> bus(gst_element_get_bus(pipeline_.get()));
-    gst_bus_set_sync_handler(bus.get(), &PipelineRun::on_bus_message, this, nullptr);
-  }
+  GstPtr<GstBus> bus(gst_element_get_bus(pipeline_.get()));
+  gst_bus_set_sync_handler(bus.get(), &PipelineRun::on_bus_message, this, nullptr);
   GstElement* element = pipeline_.get();  // alive: only this thread stops a kStarting pipeline
   GstStateChangeReturn ret = gst_element_set_state(element, GST_STATE_PLAYING);
   bool stop_now = false;
@@ -108,10 +163,7 @@ void PipelineRun::start() {
   }
   if (stop_now) stop_pipeline();
   if (ret == GST_STATE_CHANGE_FAILURE) {
-    finish({false,
-            {},
-            false,
-            http_error(500, hresult::kPipelineError, "cannot start " + plan_.pipeline)});
+    finish({false, {}, http_error(500, hresult::kPipelineError, "cannot start the pipeline")});
   }
 }
 
@@ -130,7 +182,7 @@ void PipelineRun::cancel() {
 }
 
 void PipelineRun::fail(HttpError error) {
-  finish({false, {}, false, std::move(error)});
+  finish({false, {}, std::move(error)});
 }
 
 // Only after phase_ is kRunning: a pipeline being started belongs to its worker.
@@ -151,15 +203,9 @@ void PipelineRun::finish(PipelineResult result) {
     finished_ = true;
     stop_now = phase_ == Phase::kRunning;
     stop_pending_ = phase_ == Phase::kStarting;
-    if (result.ok && plan_.output != Output::kManifestMessage) result.bytes = std::move(output_);
+    if (result.ok) result.body = std::move(output_);
   }
   if (stop_now) stop_pipeline();
-  if (result.ok && gzip_) {
-    if (std::optional<std::string> packed = gzip(result.bytes)) {
-      result.bytes = std::move(*packed);
-      result.gzipped = true;
-    }
-  }
   deliver(std::move(result));
 }
 
@@ -177,88 +223,58 @@ void PipelineRun::deliver(PipelineResult result) {
 
 GstBusSyncReply PipelineRun::on_bus_message(GstBus*, GstMessage* message, gpointer data) {
   auto* self = static_cast<PipelineRun*>(data);
-  switch (GST_MESSAGE_TYPE(message)) {
-    case GST_MESSAGE_ELEMENT: {
-      const GstStructure* s = gst_message_get_structure(message);
-      if (self->plan_.output == Output::kManifestMessage && s != nullptr &&
-          gst_structure_has_name(s, "ams-manifest")) {
-        const char* text = gst_structure_get_string(s, "text");
-        self->finish({text != nullptr, text != nullptr ? text : "", false,
-                      http_error(500, hresult::kPipelineError, "empty manifest message")});
-      }
-      break;
-    }
-    case GST_MESSAGE_EOS:
-      if (self->plan_.output == Output::kManifestMessage) {
-        self->finish({false, {}, false, http_error(500, hresult::kPipelineError, "no manifest")});
-      } else {
-        self->finish({true, {}, false, {}});
-      }
-      break;
-    case GST_MESSAGE_ERROR: {
-      GError* error = nullptr;
-      gchar* debug = nullptr;
-      gst_message_parse_error(message, &error, &debug);
-      std::string detail = std::string(GST_OBJECT_NAME(GST_MESSAGE_SRC(message))) + ": " +
-                           (error != nullptr ? error->message : "?") + " (" +
-                           (debug != nullptr ? debug : "") + ")";
-      // A demuxer that cannot find what the URL names says so with NOT_FOUND: keep it a 404.
-      bool missing = error != nullptr && error->domain == GST_RESOURCE_ERROR &&
-                     error->code == GST_RESOURCE_ERROR_NOT_FOUND;
-      g_clear_error(&error);
-      g_free(debug);
-      self->finish({false,
-                    {},
-                    false,
-                    missing ? http_error(404, hresult::kFragmentNotFound, detail)
-                            : http_error(500, hresult::kPipelineError, detail)});
-      break;
-    }
-    default:
-      break;
+  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
+    GError* error = nullptr;
+    gchar* debug = nullptr;
+    gst_message_parse_error(message, &error, &debug);
+    std::string detail = std::string(GST_OBJECT_NAME(GST_MESSAGE_SRC(message))) + ": " +
+                         (error != nullptr ? error->message : "?") + " (" +
+                         (debug != nullptr ? debug : "") + ")";
+    // A demuxer that cannot find what the URL names says so with NOT_FOUND: keep it a 404.
+    bool missing = error != nullptr && error->domain == GST_RESOURCE_ERROR &&
+                   error->code == GST_RESOURCE_ERROR_NOT_FOUND;
+    g_clear_error(&error);
+    g_free(debug);
+    self->finish({false,
+                  {},
+                  missing ? http_error(404, hresult::kFragmentNotFound, detail)
+                          : http_error(500, hresult::kPipelineError, detail)});
   }
   // PASS, not DROP: with GStreamer 1.22, dropping every message in a sync handler left ~8
   // references on these pipelines (measured); passed messages are flushed at teardown.
   return GST_BUS_PASS;
 }
 
+void PipelineRun::on_eos(GstAppSink*, gpointer data) {
+  auto* self = static_cast<PipelineRun*>(data);
+  bool failed = false;
+  {
+    std::lock_guard<std::mutex> guard(self->lock_);
+    failed = self->output_failed_;
+  }
+  if (failed) {
+    self->finish({false, {}, http_error(500, hresult::kPipelineError, "cannot map a buffer")});
+  } else {
+    self->finish({true, {}, {}});
+  }
+}
+
 GstFlowReturn PipelineRun::on_new_sample(GstAppSink* sink, gpointer data) {
   auto* self = static_cast<PipelineRun*>(data);
   GstPtr<GstSample> sample(gst_app_sink_pull_sample(sink));
   if (!sample) return GST_FLOW_EOS;
-  bool init_complete = false;
-  if (GstBufferList* list = gst_sample_get_buffer_list(sample.get())) {
-    guint n = gst_buffer_list_length(list);
-    for (guint i = 0; i < n && !init_complete; ++i) {
-      self->collect(gst_buffer_list_get(list, i), &init_complete);
-    }
-  } else if (GstBuffer* buffer = gst_sample_get_buffer(sample.get())) {
-    self->collect(buffer, &init_complete);
-  }
-  if (init_complete) {
-    // The init segment is whole once media follows it: answer without waiting for EOS.
-    self->finish({true, {}, false, {}});
-    return GST_FLOW_EOS;
-  }
   std::lock_guard<std::mutex> guard(self->lock_);
-  if (self->output_.size() > kMaxOutputBytes) return GST_FLOW_ERROR;
-  return self->finished_ ? GST_FLOW_EOS : GST_FLOW_OK;
-}
-
-void PipelineRun::collect(GstBuffer* buffer, bool* init_complete) {
-  bool header = GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_HEADER);
-  bool want = plan_.output == Output::kInitSegment ? header : !header;
-  std::lock_guard<std::mutex> guard(lock_);
-  if (plan_.output == Output::kInitSegment && !header && saw_header_) {
-    *init_complete = true;
-    return;
+  if (self->finished_) return GST_FLOW_EOS;
+  bool ok = true;
+  if (GstBufferList* list = gst_sample_get_buffer_list(sample.get())) {
+    const guint n = gst_buffer_list_length(list);
+    for (guint i = 0; i < n && ok; ++i) ok = self->output_.append(gst_buffer_list_get(list, i));
+  } else if (GstBuffer* buffer = gst_sample_get_buffer(sample.get())) {
+    ok = self->output_.append(buffer);
   }
-  saw_header_ = saw_header_ || header;
-  if (!want) return;
-  GstMapInfo map;
-  if (!gst_buffer_map(buffer, &map, GST_MAP_READ)) return;
-  output_.append(reinterpret_cast<const char*>(map.data), map.size);
-  gst_buffer_unmap(buffer, &map);
+  if (!ok) self->output_failed_ = true;
+  if (!ok || self->output_.size() > kMaxOutputBytes) return GST_FLOW_ERROR;
+  return GST_FLOW_OK;
 }
 
 }  // namespace ams::server

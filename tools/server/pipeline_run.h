@@ -1,7 +1,9 @@
-// One request's pipeline: built and started on a worker thread, fed by GStreamer's streaming
-// threads, and answered on the main context. Nothing here blocks the main loop: the main thread
-// only starts and cancels runs; stopping a pipeline (set_state NULL, which can block) happens on
-// the teardown pool.
+// One media request's pipeline, `amsdemux plan=... ! amscmafmux|amstsmux ! appsink`, built with
+// typed calls from the request plan (no description string is parsed), started on a worker
+// thread, fed by amsdemux's streaming thread, and answered on the main context with the muxer's
+// buffers as they are (Body: the fragment header and the samples' memory, not copied). Nothing
+// here blocks the main loop: the main thread only starts and cancels runs; stopping a pipeline
+// (set_state NULL, which can block) happens on the teardown pool.
 #pragma once
 
 #include <gst/app/gstappsink.h>
@@ -13,9 +15,10 @@
 #include <mutex>
 #include <string>
 
+#include "body.h"
 #include "errors.h"
 #include "gstptr.h"
-#include "routes.h"
+#include "plan.h"
 
 namespace ams::server {
 
@@ -23,8 +26,7 @@ using gst::GstPtr;
 
 struct PipelineResult {
   bool ok = false;
-  std::string bytes;  // the answer's body (gzipped when `gzipped`)
-  bool gzipped = false;
+  Body body;
   HttpError error;  // when !ok
 };
 
@@ -60,15 +62,16 @@ class PipelineRun : public std::enable_shared_from_this<PipelineRun> {
  public:
   using Done = std::function<void(PipelineResult)>;
 
-  // `done` runs on `main` once, unless cancel() came first. `gzip`: compress the output.
-  PipelineRun(Plan plan, bool gzip, GMainContext* main, Teardown* teardown, Done done);
+  // `done` runs on `main` once, unless cancel() came first.
+  PipelineRun(std::shared_ptr<const RequestPlan> plan, GMainContext* main, Teardown* teardown,
+              Done done);
   ~PipelineRun();
 
   // Worker thread: builds the pipeline and sets it to PLAYING.
   void start();
   // Main thread: the client is gone or the request timed out; `done` will not run.
   void cancel();
-  const std::string& content_type() const { return plan_.content_type; }
+  const RequestPlan& plan() const { return *plan_; }
 
   // Any thread: ends the run with an error (used for timeouts, on the main thread).
   void fail(HttpError error);
@@ -77,13 +80,13 @@ class PipelineRun : public std::enable_shared_from_this<PipelineRun> {
   enum class Phase { kIdle, kStarting, kRunning };
   static GstBusSyncReply on_bus_message(GstBus* bus, GstMessage* message, gpointer self);
   static GstFlowReturn on_new_sample(GstAppSink* sink, gpointer self);
-  void collect(GstBuffer* buffer, bool* init_complete);
+  static void on_eos(GstAppSink* sink, gpointer self);
+  GstPtr<GstElement> build();
   void finish(PipelineResult result);
   void stop_pipeline();
   void deliver(PipelineResult result);
 
-  const Plan plan_;
-  const bool gzip_;
+  const std::shared_ptr<const RequestPlan> plan_;
   GMainContext* main_;
   Teardown* teardown_;
   Done done_;
@@ -93,8 +96,8 @@ class PipelineRun : public std::enable_shared_from_this<PipelineRun> {
   Phase phase_ = Phase::kIdle;
   bool finished_ = false;
   bool stop_pending_ = false;
-  std::string output_;  // streaming threads append; read once finished
-  bool saw_header_ = false;
+  Body output_;  // the streaming thread appends; read once finished
+  bool output_failed_ = false;
 
   std::atomic<bool> cancelled_{false};
 };

@@ -4,8 +4,10 @@
 
 #include <libsoup/soup.h>
 
+#include <cstdint>
 #include <string>
 
+#include "body.h"
 #include "errors.h"
 
 namespace ams::server {
@@ -25,5 +27,43 @@ void respond_body(SoupServerMessage* msg, unsigned status, const std::string& co
 
 // "The ETag of the gzip variant": a strong tag must differ per content coding (RFC 9110 8.8.3).
 std::string etag_for_coding(const std::string& etag, bool gzipped);
+
+// What the server says of one representation it answers with (RFC 9110).
+struct Entity {
+  std::string content_type;
+  std::string etag;              // strong, of this representation (its coding included)
+  int64_t last_modified_ns = 0;  // 0: no Last-Modified
+  bool gzipped = false;          // Content-Encoding: gzip
+  bool vary_encoding = false;    // the resource has a gzip variant: Vary: Accept-Encoding
+  unsigned max_age_seconds = 0;
+};
+
+// RFC 9110 13.2.2: If-None-Match when present, else If-Modified-Since. When the client's copy is
+// current, answers 304 with the validators and returns true.
+bool answer_not_modified(SoupServerMessage* msg, const Entity& entity);
+
+// How a GET/HEAD of an entity of `size` bytes is answered: the whole entity (200), a range of it
+// (206; If-Range honoured: a changed entity is sent whole), or 416.
+struct RangeAnswer {
+  unsigned status = 200;
+  uint64_t first = 0;
+  uint64_t length = 0;
+};
+RangeAnswer decide_range(SoupServerMessage* msg, const Entity& entity, uint64_t size);
+
+// Sets the entity headers (Content-Type, ETag, Last-Modified, Cache-Control, Accept-Ranges,
+// Content-Encoding, Vary, CORS) and the status, Content-Length and Content-Range of `range`.
+void set_entity_headers(SoupServerMessage* msg, const Entity& entity, const RangeAnswer& range,
+                        uint64_t size);
+
+// The whole answer from a body in memory: 304 / 206 / 416 / 200 as above; HEAD gets the headers.
+void answer_entity(SoupServerMessage* msg, const Entity& entity, const Body& body,
+                   const std::string& service_id);
+// The same for a HEAD whose entity is not in memory: only its size is known.
+void answer_entity_head(SoupServerMessage* msg, const Entity& entity, uint64_t size,
+                        const std::string& service_id);
+
+// An HTTP-date (IMF-fixdate) of a time in nanoseconds since the epoch.
+std::string http_date(int64_t unix_ns);
 
 }  // namespace ams::server

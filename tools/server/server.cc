@@ -11,6 +11,7 @@
 #include "catalog.h"
 #include "download.h"
 #include "http.h"
+#include "model/builder.h"
 #include "player_page.h"
 #include "respond.h"
 #include "routes.h"
@@ -88,6 +89,7 @@ struct Server::Impl {
   Config config;
   std::string service_id = new_guid();
   Catalog catalog;
+  AnswerCache answers;
   Admission admission;
   SoupServer* soup = nullptr;
   std::string cross_domain = kDefaultCrossDomainXml;
@@ -98,9 +100,11 @@ struct Server::Impl {
   Impl(const Config& c, std::unique_ptr<store::Store> store)
       : config(c),
         catalog(std::move(store)),
+        answers(c.answer_cache_entries, c.answer_cache_bytes),
         admission(c, service_id,
                   g_main_context_get_thread_default() ? g_main_context_get_thread_default()
-                                                      : g_main_context_default()) {}
+                                                      : g_main_context_default(),
+                  &answers) {}
 
   ~Impl() {
     if (soup != nullptr) {
@@ -114,6 +118,7 @@ struct Server::Impl {
   void handle_options(SoupServerMessage* msg);
   void handle_status(SoupServerMessage* msg);
   void handle_download(SoupServerMessage* msg, const url::Request& r, const Published& p);
+  bool answer_from_cache(SoupServerMessage* msg, const PipelineRequest& request);
   void error(SoupServerMessage* msg, const HttpError& e) { respond_error(msg, e, service_id); }
   void log(SoupServerMessage* msg);
 };
@@ -208,10 +213,56 @@ void Server::Impl::handle(SoupServerMessage* msg, const char* path) {
   request.request = r;
   request.format = *format;
   request.published = *published;
-  request.gzip = route.compressible && accepts_gzip(header(msg, "Accept-Encoding"));
-  request.if_none_match = header(msg, "If-None-Match");
+  request.gzip =
+      route_of(product_of(r, *format)).compressible && accepts_gzip(header(msg, "Accept-Encoding"));
+  request.cache_key = answer_key(r, **published);
+  if (answer_from_cache(msg, request)) return;
   admission.submit(msg, std::move(request));
 }
+
+// A manifest, playlist or init segment made before, from a presentation that is still what the
+// files say: answered at once, on the main loop, from memory.
+bool Server::Impl::answer_from_cache(SoupServerMessage* msg, const PipelineRequest& request) {
+  const ProductRoute& route = route_of(product_of(request.request, request.format));
+  if (!route.cached) return false;
+  std::shared_ptr<const Answer> a = answers.find(request.cache_key);
+  if (!a) return false;
+  std::shared_ptr<const model::Presentation> p = model::cached_presentation(a->asset_path);
+  if (!p || p->id != a->presentation_id) {
+    answers.erase(request.cache_key);
+    return false;
+  }
+  const bool gzipped = request.gzip && a->gzipped != nullptr;
+  Entity e;
+  e.content_type = a->content_type;
+  e.etag = etag_for_coding(a->etag, gzipped);
+  e.last_modified_ns = a->last_modified_ns;
+  e.gzipped = gzipped;
+  e.vary_encoding = route.compressible;
+  e.max_age_seconds = config.max_age_seconds;
+  answer_entity(msg, e, Body::of(gzipped ? a->gzipped : a->body), service_id);
+  return true;
+}
+
+namespace {
+
+bool ends_with_ci(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() &&
+         g_ascii_strcasecmp(s.c_str() + s.size() - suffix.size(), std::string(suffix).c_str()) == 0;
+}
+
+// The media type of a file offered for download, by its extension.
+const char* download_type(const std::string& file) {
+  if (ends_with_ci(file, ".m4a") || ends_with_ci(file, ".isma") || ends_with_ci(file, ".mp4a")) {
+    return "audio/mp4";
+  }
+  if (ends_with_ci(file, ".vtt")) return "text/vtt";
+  if (ends_with_ci(file, ".ttml") || ends_with_ci(file, ".dfxp")) return "application/ttml+xml";
+  if (ends_with_ci(file, ".xml")) return "application/xml";
+  return "video/mp4";  // .mp4, .ismv, .m4v
+}
+
+}  // namespace
 
 void Server::Impl::handle_download(SoupServerMessage* msg, const url::Request& r,
                                    const Published& published) {
@@ -224,40 +275,21 @@ void Server::Impl::handle_download(SoupServerMessage* msg, const url::Request& r
     return error(msg,
                  http_error(404, hresult::kNotFound, file ? *file : file.status().to_string()));
   }
-  uint64_t size = static_cast<uint64_t>(st.st_size);
-  std::string etag =
-      make_etag(published.locator.id + "\n" + *file + "\n" + std::to_string(size) + ":" +
-                std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec));
-  set_common_headers(msg);
-  set_cache_headers(msg, config.max_age_seconds, etag);
-  SoupMessageHeaders* h = soup_server_message_get_response_headers(msg);
-  soup_message_headers_replace(h, "Accept-Ranges", "bytes");
-  std::string inm = header(msg, "If-None-Match");
-  if (!inm.empty() && etag_matches(inm, etag)) {
-    soup_server_message_set_status(msg, 304, nullptr);
-    soup_message_headers_set_encoding(h, SOUP_ENCODING_NONE);
-    return;
-  }
-  RangeRequest range = parse_range(header(msg, "Range"), size);
-  if (range.kind == RangeKind::kUnsatisfiable) {
-    std::string unsatisfied = "bytes */" + std::to_string(size);
-    soup_message_headers_replace(h, "Content-Range", unsatisfied.c_str());
-    return error(msg, http_error(416, hresult::kRangeNotSatisfiable));
-  }
-  ByteRange bytes = range.kind == RangeKind::kSingle ? range.range : ByteRange{0, size - 1};
-  uint64_t length = size == 0 ? 0 : bytes.length();
-  soup_message_headers_set_content_type(h, "video/mp4", nullptr);
-  if (range.kind == RangeKind::kSingle) {
-    soup_message_headers_set_content_range(h, static_cast<goffset>(bytes.first),
-                                           static_cast<goffset>(bytes.last),
-                                           static_cast<goffset>(size));
-    soup_server_message_set_status(msg, 206, nullptr);
-  } else {
-    soup_server_message_set_status(msg, 200, nullptr);
-  }
-  soup_message_headers_set_content_length(h, static_cast<goffset>(length));
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  const int64_t mtime_ns =
+      static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  Entity e;
+  e.content_type = download_type(r.file);
+  e.etag = make_etag(published.locator.id + "\n" + *file + "\n" + std::to_string(size) + ":" +
+                     std::to_string(mtime_ns));
+  e.last_modified_ns = mtime_ns;
+  e.max_age_seconds = config.max_age_seconds;
+  if (answer_not_modified(msg, e)) return;
+  const RangeAnswer range = decide_range(msg, e, size);
+  set_entity_headers(msg, e, range, size);
+  if (range.status == 416) return error(msg, http_error(416, hresult::kRangeNotSatisfiable));
   if (is_head(msg)) return;
-  stream_file_range(msg, *file, bytes.first, length);
+  stream_file_range(msg, *file, range.first, range.length);
 }
 
 void Server::Impl::log(SoupServerMessage* msg) {

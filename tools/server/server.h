@@ -22,6 +22,9 @@ struct Config {
   unsigned max_concurrent = 16;           // pipelines running at once
   unsigned max_queue = 256;               // requests waiting for a pipeline slot; then 503
   unsigned pipeline_timeout_seconds = 60;
+  // The answer cache (manifests, playlists, init segments): at most this many, and bytes.
+  size_t answer_cache_entries = 4096;
+  uint64_t answer_cache_bytes = 64ull << 20;
   std::string cross_domain_file;            // empty: AMS's default policy
   std::string client_access_policy_file;    // empty: AMS's default policy
   std::string access_log;                   // "" none, "-" stdout, else a file appended to

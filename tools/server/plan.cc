@@ -1,0 +1,344 @@
+#include "plan.h"
+
+#include <dirent.h>
+
+#include <map>
+#include <mutex>
+
+#include "base/path.h"
+#include "fmp4/writer.h"
+#include "http.h"
+#include "model/builder.h"
+#include "model/segments.h"
+#include "ts/segment_writer.h"
+#include "ts/stream.h"
+
+namespace ams::server {
+namespace {
+
+using manifest::Format;
+using model::Presentation;
+using model::Track;
+using model::TrackType;
+using url::Kind;
+
+constexpr ProductRoute kProducts[] = {
+    {Product::kManifest, false, true, true},     {Product::kMediaPlaylist, false, true, true},
+    {Product::kInitSegment, false, true, false}, {Product::kFragment, true, false, false},
+    {Product::kTsSegment, true, false, false},   {Product::kKeyFrame, true, false, false},
+};
+
+bool is_ts(Format f) {
+  return f == Format::kHlsV3 || f == Format::kHlsV4;
+}
+
+HttpError track_missing(const url::Request& r) {
+  return http_error(404, hresult::kTrackNotFound,
+                    "no track " + r.track + "@" + std::to_string(r.bitrate.value_or(0)));
+}
+
+// The continuity counters of every segment of a track, worked out once per presentation (one pass
+// over its index) and kept: every later segment request of that track takes its counter from here.
+class ContinuityTables {
+ public:
+  std::shared_ptr<const std::vector<uint8_t>> get(const Presentation& p, size_t track, size_t per,
+                                                  bool keys, bool pcr) {
+    const std::string key = std::to_string(p.id) + "/" + std::to_string(track) + "/" +
+                            std::to_string(per) + (keys ? "k" : "") + (pcr ? "p" : "");
+    {
+      std::lock_guard<std::mutex> lock(lock_);
+      if (auto it = tables_.find(key); it != tables_.end()) return it->second;
+    }
+    auto stream = ts::Stream::create(ts::StreamConfig::from_track(p.tracks[track]));
+    if (!stream) return nullptr;
+    auto table = ts::continuity_table(*stream, p.tracks[track], per, keys, pcr);
+    if (!table) return nullptr;  // NAL lengths other than 4: the muxer works them out
+    auto shared = std::make_shared<const std::vector<uint8_t>>(std::move(table).value());
+    std::lock_guard<std::mutex> lock(lock_);
+    if (tables_.size() >= kMaxTables) tables_.clear();
+    tables_[key] = shared;
+    return shared;
+  }
+
+ private:
+  static constexpr size_t kMaxTables = 1024;
+  std::mutex lock_;
+  std::map<std::string, std::shared_ptr<const std::vector<uint8_t>>> tables_;
+};
+
+ContinuityTables& continuity_tables() {
+  static auto* tables = new ContinuityTables();
+  return *tables;
+}
+
+uint8_t counter(const std::shared_ptr<const std::vector<uint8_t>>& table, size_t segment) {
+  return table && segment < table->size() ? (*table)[segment] : 0;
+}
+
+// The HLS v3 audio track: the one audiotrack= names, else the first; nullopt when the
+// presentation has none.
+Result<std::optional<size_t>> v3_audio(const url::Request& r, const Presentation& p,
+                                       HttpError* error) {
+  for (size_t i = 0; i < p.tracks.size(); ++i) {
+    const Track& t = p.tracks[i];
+    if (t.type == TrackType::kAudio && (r.audio_track.empty() || t.name == r.audio_track)) {
+      return std::optional<size_t>(i);
+    }
+  }
+  if (!r.audio_track.empty()) {
+    return fail(error, http_error(404, hresult::kTrackNotFound, "no audio track " + r.audio_track));
+  }
+  return std::optional<size_t>();
+}
+
+Result<size_t> find_track(const url::Request& r, const Presentation& p, HttpError* error) {
+  for (size_t i = 0; i < p.tracks.size(); ++i) {
+    const Track& t = p.tracks[i];
+    if (t.name == r.track && (!r.bitrate || t.bitrate == *r.bitrate)) {
+      if (t.type == TrackType::kText) break;  // text is not served yet (issue 17)
+      return i;
+    }
+  }
+  return fail(error, track_missing(r));
+}
+
+Status plan_manifest(RequestPlan& plan, HttpError* error) {
+  const url::Request& r = plan.request;
+  plan.options.audio_only = r.audio_only;
+  plan.options.audio_track = r.audio_track;
+  plan.content_type = std::string(manifest::content_type(plan.format));
+  if (plan.format == Format::kHlsV3) {
+    AMS_ASSIGN_OR_RETURN(std::optional<size_t> audio, v3_audio(r, *plan.presentation, error));
+    (void)audio;
+  }
+  if (plan.product == Product::kManifest) return Status::ok();
+  if (!manifest::is_hls(plan.format)) {
+    return fail(error, http_error(400, hresult::kBadRequest, "media playlists are HLS only"));
+  }
+  AMS_ASSIGN_OR_RETURN(plan.track, find_track(r, *plan.presentation, error));
+  const Track& t = plan.presentation->tracks[plan.track];
+  if (r.keyframes && (plan.format != Format::kHlsV4 || t.type != TrackType::kVideo)) {
+    return fail(error, http_error(400, hresult::kBadRequest,
+                                  "type=keyframes: I-frame playlists are HLS v4 video only"));
+  }
+  return Status::ok();
+}
+
+Status plan_init(RequestPlan& plan, HttpError* error) {
+  if (!manifest::is_dash(plan.format) && plan.format != Format::kHlsCmaf) {
+    return fail(error,
+                http_error(404, hresult::kFragmentNotFound, "the format has no init segment"));
+  }
+  AMS_ASSIGN_OR_RETURN(plan.track, find_track(plan.request, *plan.presentation, error));
+  const Track& t = plan.presentation->tracks[plan.track];
+  plan.content_type = t.type == TrackType::kVideo ? "video/mp4" : "audio/mp4";
+  plan.muxer =
+      plan.format == Format::kDashCsf ? RequestPlan::Muxer::kDash : RequestPlan::Muxer::kCmaf;
+  return Status::ok();
+}
+
+Status plan_media(RequestPlan& plan, HttpError* error) {
+  const url::Request& r = plan.request;
+  const Presentation& p = *plan.presentation;
+  AMS_ASSIGN_OR_RETURN(plan.track, find_track(r, p, error));
+  const Track& t = p.tracks[plan.track];
+  const bool keys = plan.product == Product::kKeyFrame;
+  if (keys && (plan.format != Format::kHlsV4 || t.type != TrackType::kVideo)) {
+    return fail(error,
+                http_error(404, hresult::kFragmentNotFound, "key frames: HLS v4 TS video only"));
+  }
+  const size_t per = keys ? 1 : manifest::fragments_per_segment(p, plan.format);
+  std::optional<model::Segment> segment = model::segment_at(t, per, r.time.value_or(-1));
+  if (!segment) {
+    return fail(error, http_error(404, hresult::kFragmentNotFound,
+                                  "no segment of " + t.name + " starts at " +
+                                      std::to_string(r.time.value_or(-1))));
+  }
+  auto media = std::make_shared<gst::Plan>();
+  media->presentation = plan.presentation;
+  model::Selection& sel = media->selection;
+  sel.tracks = {plan.track};
+  sel.per_segment = per;
+  sel.first_segment = segment->index;
+  sel.segment_count = 1;
+  sel.key_units_only = keys;
+  if (is_ts(plan.format)) {
+    plan.muxer = RequestPlan::Muxer::kTs;
+    plan.content_type = "video/mp2t";
+    // HLS v3 muxes the audio track into the video segments (audiotrack=, else the first).
+    if (plan.format == Format::kHlsV3 && t.type == TrackType::kVideo) {
+      AMS_ASSIGN_OR_RETURN(std::optional<size_t> audio, v3_audio(r, p, error));
+      if (audio) sel.tracks.push_back(*audio);
+    }
+    const bool video = t.type == TrackType::kVideo;
+    for (size_t index : sel.tracks) {
+      // The PCR rides on the video, or on the audio when it is alone.
+      const bool pcr = p.tracks[index].type == TrackType::kVideo || !video;
+      sel.continuity.push_back(
+          counter(continuity_tables().get(p, index, per, keys, pcr), segment->index));
+    }
+  } else {
+    plan.muxer = manifest::is_smooth(plan.format)  ? RequestPlan::Muxer::kSmooth
+                 : plan.format == Format::kDashCsf ? RequestPlan::Muxer::kDash
+                                                   : RequestPlan::Muxer::kCmaf;
+    plan.content_type = t.type == TrackType::kVideo ? "video/mp4" : "audio/mp4";
+  }
+  plan.media = std::move(media);
+  return Status::ok();
+}
+
+bool folder_has_ism(const std::string& folder) {
+  DIR* d = ::opendir(folder.c_str());
+  if (d == nullptr) return false;
+  bool found = false;
+  while (struct dirent* e = ::readdir(d)) {
+    const std::string n = e->d_name;
+    if (n.size() > 4 && n[0] != '.' && n.compare(n.size() - 4, 4, ".ism") == 0) found = true;
+  }
+  ::closedir(d);
+  return found;
+}
+
+fmp4::Variant variant_of(RequestPlan::Muxer muxer) {
+  switch (muxer) {
+    case RequestPlan::Muxer::kDash:
+      return fmp4::Variant::kDash;
+    case RequestPlan::Muxer::kSmooth:
+      return fmp4::Variant::kSmooth;
+    default:
+      return fmp4::Variant::kCmaf;
+  }
+}
+
+}  // namespace
+
+Result<std::string> render(const RequestPlan& plan) {
+  const Presentation& p = *plan.presentation;
+  switch (plan.product) {
+    case Product::kManifest:
+      return manifest::render_master(p, plan.format, plan.options);
+    case Product::kMediaPlaylist:
+      return manifest::render_media_playlist(p, plan.format, p.tracks[plan.track], plan.options,
+                                             plan.request.keyframes);
+    case Product::kInitSegment: {
+      ByteWriter w;
+      AMS_RETURN_IF_ERROR(
+          fmp4::write_init_segment(p.tracks[plan.track], variant_of(plan.muxer), w));
+      Bytes bytes = w.take();
+      return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    }
+    default:
+      return invalid_argument("a pipeline makes this product");
+  }
+}
+
+Result<uint64_t> media_size(const RequestPlan& plan) {
+  if (!plan.media) return invalid_argument("not a media product");
+  const Presentation& p = *plan.presentation;
+  const model::Selection& sel = plan.media->selection;
+  const Track& main = p.tracks[sel.tracks[0]];
+  const size_t first = sel.first_fragment();
+  if (plan.muxer != RequestPlan::Muxer::kTs) {
+    return fmp4::fragment_size(main, first, variant_of(plan.muxer));
+  }
+  // TS: the samples of the segment's fragments (key frames: each fragment's first sample).
+  std::vector<ts::Stream> streams;
+  std::vector<std::vector<model::Sample>> samples;
+  ts::SegmentInput in;
+  in.index = sel.first_segment;
+  for (size_t i = 0; i < sel.tracks.size(); ++i) {
+    const Track& t = p.tracks[sel.tracks[i]];
+    AMS_ASSIGN_OR_RETURN(ts::Stream stream, ts::Stream::create(ts::StreamConfig::from_track(t)));
+    streams.push_back(std::move(stream));
+    std::vector<model::Sample> picked;
+    for (size_t f = first; f < sel.end_fragment(t); ++f) {
+      const model::Fragment& frag = t.fragments[f];
+      const uint32_t n =
+          sel.key_units_only ? std::min<uint32_t>(1, frag.sample_count) : frag.sample_count;
+      for (uint32_t k = 0; k < n; ++k) picked.push_back(t.samples()[frag.first_sample + k]);
+    }
+    samples.push_back(std::move(picked));
+  }
+  for (size_t i = 0; i < streams.size(); ++i) {
+    if (streams[i].size_needs_payload()) return unsupported("the size needs the payload");
+    ts::TrackSegment& seg = streams[i].is_video() ? in.video : in.audio;
+    seg.stream = &streams[i];
+    seg.samples = samples[i];
+    seg.continuity = i < sel.continuity.size() ? sel.continuity[i] : 0;
+  }
+  return ts::segment_size(in);
+}
+
+const ProductRoute& route_of(Product product) {
+  for (const ProductRoute& r : kProducts) {
+    if (r.product == product) return r;
+  }
+  return kProducts[0];  // unreachable: every Product has a row
+}
+
+Product product_of(const url::Request& r, Format format) {
+  switch (r.kind) {
+    case Kind::kMediaPlaylist:
+      return Product::kMediaPlaylist;
+    case Kind::kKeyFrame:
+      return Product::kKeyFrame;
+    case Kind::kFragment:
+      if (r.init) return Product::kInitSegment;
+      return is_ts(format) ? Product::kTsSegment : Product::kFragment;
+    default:
+      return Product::kManifest;
+  }
+}
+
+std::string answer_key(const url::Request& request, const Published& published) {
+  return published.locator.id + "\n" + published.asset.path + "\n" + published.policy.name + "\n" +
+         url::print(request);
+}
+
+Result<std::string> asset_path_of(const std::string& folder, const std::string& name) {
+  Result<std::string> ism = resolve_inside(folder, name + ".ism");
+  if (ism || ism.status().code() != StatusCode::kNotFound) return ism;
+  if (folder_has_ism(folder)) return ism;
+  Result<std::string> base = resolve_inside(folder, ".");
+  if (base && basename_of(*base) == name) return base;
+  return resolve_inside(folder, name + ".mp4");
+}
+
+Result<RequestPlan> make_plan(const url::Request& r, Format format,
+                              std::shared_ptr<const Published> published, HttpError* error) {
+  RequestPlan plan;
+  plan.request = r;
+  plan.format = format;
+  plan.product = product_of(r, format);
+  plan.published = std::move(published);
+  Result<std::string> path = asset_path_of(plan.published->asset.path, r.manifest);
+  if (!path) {
+    *error = http_error(404, hresult::kAssetNotFound, path.status().to_string());
+    return path.status();
+  }
+  plan.asset_path = *path;
+  auto presentation = model::build_presentation(plan.asset_path);
+  if (!presentation) {
+    *error = from_status(presentation.status(), hresult::kAssetNotFound);
+    return presentation.status();
+  }
+  plan.presentation = *presentation;
+  switch (plan.product) {
+    case Product::kManifest:
+    case Product::kMediaPlaylist:
+      AMS_RETURN_IF_ERROR(plan_manifest(plan, error));
+      break;
+    case Product::kInitSegment:
+      AMS_RETURN_IF_ERROR(plan_init(plan, error));
+      break;
+    default:
+      AMS_RETURN_IF_ERROR(plan_media(plan, error));
+      break;
+  }
+  plan.etag = make_etag(plan.published->locator.id + "\n" + url::print(r) + "\n" +
+                        plan.presentation->identity);
+  plan.last_modified_ns = plan.presentation->newest_mtime_ns;
+  return plan;
+}
+
+}  // namespace ams::server

@@ -1,0 +1,83 @@
+// One request plan (DESIGN.md, "The server"): the URL, its route, the locator and its policy, the
+// presentation and exactly what to produce — which track, which segments of which fragments, the
+// continuity counters — decided once, on a worker, from the cached model, and handed as a value
+// to whatever makes the bytes: the manifest writers, the init segment writer, or the gstams
+// elements (amsdemux's `plan` property). Nothing downstream works any of it out again.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "catalog.h"
+#include "errors.h"
+#include "gstamspresentation.h"
+#include "manifest/manifest.h"
+#include "model/presentation.h"
+#include "url/request.h"
+
+namespace ams::server {
+
+// What a request makes. Known from the URL alone (product_of), so the server can answer a cached
+// product before any planning.
+enum class Product {
+  kManifest,       // the master: Smooth client manifest, HLS master playlist, MPD
+  kMediaPlaylist,  // an HLS media (or I-frame) playlist
+  kInitSegment,    // Fragments(track=i): ftyp + moov
+  kFragment,       // one fMP4 fragment (Smooth, DASH, HLS CMAF)
+  kTsSegment,      // one HLS v3/v4 MPEG-TS segment
+  kKeyFrame,       // one HLS I-frame segment (KeyFrames(...))
+};
+
+// How each product is answered: rendered from the model (a pure function of the plan, kept in the
+// answer cache) or packaged by a pipeline of the gstams elements.
+struct ProductRoute {
+  Product product;
+  bool pipeline;      // the bytes come from amsdemux ! amscmafmux|amstsmux
+  bool cached;        // the answer goes to the answer cache
+  bool compressible;  // text: gzip when the client accepts it
+};
+const ProductRoute& route_of(Product product);
+Product product_of(const url::Request& request, manifest::Format format);
+
+struct RequestPlan {
+  url::Request request;
+  manifest::Format format = manifest::Format::kSmooth;
+  Product product = Product::kManifest;
+  std::shared_ptr<const Published> published;
+  std::string asset_path;  // what the presentation is built from (an .ism, a folder or an MP4)
+  std::shared_ptr<const model::Presentation> presentation;
+  size_t track = 0;           // the URL's track (playlists, init segments, media)
+  manifest::Options options;  // manifests and playlists
+  // Media: what amsdemux emits and the muxer that writes it.
+  std::shared_ptr<const gst::Plan> media;
+  enum class Muxer { kNone, kCmaf, kDash, kSmooth, kTs } muxer = Muxer::kNone;
+  std::string content_type;
+  std::string etag;  // strong, of the identity coding
+  int64_t last_modified_ns = 0;
+};
+
+// The key of the answer cache for a request of a locator: everything the answer depends on
+// except the presentation (which the entry records and checks).
+std::string answer_key(const url::Request& request, const Published& published);
+
+// Worker thread: resolves the asset, builds (or takes from the cache) its presentation, checks
+// that the track, bitrate and fragment exist, and decides the product. On failure fills `error`
+// (404 for what does not exist, 400 for what cannot be asked).
+Result<RequestPlan> make_plan(const url::Request& request, manifest::Format format,
+                              std::shared_ptr<const Published> published, HttpError* error);
+
+// Worker thread: the bytes of a product that needs no pipeline (manifests, playlists, init
+// segments): pure functions of the plan, written by the core.
+Result<std::string> render(const RequestPlan& plan);
+
+// The exact size of a pipeline product, from the index alone (HEAD needs no pipeline).
+Result<uint64_t> media_size(const RequestPlan& plan);
+
+// The asset a request names: /{locator}/{name}.ism is {folder}/{name}.ism; a folder without any
+// .ism also answers to its own name (every MP4 in it), and to the name of one of its MP4s (that
+// file alone). Resolved inside the folder (never outside it). No index is read.
+Result<std::string> asset_path_of(const std::string& folder, const std::string& manifest_name);
+
+}  // namespace ams::server
