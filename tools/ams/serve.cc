@@ -23,6 +23,7 @@ struct Options {
   gint max_concurrent = 16;
   gint max_queue = 256;
   gint timeout = 60;
+  gint threads = 0;
   gchar* cross_domain = nullptr;
   gchar* client_access_policy = nullptr;
   gchar* access_log = nullptr;
@@ -64,6 +65,8 @@ int serve_main(int argc, char** argv) {
        "Packaging pipelines running at once (default 16)", "N"},
       {"max-queue", 0, 0, G_OPTION_ARG_INT, &o.max_queue,
        "Requests waiting for a pipeline before the server answers 503 (default 256)", "N"},
+      {"threads", 0, 0, G_OPTION_ARG_INT, &o.threads,
+       "HTTP loops, one thread each, sharing the port (default: one per core)", "N"},
       {"timeout", 0, 0, G_OPTION_ARG_INT, &o.timeout,
        "Seconds a pipeline may take before the request fails with 500 (default 60)", "SECONDS"},
       {"cross-domain", 0, 0, G_OPTION_ARG_FILENAME, &o.cross_domain,
@@ -92,8 +95,10 @@ int serve_main(int argc, char** argv) {
     std::fprintf(stderr, "ams serve: unexpected argument %s\n", argv[1]);
     return 2;
   }
-  if (o.max_age < 0 || o.max_concurrent < 1 || o.max_queue < 0 || o.timeout < 1) {
-    std::fprintf(stderr, "ams serve: --max-age >= 0, --max-concurrent >= 1, --timeout >= 1\n");
+  if (o.max_age < 0 || o.max_concurrent < 1 || o.max_queue < 0 || o.timeout < 1 || o.threads < 0) {
+    std::fprintf(stderr,
+                 "ams serve: --max-age >= 0, --max-concurrent >= 1, --timeout >= 1, "
+                 "--threads >= 0\n");
     return 2;
   }
   gst_init(nullptr, nullptr);
@@ -114,6 +119,8 @@ int serve_main(int argc, char** argv) {
   config.max_concurrent = static_cast<unsigned>(o.max_concurrent);
   config.max_queue = static_cast<unsigned>(o.max_queue);
   config.pipeline_timeout_seconds = static_cast<unsigned>(o.timeout);
+  config.threads = o.threads > 0 ? static_cast<unsigned>(o.threads) : g_get_num_processors();
+  config.database = db;
   if (o.cross_domain != nullptr) config.cross_domain_file = o.cross_domain;
   if (o.client_access_policy != nullptr) config.client_access_policy_file = o.client_access_policy;
   if (o.access_log != nullptr) config.access_log = o.access_log;

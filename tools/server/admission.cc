@@ -147,6 +147,7 @@ void Admission::submit(SoupServerMessage* msg, PipelineRequest request) {
   soup_server_message_pause(msg);
   if (!media) return render(job);
   queue_.push_back(job);
+  queued_ = queue_.size();
   pump();
 }
 
@@ -178,6 +179,7 @@ void Admission::on_client_gone(const std::shared_ptr<Job>& job) {
   if (job->state == JobState::kDone) return;
   if (job->run) job->run->cancel();
   if (job->state == JobState::kQueued) std::erase(queue_, job);
+  queued_ = queue_.size();
   soup_server_message_set_status(job->msg, 499, "Client Closed Request");
   job->state = JobState::kDone;
   destroy_source(&job->timer);
@@ -229,6 +231,7 @@ void Admission::render(const std::shared_ptr<Job>& job) {
         answer->content_type = plan->content_type;
         answer->etag = plan->etag;
         answer->last_modified_ns = plan->last_modified_ns;
+        answer->last_modified = http_date(plan->last_modified_ns);
         answer->asset_path = plan->asset_path;
         answer->presentation_id = plan->presentation->id;
         if (route_of(plan->product).compressible) {
@@ -344,6 +347,7 @@ void Admission::on_finished(Job* raw) {
     // Finished before we answered: the client disconnected. Nothing more is written to it.
     if (job->run) job->run->cancel();
     if (job->state == JobState::kQueued) std::erase(queue_, job);
+    queued_ = queue_.size();
     job->state = JobState::kDone;
     release(job);
   }
@@ -357,6 +361,7 @@ void Admission::pump() {
   while (has_slot() && !queue_.empty()) {
     std::shared_ptr<Job> next = queue_.front();
     queue_.pop_front();
+    queued_ = queue_.size();
     if (next->state == JobState::kQueued) start(next);
   }
 }
@@ -367,6 +372,7 @@ void Admission::cancel_all() {
     job->state = JobState::kDone;
   }
   queue_.clear();
+  queued_ = 0;
 }
 
 }  // namespace ams::server

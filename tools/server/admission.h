@@ -8,6 +8,7 @@
 
 #include <libsoup/soup.h>
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <string>
@@ -50,8 +51,10 @@ class Admission {
     unsigned live = 0;      // pipelines that exist (at most max_concurrent)
     unsigned rendering = 0;
   };
+  // Any thread (the status page sums every loop's).
   Stats stats() const {
-    return {active_, queue_.size(), teardown_.pending(), teardown_.live(), rendering_};
+    return {active_.load(), queued_.load(), teardown_.pending(), teardown_.live(),
+            rendering_.load()};
   }
 
  private:
@@ -80,8 +83,9 @@ class Admission {
   GThreadPool* workers_;
   std::shared_ptr<void> alive_ = std::make_shared<char>(0);  // expires with this Admission
   Teardown teardown_;
-  unsigned active_ = 0;
-  unsigned rendering_ = 0;
+  std::atomic<unsigned> active_{0};
+  std::atomic<unsigned> rendering_{0};
+  std::atomic<size_t> queued_{0};  // queue_.size(), for other threads
   std::deque<std::shared_ptr<Job>> queue_;
   std::unordered_map<Job*, std::shared_ptr<Job>> jobs_;  // every request not yet finished
 };

@@ -23,7 +23,8 @@ struct Answer {
   std::string content_type;
   std::string etag;  // of the identity coding
   int64_t last_modified_ns = 0;
-  std::string asset_path;  // the presentation's path (model::cached_presentation)
+  std::string last_modified;  // as an HTTP-date, formatted once
+  std::string asset_path;     // the presentation's path (model::cached_presentation)
   uint64_t presentation_id = 0;
   ~Answer();
   uint64_t bytes() const;

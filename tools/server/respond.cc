@@ -77,7 +77,9 @@ void set_validators(SoupServerMessage* msg, const Entity& e) {
   set_common_headers(msg);
   set_cache_headers(msg, e.max_age_seconds, e.etag);
   SoupMessageHeaders* h = soup_server_message_get_response_headers(msg);
-  if (e.last_modified_ns > 0) {
+  if (!e.last_modified.empty()) {
+    soup_message_headers_replace(h, "Last-Modified", e.last_modified.c_str());
+  } else if (e.last_modified_ns > 0) {
     soup_message_headers_replace(h, "Last-Modified", http_date(e.last_modified_ns).c_str());
   }
   if (e.vary_encoding) soup_message_headers_replace(h, "Vary", "Accept-Encoding");

@@ -33,6 +33,7 @@ struct Entity {
   std::string content_type;
   std::string etag;              // strong, of this representation (its coding included)
   int64_t last_modified_ns = 0;  // 0: no Last-Modified
+  std::string last_modified;     // its HTTP-date when already formatted (else made from the ns)
   bool gzipped = false;          // Content-Encoding: gzip
   bool vary_encoding = false;    // the resource has a gzip variant: Vary: Accept-Encoding
   unsigned max_age_seconds = 0;

@@ -1,9 +1,14 @@
 #include "server.h"
 
 #include <gio/gio.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <future>
+#include <mutex>
+#include <thread>
 
 #include "admission.h"
 #include "base/json.h"
@@ -21,7 +26,7 @@ namespace {
 
 constexpr char kAllowedMethods[] = "GET, HEAD, OPTIONS";
 constexpr char kStartQuark[] = "ams-request-start";
-// Connections the kernel may hold before the main loop accepts them (capped by somaxconn).
+// Connections the kernel may hold before a loop accepts them (capped by somaxconn).
 constexpr gint kListenBacklog = 1024;
 
 Result<std::string> read_file(const std::string& path) {
@@ -72,70 +77,142 @@ gboolean on_idle_socket(GSocket* s, GIOCondition condition, gpointer) {
   return G_SOURCE_REMOVE;
 }
 
-void watch_idle_connection(SoupServerMessage* msg) {
+void watch_idle_connection(SoupServerMessage* msg, GMainContext* context) {
   GSocket* socket = soup_server_message_get_socket(msg);
   if (socket == nullptr || g_socket_is_closed(socket)) return;
   GSource* source = g_socket_create_source(
       socket, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr);
   // The source holds the socket; the callback needs nothing else.
   g_source_set_callback(source, G_SOURCE_FUNC(on_idle_socket), nullptr, nullptr);
-  g_source_attach(source, nullptr);
+  g_source_attach(source, context);
   g_source_unref(source);
 }
 
-}  // namespace
+bool ends_with_ci(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() &&
+         g_ascii_strcasecmp(s.c_str() + s.size() - suffix.size(), std::string(suffix).c_str()) == 0;
+}
 
-struct Server::Impl {
+// The media type of a file offered for download, by its extension.
+const char* download_type(const std::string& file) {
+  if (ends_with_ci(file, ".m4a") || ends_with_ci(file, ".isma") || ends_with_ci(file, ".mp4a")) {
+    return "audio/mp4";
+  }
+  if (ends_with_ci(file, ".vtt")) return "text/vtt";
+  if (ends_with_ci(file, ".ttml") || ends_with_ci(file, ".dfxp")) return "application/ttml+xml";
+  if (ends_with_ci(file, ".xml")) return "application/xml";
+  return "video/mp4";  // .mp4, .ismv, .m4v
+}
+
+// "now" as the Store writes times, formatted once a second rather than once a request.
+std::string now_iso(int64_t& second, std::string& text) {
+  const int64_t s = g_get_real_time() / G_USEC_PER_SEC;
+  if (s != second || text.empty()) {
+    second = s;
+    text = store::now_iso8601();
+  }
+  return text;
+}
+
+class Loop;
+
+// What every loop shares: the configuration, the answer cache (thread-safe), the policy files,
+// the access log.
+struct Shared {
+  explicit Shared(const Config& c)
+      : config(c), answers(c.answer_cache_entries, c.answer_cache_bytes) {}
   Config config;
   std::string service_id = new_guid();
-  Catalog catalog;
   AnswerCache answers;
-  Admission admission;
-  SoupServer* soup = nullptr;
   std::string cross_domain = kDefaultCrossDomainXml;
   std::string client_access_policy = kDefaultClientAccessPolicyXml;
+  std::mutex log_lock;
   FILE* access_log = nullptr;
   bool own_log = false;
+  std::vector<Loop*> loops;  // set before any request
 
-  Impl(const Config& c, std::unique_ptr<store::Store> store)
-      : config(c),
-        catalog(std::move(store)),
-        answers(c.answer_cache_entries, c.answer_cache_bytes),
-        admission(c, service_id,
-                  g_main_context_get_thread_default() ? g_main_context_get_thread_default()
-                                                      : g_main_context_default(),
-                  &answers) {}
-
-  ~Impl() {
-    if (soup != nullptr) {
-      soup_server_disconnect(soup);
-      g_object_unref(soup);
-    }
+  ~Shared() {
     if (own_log && access_log != nullptr) std::fclose(access_log);
   }
+};
 
+// One HTTP loop: a main context (the caller's for the first loop, a thread's for the others), a
+// SoupServer on a SO_REUSEPORT socket of its own (the kernel spreads connections over the loops),
+// and a catalog (its own database connection) and an admission of its own.
+class Loop {
+ public:
+  Loop(Shared& shared, std::unique_ptr<store::Store> store, GMainContext* context,
+       const Config& admission_config)
+      : shared_(shared),
+        context_(context),
+        catalog_(std::move(store)),
+        admission_(admission_config, shared.service_id, context, &shared.answers) {}
+
+  ~Loop() {
+    if (soup_ != nullptr) {
+      soup_server_disconnect(soup_);
+      g_object_unref(soup_);
+    }
+  }
+
+  // On the loop's thread, with its context the thread default: serve on `socket`.
+  Status listen(GSocket* socket);
+  std::string url() const;
+  void shutdown() {
+    admission_.cancel_all();
+    if (soup_ != nullptr) soup_server_disconnect(soup_);
+  }
+  Admission::Stats stats() const { return admission_.stats(); }
+
+ private:
   void handle(SoupServerMessage* msg, const char* path);
   void handle_options(SoupServerMessage* msg);
   void handle_status(SoupServerMessage* msg);
   void handle_download(SoupServerMessage* msg, const url::Request& r, const Published& p);
   bool answer_from_cache(SoupServerMessage* msg, const PipelineRequest& request);
-  void error(SoupServerMessage* msg, const HttpError& e) { respond_error(msg, e, service_id); }
+  void error(SoupServerMessage* msg, const HttpError& e) {
+    respond_error(msg, e, shared_.service_id);
+  }
   void log(SoupServerMessage* msg);
+
+  Shared& shared_;
+  GMainContext* context_;
+  Catalog catalog_;
+  Admission admission_;
+  SoupServer* soup_ = nullptr;
+  int64_t now_second_ = 0;
+  std::string now_text_;
 };
 
-// A CORS preflight: any origin may GET/HEAD anything, with the headers players send.
-// What the endpoint is doing now, for operators and the load test: requests running (planning
-// included) and waiting for a slot, pipelines answered and still being stopped (they hold their
-// slot too), and the pipelines that exist, which never exceed `max`.
-void Server::Impl::handle_status(SoupServerMessage* msg) {
-  Admission::Stats stats = admission.stats();
+// What the endpoint is doing now, for operators and the load test, summed over the loops:
+// requests running (planning included) and waiting for a slot, pipelines answered and still being
+// stopped (they hold their slot too), and the pipelines that exist, which never exceed `max`.
+void Loop::handle_status(SoupServerMessage* msg) {
+  Admission::Stats total;
+  for (const Loop* loop : shared_.loops) {
+    Admission::Stats s = loop->stats();
+    total.running += s.running;
+    total.queued += s.queued;
+    total.stopping += s.stopping;
+    total.live += s.live;
+    total.rendering += s.rendering;
+  }
+  AnswerCache::Stats cache = shared_.answers.stats();
   JsonWriter json;
   json.begin_object().key("pipelines").begin_object();
-  json.key("running").value(stats.running);
-  json.key("stopping").value(stats.stopping);
-  json.key("live").value(stats.live);
-  json.key("queued").value(static_cast<uint64_t>(stats.queued));
-  json.key("max").value(config.max_concurrent);
+  json.key("running").value(total.running);
+  json.key("stopping").value(total.stopping);
+  json.key("live").value(total.live);
+  json.key("queued").value(static_cast<uint64_t>(total.queued));
+  json.key("max").value(shared_.config.max_concurrent);
+  json.end_object();
+  json.key("rendering").value(total.rendering);
+  json.key("loops").value(static_cast<uint64_t>(shared_.loops.size()));
+  json.key("answerCache").begin_object();
+  json.key("entries").value(cache.entries);
+  json.key("bytes").value(cache.bytes);
+  json.key("hits").value(cache.hits);
+  json.key("misses").value(cache.misses);
   json.end_object().end_object();
   set_common_headers(msg);
   soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
@@ -143,21 +220,24 @@ void Server::Impl::handle_status(SoupServerMessage* msg) {
   respond_body(msg, 200, "application/json", json.str() + "\n");
 }
 
-void Server::Impl::handle_options(SoupServerMessage* msg) {
+// A CORS preflight: any origin may GET/HEAD anything, with the headers players send.
+void Loop::handle_options(SoupServerMessage* msg) {
   set_common_headers(msg);
   SoupMessageHeaders* h = soup_server_message_get_response_headers(msg);
   soup_message_headers_replace(h, "Access-Control-Allow-Methods", kAllowedMethods);
   std::string asked = header(msg, "Access-Control-Request-Headers");
-  soup_message_headers_replace(
-      h, "Access-Control-Allow-Headers",
-      asked.empty() ? "Range, If-None-Match, If-Modified-Since, Accept, Accept-Encoding, Origin"
-                    : asked.c_str());
+  soup_message_headers_replace(h, "Access-Control-Allow-Headers",
+                               asked.empty()
+                                   ? "Range, If-None-Match, If-Modified-Since, If-Range, Accept, "
+                                     "Accept-Encoding, Origin"
+                                   : asked.c_str());
   soup_message_headers_replace(h, "Access-Control-Max-Age", "86400");
   soup_message_headers_replace(h, "Allow", kAllowedMethods);
   respond_body(msg, 204, "", "");
 }
 
-void Server::Impl::handle(SoupServerMessage* msg, const char* path) {
+void Loop::handle(SoupServerMessage* msg, const char* path) {
+  const Config& config = shared_.config;
   const char* method = soup_server_message_get_method(msg);
   if (method == SOUP_METHOD_OPTIONS) return handle_options(msg);
   if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {
@@ -169,7 +249,7 @@ void Server::Impl::handle(SoupServerMessage* msg, const char* path) {
   if (p.size() > url::kMaxPathLength) return error(msg, http_error(414, hresult::kBadRequest));
   if (p == "/api/status") return handle_status(msg);
   if (is_player_path(p)) {
-    PlayerAnswer a = answer_player_path(p, config.player_dir, catalog.store());
+    PlayerAnswer a = answer_player_path(p, config.player_dir, catalog_.store());
     set_common_headers(msg);
     return respond_body(msg, a.status, a.content_type, std::move(a.body));
   }
@@ -181,10 +261,11 @@ void Server::Impl::handle(SoupServerMessage* msg, const char* path) {
     set_common_headers(msg);
     set_cache_headers(msg, config.max_age_seconds, "");
     bool cross = r.kind == url::Kind::kCrossDomain;
-    return respond_body(msg, 200, "text/xml", cross ? cross_domain : client_access_policy);
+    return respond_body(msg, 200, "text/xml",
+                        cross ? shared_.cross_domain : shared_.client_access_policy);
   }
   HttpError failure;
-  auto published = catalog.lookup(r.locator_id, store::now_iso8601(), &failure);
+  auto published = catalog_.lookup(r.locator_id, now_iso(now_second_, now_text_), &failure);
   if (!published) return error(msg, failure);
   const store::Policy& policy = (*published)->policy;
   std::optional<manifest::Format> format;
@@ -217,19 +298,19 @@ void Server::Impl::handle(SoupServerMessage* msg, const char* path) {
       route_of(product_of(r, *format)).compressible && accepts_gzip(header(msg, "Accept-Encoding"));
   request.cache_key = answer_key(r, **published);
   if (answer_from_cache(msg, request)) return;
-  admission.submit(msg, std::move(request));
+  admission_.submit(msg, std::move(request));
 }
 
 // A manifest, playlist or init segment made before, from a presentation that is still what the
-// files say: answered at once, on the main loop, from memory.
-bool Server::Impl::answer_from_cache(SoupServerMessage* msg, const PipelineRequest& request) {
+// files say: answered at once, on the loop, from memory.
+bool Loop::answer_from_cache(SoupServerMessage* msg, const PipelineRequest& request) {
   const ProductRoute& route = route_of(product_of(request.request, request.format));
   if (!route.cached) return false;
-  std::shared_ptr<const Answer> a = answers.find(request.cache_key);
+  std::shared_ptr<const Answer> a = shared_.answers.find(request.cache_key);
   if (!a) return false;
   std::shared_ptr<const model::Presentation> p = model::cached_presentation(a->asset_path);
   if (!p || p->id != a->presentation_id) {
-    answers.erase(request.cache_key);
+    shared_.answers.erase(request.cache_key);
     return false;
   }
   const bool gzipped = request.gzip && a->gzipped != nullptr;
@@ -237,35 +318,16 @@ bool Server::Impl::answer_from_cache(SoupServerMessage* msg, const PipelineReque
   e.content_type = a->content_type;
   e.etag = etag_for_coding(a->etag, gzipped);
   e.last_modified_ns = a->last_modified_ns;
+  e.last_modified = a->last_modified;
   e.gzipped = gzipped;
   e.vary_encoding = route.compressible;
-  e.max_age_seconds = config.max_age_seconds;
-  answer_entity(msg, e, Body::of(gzipped ? a->gzipped : a->body), service_id);
+  e.max_age_seconds = shared_.config.max_age_seconds;
+  answer_entity(msg, e, Body::of(gzipped ? a->gzipped : a->body), shared_.service_id);
   return true;
 }
 
-namespace {
-
-bool ends_with_ci(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() &&
-         g_ascii_strcasecmp(s.c_str() + s.size() - suffix.size(), std::string(suffix).c_str()) == 0;
-}
-
-// The media type of a file offered for download, by its extension.
-const char* download_type(const std::string& file) {
-  if (ends_with_ci(file, ".m4a") || ends_with_ci(file, ".isma") || ends_with_ci(file, ".mp4a")) {
-    return "audio/mp4";
-  }
-  if (ends_with_ci(file, ".vtt")) return "text/vtt";
-  if (ends_with_ci(file, ".ttml") || ends_with_ci(file, ".dfxp")) return "application/ttml+xml";
-  if (ends_with_ci(file, ".xml")) return "application/xml";
-  return "video/mp4";  // .mp4, .ismv, .m4v
-}
-
-}  // namespace
-
-void Server::Impl::handle_download(SoupServerMessage* msg, const url::Request& r,
-                                   const Published& published) {
+void Loop::handle_download(SoupServerMessage* msg, const url::Request& r,
+                           const Published& published) {
   // Only media files are offered (never the .ism/.ismc or hidden files), as listPaths says.
   Result<std::string> file = store::is_downloadable(r.file)
                                  ? resolve_inside(published.asset.path, r.file)
@@ -283,7 +345,7 @@ void Server::Impl::handle_download(SoupServerMessage* msg, const url::Request& r
   e.etag = make_etag(published.locator.id + "\n" + *file + "\n" + std::to_string(size) + ":" +
                      std::to_string(mtime_ns));
   e.last_modified_ns = mtime_ns;
-  e.max_age_seconds = config.max_age_seconds;
+  e.max_age_seconds = shared_.config.max_age_seconds;
   if (answer_not_modified(msg, e)) return;
   const RangeAnswer range = decide_range(msg, e, size);
   set_entity_headers(msg, e, range, size);
@@ -292,8 +354,8 @@ void Server::Impl::handle_download(SoupServerMessage* msg, const url::Request& r
   stream_file_range(msg, *file, range.first, range.length);
 }
 
-void Server::Impl::log(SoupServerMessage* msg) {
-  if (access_log == nullptr) return;
+void Loop::log(SoupServerMessage* msg) {
+  if (shared_.access_log == nullptr) return;
   auto* start = static_cast<RequestStart*>(g_object_get_data(G_OBJECT(msg), kStartQuark));
   LogEntry e;
   e.unix_time_us = g_get_real_time();
@@ -315,26 +377,140 @@ void Server::Impl::log(SoupServerMessage* msg) {
   e.referer = header(msg, "Referer");
   e.user_agent = header(msg, "User-Agent");
   std::string line = access_log_line(e) + "\n";
-  std::fputs(line.c_str(), access_log);
-  std::fflush(access_log);
+  std::lock_guard<std::mutex> guard(shared_.log_lock);
+  std::fputs(line.c_str(), shared_.access_log);
+  std::fflush(shared_.access_log);
 }
+
+Status Loop::listen(GSocket* socket) {
+  soup_ = soup_server_new("server-header", "gst-ams/" AMS_VERSION " ", nullptr);
+  if (shared_.access_log != nullptr) {
+    // When and from where: read now, as a client that hangs up takes its address with it.
+    g_signal_connect(soup_, "request-started", G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg) {
+                       const char* remote = soup_server_message_get_remote_host(msg);
+                       g_object_set_data_full(
+                           G_OBJECT(msg), kStartQuark,
+                           new RequestStart{g_get_monotonic_time(), remote ? remote : ""},
+                           [](gpointer p) { delete static_cast<RequestStart*>(p); });
+                     }),
+                     nullptr);
+    auto log = G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, Loop* self) { self->log(msg); });
+    g_signal_connect(soup_, "request-finished", log, this);
+    g_signal_connect(soup_, "request-aborted", log, this);
+  }
+  g_signal_connect(soup_, "request-finished",
+                   G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, Loop* self) {
+                     watch_idle_connection(msg, self->context_);
+                   }),
+                   this);
+  soup_server_add_handler(
+      soup_, nullptr,
+      [](SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*, gpointer self) {
+        static_cast<Loop*>(self)->handle(msg, path);
+      },
+      this, nullptr);
+  GError* error = nullptr;
+  if (!soup_server_listen_socket(soup_, socket, static_cast<SoupServerListenOptions>(0), &error)) {
+    std::string message = error->message;
+    g_error_free(error);
+    return io_error("cannot listen: " + message);
+  }
+  return Status::ok();
+}
+
+std::string Loop::url() const {
+  GSList* uris = soup_server_get_uris(soup_);
+  std::string url;
+  if (uris != nullptr) {
+    gchar* text = g_uri_to_string(static_cast<GUri*>(uris->data));
+    url = text;
+    g_free(text);
+  }
+  g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
+  return url;
+}
+
+// A listening socket on `address` that other loops can bind to as well (SO_REUSEPORT), with a
+// deep accept backlog: GSocket's default of 10 drops the SYNs of a burst of new connections (64
+// at once under wrk: 169 listen overflows, each a 1 s retransmission).
+Result<GSocket*> reusable_listener(GSocketAddress* address) {
+  GError* error = nullptr;
+  GSocket* socket = g_socket_new(g_socket_address_get_family(address), G_SOCKET_TYPE_STREAM,
+                                 G_SOCKET_PROTOCOL_TCP, &error);
+  bool ok = socket != nullptr;
+  std::string why;
+  if (ok) {
+    g_socket_set_listen_backlog(socket, kListenBacklog);
+    // bind(2) itself: g_socket_bind turns SO_REUSEPORT off for stream sockets.
+    const int fd = g_socket_get_fd(socket);
+    const int on = 1;
+    sockaddr_storage native{};
+    const gssize length = g_socket_address_get_native_size(address);
+    ok = ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == 0 &&
+         ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) == 0 && length > 0 &&
+         g_socket_address_to_native(address, &native, sizeof native, &error) &&
+         ::bind(fd, reinterpret_cast<sockaddr*>(&native), static_cast<socklen_t>(length)) == 0;
+    if (!ok && error == nullptr) why = g_strerror(errno);
+    ok = ok && g_socket_listen(socket, &error);
+  }
+  if (!ok) {
+    std::string message = error != nullptr ? error->message
+                          : !why.empty()   ? why
+                                           : "cannot create a socket";
+    g_clear_error(&error);
+    if (socket != nullptr) g_object_unref(socket);
+    return io_error(message);
+  }
+  return socket;
+}
+
+// Config of one loop's admission: its share of the pipeline and queue bounds, so that their sum
+// is the server's.
+Config share_of(const Config& config, unsigned loop, unsigned loops) {
+  Config c = config;
+  c.max_concurrent =
+      std::max(1u, config.max_concurrent / loops + (loop < config.max_concurrent % loops ? 1 : 0));
+  c.max_queue = config.max_queue / loops + (loop < config.max_queue % loops ? 1 : 0);
+  return c;
+}
+
+}  // namespace
+
+struct Server::Impl {
+  explicit Impl(const Config& c) : shared(c) {}
+  Shared shared;
+  std::unique_ptr<store::Store> first_store;
+  std::vector<std::unique_ptr<Loop>> loops;
+  struct Thread {
+    std::thread thread;
+    GMainContext* context = nullptr;
+    GMainLoop* main_loop = nullptr;
+  };
+  std::vector<Thread> threads;  // loops 1.. run here; loop 0 on the caller's context
+  bool stopped = false;
+};
 
 Result<std::unique_ptr<Server>> Server::create(const Config& config,
                                                std::unique_ptr<store::Store> store) {
-  auto impl = std::make_unique<Impl>(config, std::move(store));
+  auto impl = std::make_unique<Impl>(config);
+  Shared& shared = impl->shared;
   if (!config.cross_domain_file.empty()) {
-    AMS_ASSIGN_OR_RETURN(impl->cross_domain, read_file(config.cross_domain_file));
+    AMS_ASSIGN_OR_RETURN(shared.cross_domain, read_file(config.cross_domain_file));
   }
   if (!config.client_access_policy_file.empty()) {
-    AMS_ASSIGN_OR_RETURN(impl->client_access_policy, read_file(config.client_access_policy_file));
+    AMS_ASSIGN_OR_RETURN(shared.client_access_policy, read_file(config.client_access_policy_file));
   }
   if (config.access_log == "-") {
-    impl->access_log = stdout;
+    shared.access_log = stdout;
   } else if (!config.access_log.empty()) {
-    impl->access_log = std::fopen(config.access_log.c_str(), "a");
-    if (impl->access_log == nullptr) return io_error("cannot open " + config.access_log);
-    impl->own_log = true;
+    shared.access_log = std::fopen(config.access_log.c_str(), "a");
+    if (shared.access_log == nullptr) return io_error("cannot open " + config.access_log);
+    shared.own_log = true;
   }
+  if (config.threads > 1 && config.database.empty()) {
+    return invalid_argument("more than one loop needs the database path (Config::database)");
+  }
+  impl->first_store = std::move(store);
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
@@ -345,7 +521,9 @@ Server::~Server() {
 }
 
 Result<std::string> Server::listen() {
-  const std::string& listen = impl_->config.listen;
+  Impl* impl = impl_.get();
+  Shared& shared = impl->shared;
+  const std::string& listen = shared.config.listen;
   size_t colon = listen.rfind(':');
   if (colon == std::string::npos) return invalid_argument("--listen wants ADDR:PORT");
   std::string host = listen.substr(0, colon);
@@ -358,65 +536,103 @@ Result<std::string> Server::listen() {
   GSocketAddress* address =
       g_inet_socket_address_new_from_string(host.c_str(), static_cast<guint>(port));
   if (address == nullptr) return invalid_argument("bad address in --listen " + listen);
+  const unsigned loops = std::max(1u, shared.config.threads);
 
-  Impl* impl = impl_.get();
-  impl->soup = soup_server_new("server-header", "gst-ams/" AMS_VERSION " ", nullptr);
-  // When and from where: read now, as a client that hangs up takes its address with it.
-  g_signal_connect(
-      impl->soup, "request-started", G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg) {
-        const char* remote = soup_server_message_get_remote_host(msg);
-        g_object_set_data_full(G_OBJECT(msg), kStartQuark,
-                               new RequestStart{g_get_monotonic_time(), remote ? remote : ""},
-                               [](gpointer p) { delete static_cast<RequestStart*>(p); });
-      }),
-      nullptr);
-  auto log = G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, Impl* self) { self->log(msg); });
-  g_signal_connect(impl->soup, "request-finished", log, impl);
-  g_signal_connect(
-      impl->soup, "request-finished",
-      G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg) { watch_idle_connection(msg); }),
-      nullptr);
-  g_signal_connect(impl->soup, "request-aborted", log, impl);
-  soup_server_add_handler(
-      impl->soup, nullptr,
-      [](SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*, gpointer self) {
-        static_cast<Impl*>(self)->handle(msg, path);
-      },
-      impl, nullptr);
-  // Our own socket, for its accept backlog: GSocket's default of 10 drops the SYNs of a burst of
-  // new connections (64 at once under wrk: 169 listen overflows, each a 1 s retransmission).
-  GError* error = nullptr;
-  GSocket* socket = g_socket_new(g_socket_address_get_family(address), G_SOCKET_TYPE_STREAM,
-                                 G_SOCKET_PROTOCOL_TCP, &error);
-  gboolean ok = socket != nullptr;
-  if (ok) {
-    g_socket_set_listen_backlog(socket, kListenBacklog);
-    ok = g_socket_bind(socket, address, TRUE, &error) && g_socket_listen(socket, &error) &&
-         soup_server_listen_socket(impl->soup, socket, static_cast<SoupServerListenOptions>(0),
-                                   &error);
-    g_object_unref(socket);
-  }
+  // Loop 0, on the caller's context. Its socket fixes the port the others bind to.
+  Result<GSocket*> first = reusable_listener(address);
   g_object_unref(address);
-  if (!ok) {
-    std::string message = error->message;
-    g_error_free(error);
-    return io_error("cannot listen on " + listen + ": " + message);
+  if (!first) return Status(first.status()).with_context("cannot listen on " + listen);
+  GSocketAddress* bound = g_socket_get_local_address(*first, nullptr);
+  GMainContext* main = g_main_context_get_thread_default() ? g_main_context_get_thread_default()
+                                                           : g_main_context_default();
+  impl->loops.push_back(std::make_unique<Loop>(shared, std::move(impl->first_store), main,
+                                               share_of(shared.config, 0, loops)));
+  shared.loops.push_back(impl->loops.back().get());
+  Status st = impl->loops[0]->listen(*first);
+  g_object_unref(*first);
+  for (unsigned i = 1; i < loops && st; ++i) {
+    auto store = store::Store::open(shared.config.database);
+    if (!store) {
+      st = store.status();
+      break;
+    }
+    Result<GSocket*> socket = reusable_listener(bound);
+    if (!socket) {
+      st = socket.status();
+      break;
+    }
+    Impl::Thread t;
+    t.context = g_main_context_new();
+    t.main_loop = g_main_loop_new(t.context, FALSE);
+    impl->loops.push_back(std::make_unique<Loop>(shared, std::move(*store), t.context,
+                                                 share_of(shared.config, i, loops)));
+    Loop* loop = impl->loops.back().get();
+    shared.loops.push_back(loop);
+    std::promise<Status> ready;
+    std::future<Status> started = ready.get_future();
+    GSocket* s = *socket;
+    t.thread = std::thread([loop, s, context = t.context, main_loop = t.main_loop, &ready] {
+      g_main_context_push_thread_default(context);
+      Status listening = loop->listen(s);
+      g_object_unref(s);
+      const bool ok = listening.is_ok();
+      ready.set_value(std::move(listening));
+      if (ok) g_main_loop_run(main_loop);
+      g_main_context_pop_thread_default(context);
+    });
+    st = started.get();
+    impl->threads.push_back(std::move(t));
   }
-  GSList* uris = soup_server_get_uris(impl->soup);
-  std::string url;
-  if (uris != nullptr) {
-    gchar* text = g_uri_to_string(static_cast<GUri*>(uris->data));
-    url = text;
-    g_free(text);
-  }
-  g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
-  return url;
+  g_object_unref(bound);
+  if (!st) return Status(st).with_context("cannot listen on " + listen);
+  return impl->loops[0]->url();
 }
 
 void Server::shutdown() {
-  if (!impl_) return;
-  impl_->admission.cancel_all();
-  if (impl_->soup != nullptr) soup_server_disconnect(impl_->soup);
+  if (!impl_ || impl_->stopped) return;
+  impl_->stopped = true;
+  // Each loop is stopped, and then destroyed, on its own thread: libsoup and the admission's
+  // sources belong to its context.
+  for (size_t i = 0; i < impl_->threads.size(); ++i) {
+    Impl::Thread& t = impl_->threads[i];
+    Loop* loop = impl_->loops[i + 1].get();
+    std::promise<void> done;
+    auto* task = new std::function<void()>([&] {
+      loop->shutdown();
+      done.set_value();
+    });
+    g_main_context_invoke_full(
+        t.context, G_PRIORITY_DEFAULT,
+        [](gpointer data) -> gboolean {
+          (*static_cast<std::function<void()>*>(data))();
+          return G_SOURCE_REMOVE;
+        },
+        task, [](gpointer data) { delete static_cast<std::function<void()>*>(data); });
+    done.get_future().wait();
+  }
+  if (!impl_->loops.empty()) impl_->loops[0]->shutdown();
+  for (size_t i = 0; i < impl_->threads.size(); ++i) {
+    Impl::Thread& t = impl_->threads[i];
+    // Destroyed while its context is the thread default of no one but idle.
+    std::promise<void> done;
+    auto* task = new std::function<void()>([&, i] {
+      impl_->loops[i + 1].reset();
+      g_main_loop_quit(t.main_loop);
+      done.set_value();
+    });
+    g_main_context_invoke_full(
+        t.context, G_PRIORITY_DEFAULT,
+        [](gpointer data) -> gboolean {
+          (*static_cast<std::function<void()>*>(data))();
+          return G_SOURCE_REMOVE;
+        },
+        task, [](gpointer data) { delete static_cast<std::function<void()>*>(data); });
+    done.get_future().wait();
+    t.thread.join();
+    g_main_loop_unref(t.main_loop);
+    g_main_context_unref(t.context);
+  }
+  impl_->threads.clear();
 }
 
 }  // namespace ams::server

@@ -1,8 +1,10 @@
-// The streaming endpoint: libsoup 3 on the thread-default GLib main context. One handler takes
-// every request, parses its path with ams::url::parse, and answers from the route table
-// (routes.h): static policy files, progressive downloads, or a pipeline per request run through
-// the admission queue (admission.h). The main loop never waits for media: pipelines run on
-// GStreamer's threads and hand their bytes back to it.
+// The streaming endpoint: libsoup 3 on GLib main loops, one per core it is given (the first on the
+// caller's thread-default context; the kernel spreads connections over their SO_REUSEPORT
+// sockets). One handler takes every request, parses its path with ams::url::parse, and answers
+// from the route table (routes.h): static policy files, progressive downloads, or a product of a
+// presentation, from the answer cache when it was made before, else planned once (plan.h) and
+// rendered or packaged by a pipeline through the admission queue (admission.h). A loop never
+// waits for media: pipelines run on GStreamer's threads and hand their bytes back to it.
 #pragma once
 
 #include <libsoup/soup.h>
@@ -18,9 +20,14 @@ namespace ams::server {
 
 struct Config {
   std::string listen = "127.0.0.1:8080";  // ADDR:PORT; port 0 picks a free one
-  unsigned max_age_seconds = 259200;      // Cache-Control max-age: AMS's 3 days
-  unsigned max_concurrent = 16;           // pipelines running at once
-  unsigned max_queue = 256;               // requests waiting for a pipeline slot; then 503
+  // HTTP loops, each a thread with its own listening socket (SO_REUSEPORT) and its share of the
+  // pipeline and queue bounds; 0 or 1: one, on the caller's main context. More than one needs
+  // `database`, which each loop opens for itself.
+  unsigned threads = 1;
+  std::string database;
+  unsigned max_age_seconds = 259200;  // Cache-Control max-age: AMS's 3 days
+  unsigned max_concurrent = 16;       // pipelines running at once
+  unsigned max_queue = 256;           // requests waiting for a pipeline slot; then 503
   unsigned pipeline_timeout_seconds = 60;
   // The answer cache (manifests, playlists, init segments): at most this many, and bytes.
   size_t answer_cache_entries = 4096;
