@@ -1,6 +1,7 @@
 #include "pipeline_run.h"
 
 #include <map>
+#include <optional>
 
 #include "http.h"
 
@@ -155,13 +156,19 @@ void PipelineRun::start() {
   GstElement* element = pipeline_.get();  // alive: only this thread stops a kStarting pipeline
   GstStateChangeReturn ret = gst_element_set_state(element, GST_STATE_PLAYING);
   bool stop_now = false;
+  std::optional<PipelineResult> result;
   {
     std::lock_guard<std::mutex> guard(lock_);
     phase_ = Phase::kRunning;
     if (!finished_ && cancelled_) finished_ = true, stop_pending_ = true;
     stop_now = stop_pending_;
+    result = std::move(held_result_);
+    held_result_.reset();
   }
   if (stop_now) stop_pipeline();
+  // Answered only now that the pipeline is in the teardown's count: the slot it frees must not
+  // let a new pipeline start while this one still exists uncounted.
+  if (result) deliver(std::move(*result));
   if (ret == GST_STATE_CHANGE_FAILURE) {
     finish({false, {}, http_error(500, hresult::kPipelineError, "cannot start the pipeline")});
   }
@@ -204,6 +211,10 @@ void PipelineRun::finish(PipelineResult result) {
     stop_now = phase_ == Phase::kRunning;
     stop_pending_ = phase_ == Phase::kStarting;
     if (result.ok) result.body = std::move(output_);
+    if (stop_pending_) {
+      held_result_ = std::move(result);  // start() delivers it once it has handed the pipeline on
+      return;
+    }
   }
   if (stop_now) stop_pipeline();
   deliver(std::move(result));

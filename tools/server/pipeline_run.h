@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "body.h"
@@ -96,7 +97,8 @@ class PipelineRun : public std::enable_shared_from_this<PipelineRun> {
   Phase phase_ = Phase::kIdle;
   bool finished_ = false;
   bool stop_pending_ = false;
-  Body output_;  // the streaming thread appends; read once finished
+  Body output_;                                // the streaming thread appends; read once finished
+  std::optional<PipelineResult> held_result_;  // finished while starting: delivered by start()
   bool output_failed_ = false;
 
   std::atomic<bool> cancelled_{false};
