@@ -440,6 +440,7 @@ class AssetRun:
         checked = 0
         ts = [n for n in self.named if n.content_type == "video/mp2t"]
         problems += self.unavailable(ts)
+        previous = {}  # playlist -> (index, last counters) of the segment before
         for n in ts:
             data = self.body(n.url)
             if data is None:
@@ -453,6 +454,20 @@ class AssetRun:
                                     % (where, seg.first_pids))
                 for p in seg.problems:
                     problems.append("%s: %s" % (where, p))
+                # The segments of one playlist are one transport stream cut in pieces: each
+                # PID's counter goes on from the previous segment (a client that feeds them to
+                # one demuxer sees a discontinuity otherwise). Not so for I-frame segments, each
+                # a resource of its own (in Apple's own I-frame playlists, byte ranges of the
+                # stream, whose counters skip).
+                before = previous.get(n.track) if n.kind == "segment" else None
+                if before is not None and before[0] == n.index - 1:
+                    for pid, first in sorted(seg.first_cc.items()):
+                        last = before[1].get(pid)
+                        if last is not None and first != (last + 1) % 16:
+                            problems.append("%s: PID %d starts at continuity counter %d, the "
+                                            "previous segment ended at %d" % (where, pid, first,
+                                                                               last))
+                previous[n.track] = (n.index, seg.last_cc)
             except (MediaError, IndexError) as e:
                 problems.append("%s %s: %s" % (n.fmt, short(n.url), e))
         if checked == 0 and not problems:

@@ -434,6 +434,8 @@ class TsSegment:
         self.problems = []
         self.pat_count = 0
         self.first_pids = []
+        self.first_cc = {}  # pid -> the continuity counter of its first packet with payload
+        self.last_cc = {}
 
     def of(self, kind):
         return [p for p in self.pes if self.streams.get(p.pid) in kind]
@@ -486,11 +488,15 @@ def parse_ts(data):
             o = 5 + alen
         if afc & 1 and pid != 0x1FFF:
             prev = cc.get(pid)
-            if prev is not None and not discontinuity and counter != (prev + 1) % 16 and (
-                    counter != prev):
+            # A repeated counter is allowed for a duplicate packet only (ISO 13818-1 2.4.3.3).
+            duplicate = prev is not None and counter == prev[0] and p == prev[1]
+            if prev is not None and not discontinuity and not duplicate and (
+                    counter != (prev[0] + 1) % 16):
                 seg.problems.append("PID %d: continuity counter %d after %d (packet %d)"
-                                    % (pid, counter, prev, i // 188))
-            cc[pid] = counter
+                                    % (pid, counter, prev[0], i // 188))
+            cc[pid] = (counter, p)
+            seg.first_cc.setdefault(pid, counter)
+            seg.last_cc[pid] = counter
         if not afc & 1 or o >= 188:
             continue
         payload = p[o:]
