@@ -583,6 +583,14 @@ class AssetRun:
             raise MediaError("%s: no sample" % short(n.url))
         return (min(s.dts + s.cto for s in samples) - init.shift) / init.timescale
 
+    def source_offset(self, where):
+        """How much later than the audio track named in `where` the source starts its video."""
+        video = min((v.get("start", 0.0) for v in self.entry["video"]), default=0.0)
+        for a in self.entry["audio"]:
+            if a["track_name"] in urllib.parse.unquote(where):
+                return video - a.get("start", 0.0)
+        return 0.0
+
     def check_av_sync(self):
         problems = self.missing([f for f, _ in FORMATS])
         tolerance = self.audio_frame() + 1.0 / 90000
@@ -600,7 +608,8 @@ class AssetRun:
             for key, a in audio:
                 compared += 1
                 problems += compare_starts("%s %s" % (fid, key[1]), [s for s, _ in video[0]],
-                                           [s for s, _ in a], tolerance)
+                                           [s for s, _ in a], tolerance,
+                                           self.source_offset(key[1]))
         # HLS: the times in the segments themselves.
         for fid in ("hls-v4", "hls-cmaf", "hls-v3"):
             master = self.masters.get(fid)
@@ -621,7 +630,8 @@ class AssetRun:
                             v.append(self.segment_start(n, "video"))
                             a.append(self.segment_start(n, "audio"))
                         compared += 1
-                        problems += compare_starts("%s %s" % (fid, short(uri)), v, a, tolerance)
+                        problems += compare_starts("%s %s" % (fid, short(uri)), v, a, tolerance,
+                                                   self.source_offset(uri))
                     continue
                 starts = {}
                 for uri, (pl, f, kind) in self.playlists.items():
@@ -637,7 +647,7 @@ class AssetRun:
                     for ak, a in audio:
                         compared += 1
                         problems += compare_starts("%s %s" % (fid, short(ak[1])), v, a,
-                                                   tolerance)
+                                                   tolerance, self.source_offset(ak[1]))
             except (MediaError, IndexError) as e:
                 problems.append("%s: %s" % (fid, e))
         if compared == 0 and not problems:
@@ -894,18 +904,22 @@ def ffprobe(cmd):
         return "unreadable output: %s" % e
 
 
-def compare_starts(what, video, audio, tolerance):
+def compare_starts(what, video, audio, tolerance, offset=0.0):
+    """Segment i of audio starts within `tolerance` of segment i of video; segment 0 by as much
+    as the source files put video after audio (`offset`: a file without an edit list may)."""
     if len(video) != len(audio):
         return ["%s: %d video segments, %d audio segments (video starts %s, audio %s)" % (
             what, len(video), len(audio), fmt_times(video), fmt_times(audio))]
     if not video:
         return ["%s: no segment" % what]
-    bad = [(i, v, a) for i, (v, a) in enumerate(zip(video, audio)) if abs(v - a) > tolerance]
+    bad = [(i, v, a) for i, (v, a) in enumerate(zip(video, audio))
+           if abs(v - a - (offset if i == 0 else 0.0)) > tolerance]
     if bad:
         i, v, a = bad[0]
         return ["%s: segment %d starts at %.6f s in video, %.6f s in audio (%d of %d segments "
-                "differ by more than one audio frame, %.1f ms)" % (what, i, v, a, len(bad),
-                                                                  len(video), tolerance * 1000)]
+                "differ by more than one audio frame, %.1f ms%s)" % (
+                    what, i, v, a, len(bad), len(video), tolerance * 1000,
+                    "; the source starts video %.6f s after audio" % offset if offset else "")]
     return []
 
 

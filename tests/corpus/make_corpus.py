@@ -26,7 +26,7 @@ import time
 from fractions import Fraction
 from xml.sax.saxutils import quoteattr
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 # What issue 11 asks for that no encoder on Debian 12 (main) can make.
 NOT_COVERED = [
@@ -463,6 +463,12 @@ def stream_duration(s, fmt):
     raise GenerationError("ffprobe gives no duration for stream %s" % s.get("index"))
 
 
+def start_time(s):
+    """Where the file starts the stream (ffprobe applies the edit lists), in seconds."""
+    value = s.get("start_time")
+    return round(float(value), 6) if value not in (None, "N/A") else 0.0
+
+
 def track_id(s):
     return int(s["id"], 16) if str(s.get("id", "")).startswith("0x") else int(s["index"]) + 1
 
@@ -506,7 +512,8 @@ def describe(asset, folder):
                       "frames": int(v["nb_read_frames"]),
                       "fps": "%d/%d" % (fps.numerator, fps.denominator),
                       "codec": v["codec_name"], "fourcc": v["codec_tag_string"],
-                      "bitrate": int(v["bit_rate"]), "track_id": track_id(v)})
+                      "bitrate": int(v["bit_rate"]), "track_id": track_id(v),
+                      "start": start_time(v)})
         ism_tracks.append(("video", file, track_id(v), int(v["bit_rate"]), "video", None, None))
     if len({tuple(k) for k in keys.values()}) != 1:
         raise GenerationError("the rungs' key frames are not aligned: %s" % keys)
@@ -539,7 +546,7 @@ def describe(asset, folder):
         entry = {"file": file, "codec": a["codec"], "language": a["lang"],
                  "channels": a["channels"], "sample_rate": a["rate"], "bitrate": bitrate,
                  "track_id": tid, "track_name": name, "frames": int(s["nb_read_frames"]),
-                 "frequency": tone(a)}
+                 "frequency": tone(a), "start": start_time(s)}
         if a["description"]:
             entry["accessibility"] = "description"
             entry["role"] = "alternate"
