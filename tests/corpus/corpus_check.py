@@ -21,6 +21,7 @@ import sys
 import traceback
 import urllib.parse
 import xml.etree.ElementTree as ET
+from fractions import Fraction
 
 import media
 from manifests import (HLS_TYPE, Master, Named, Playlist, dash_urls, fmp4_type, is_audio_codecs,
@@ -654,6 +655,39 @@ class AssetRun:
             problems.append("nothing to compare")
         self.report("av-sync", problems)
 
+    def check_dash_media_times(self):
+        """Each DASH segment's earliest presentation time, read from its own tfdt and trun (minus
+        the init segment's edit list), is the time the MPD gives it (S@t minus
+        presentationTimeOffset), to within one frame of that track."""
+        problems = self.missing(("dash-csf", "dash-cmaf"))
+        segments = [n for n in self.named if n.fmt in ("dash-csf", "dash-cmaf")
+                    and n.kind == "segment"]
+        problems += self.unavailable(segments)
+        fps = max((Fraction(v["fps"]) for v in self.entry["video"]), default=Fraction(25))
+        worst = {}
+        for n in segments:
+            if self.body(n.url) is None:
+                continue
+            kind = "video" if n.content_type.startswith("video/") else "audio"
+            frame = float(1 / fps) if kind == "video" else self.audio_frame()
+            try:
+                ept = self.segment_start(n, kind)
+            except (MediaError, IndexError, struct.error) as e:
+                problems.append("%s %s: %s" % (n.fmt, short(n.url), e))
+                continue
+            off = ept - n.start
+            if abs(off) > frame + 1e-7:
+                key = (n.fmt, n.track)
+                worst.setdefault(key, []).append((abs(off), n, ept))
+        for (fmt, track), bad in sorted(worst.items()):
+            _, n, ept = max(bad, key=lambda b: b[0])
+            problems.append("%s %s: %d segments start more than a frame away from the MPD's "
+                            "time, worst %s: MPD %.6f s, media %.6f s" % (
+                                fmt, track, len(bad), short(n.url), n.start, ept))
+        if not segments and not problems:
+            problems.append("no DASH segment listed")
+        self.report("dash-media-times", problems)
+
     def check_no_negative_time(self):
         problems = self.missing([f for f, _ in FORMATS])
         texts = [(fid, r.url, r.text) for fid, r in self.manifests.items() if r.status == 200]
@@ -869,6 +903,7 @@ class AssetRun:
             ("ts-structure", self.check_ts_structure),
             ("hls-codecs", self.check_codecs),
             ("av-sync", self.check_av_sync),
+            ("dash-media-times", self.check_dash_media_times),
             ("no-negative-time", self.check_no_negative_time),
             ("urls", self.check_urls),
             ("downloads", self.check_downloads),
