@@ -45,8 +45,9 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
 fi
 echo "setup: building in $BUILD_DIR"
 meson compile -C "$BUILD_DIR" >/dev/null || meson compile -C "$BUILD_DIR"
-# The player page's libraries (tools/player) and the end-to-end suite's browser driver, as locked.
-for dir in tools/player tests/e2e; do
+# The player page's libraries (tools/player), the end-to-end suite's browser driver and the
+# corpus checks' strict HLS parser (tests/corpus), as locked.
+for dir in tools/player tests/e2e tests/corpus; do
   if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     echo "setup: npm ci in $dir"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || exit 1
