@@ -81,11 +81,11 @@ Status fill_track_timing(std::span<const model::Sample> s, mp4::Trun& trun) {
 // Smooth: 10 MHz. A client places sample k at tfxd time + the sum of the durations before it, so
 // each duration is a difference of rescaled absolute times (no drift, however long the track),
 // and each composition offset brings the sample's presentation to its rescaled pts exactly.
-// Decode times are taken shifted by the first sample's composition offset, so that tfxd time (the
-// fragment's URL time, a presentation time) is the first sample's decode time, as clients assume.
-Status fill_smooth_timing(const model::Track& t, std::span<const model::Sample> s,
+// Decode times are taken shifted so that tfxd time (the fragment's URL time: its earliest
+// presentation time, `start`) is the first sample's decode time, as clients assume.
+Status fill_smooth_timing(const model::Track& t, std::span<const model::Sample> s, int64_t start,
                           mp4::Trun& trun) {
-  const int64_t shift = s[0].cts_offset;
+  const int64_t shift = start - s[0].dts;
   auto r = [&](int64_t ticks) { return rescale(ticks, t.timescale, kManifestTimescale); };
   for (size_t k = 0; k < s.size(); ++k) {
     int64_t decode = r(s[k].dts + shift);
@@ -119,7 +119,8 @@ Result<MovieFragment> build_moof(const model::Track& t, size_t index, Variant va
     trun.entries[k].flags = sample_flags(t, s[k]);
     uniform_flags = uniform_flags && trun.entries[k].flags == trun.entries[0].flags;
   }
-  AMS_RETURN_IF_ERROR(smooth ? fill_smooth_timing(t, s, trun) : fill_track_timing(s, trun));
+  AMS_RETURN_IF_ERROR(smooth ? fill_smooth_timing(t, s, t.fragments[index].start, trun)
+                             : fill_track_timing(s, trun));
   if (std::any_of(trun.entries.begin(), trun.entries.end(),
                   [](const mp4::Trun::Entry& e) { return e.composition_offset != 0; })) {
     trun.flags |= mp4::Trun::kSampleCompositionOffset;

@@ -46,7 +46,10 @@ void fill_fragments(Track& t, const std::vector<uint32_t>& starts) {
     Fragment f;
     f.first_sample = first;
     f.sample_count = next - first;
+    // The earliest presentation time of its samples: the key frame's, except in an open GOP,
+    // whose leading frames present before the key frame that starts the fragment.
     f.start = s[first].pts();
+    for (uint32_t i = first + 1; i < next; ++i) f.start = std::min(f.start, s[i].pts());
     t.fragments.push_back(f);
   }
   for (size_t k = 0; k < t.fragments.size(); ++k) {
@@ -110,6 +113,12 @@ Status build_fragment_timeline(std::vector<Track>& tracks, const TimelineOptions
       }
       if (starts.empty() || starts.front() != 0) starts.insert(starts.begin(), 0);
       fill_fragments(*video[k], starts);
+    }
+    // Audio follows where the video fragments start (their earliest frames), so that fragment i
+    // of every track covers the same span.
+    boundaries.clear();
+    for (size_t i = 0; i < video[0]->fragments.size(); ++i) {
+      boundaries.push_back(to_10mhz(video[0]->fragments[i].start, video[0]->timescale));
     }
   } else {
     int64_t longest = 0;
