@@ -3,6 +3,7 @@
 # missing), configures and builds. Safe to run again: it does only what is left to do.
 #   scripts/setup.sh            build in ./build
 #   BUILD_DIR=dir scripts/setup.sh
+#   AMS_WERROR=1 scripts/setup.sh   warnings are errors (scripts/test.sh sets it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
@@ -40,8 +41,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Warnings are errors where the project's own checks build (scripts/test.sh, and so CI, set
+# AMS_WERROR=1), not by default: a packager's compiler may warn where ours does not.
+werror=false
+[ "${AMS_WERROR:-0}" = 1 ] && werror=true
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-  meson setup "$BUILD_DIR" >/dev/null
+  meson setup "$BUILD_DIR" -Dwerror=$werror >/dev/null
+elif [ "$werror" = true ]; then
+  meson configure "$BUILD_DIR" -Dwerror=true >/dev/null
 fi
 echo "setup: building in $BUILD_DIR"
 meson compile -C "$BUILD_DIR" >/dev/null || meson compile -C "$BUILD_DIR"

@@ -5,7 +5,7 @@
 #   FUZZ_SECONDS=0 scripts/test.sh   skips the fuzzers
 set -uo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh || exit 1
+AMS_WERROR=1 scripts/setup.sh || exit 1
 BUILD_DIR=${BUILD_DIR:-build}
 
 status=0

@@ -147,9 +147,17 @@ std::string segment_description(const SegmentJob& job) {
 }  // namespace
 
 std::string SegmentJob::key() const {
-  std::string k = muxer + "/" + mux_format + (key_units_only ? "/keys" : "");
-  for (size_t t : tracks) k += "/" + std::to_string(t);
-  return k + "/" + (names.empty() ? "" : names.front());
+  std::string k = muxer;
+  k += '/';
+  k += mux_format;
+  if (key_units_only) k += "/keys";
+  for (size_t t : tracks) {
+    k += '/';
+    k += std::to_string(t);
+  }
+  k += '/';
+  if (!names.empty()) k += names.front();
+  return k;
 }
 
 Status run_manifest_pipeline(const std::string& ism, const std::string& out,

@@ -38,7 +38,9 @@ std::string protocol_list(const store::Protocols& p) {
   for (auto [on, name] :
        {std::pair{p.download, "download"}, std::pair{p.dash, "dash"}, std::pair{p.hls, "hls"},
         std::pair{p.smooth_streaming, "smoothStreaming"}}) {
-    if (on) s += (s.empty() ? "" : ",") + std::string(name);
+    if (!on) continue;
+    if (!s.empty()) s += ',';
+    s += name;
   }
   return s;
 }

@@ -22,7 +22,10 @@ std::string_view content_type_of(std::string_view name) {
 }
 
 std::string json_string(std::string_view s) {
-  return "\"" + ams::json_escape(s) + "\"";
+  std::string out = ams::json_escape(s);
+  out.insert(out.begin(), '"');
+  out += '"';
+  return out;
 }
 
 PlayerAnswer not_found(std::string what) {

@@ -22,11 +22,11 @@ const Bytes kAud = {0, 0, 0, 1, 0x09, 0xf0};
 
 // A length-prefixed access unit of one slice NAL of `size` bytes in total.
 Bytes slice_sample(size_t size, bool idr, uint8_t fill) {
-  Bytes b = {0, 0, 0, 0, static_cast<uint8_t>(idr ? 0x65 : 0x41)};
+  Bytes b(size, fill);
   const uint32_t n = static_cast<uint32_t>(size - 4);
   b[0] = static_cast<uint8_t>(n >> 24), b[1] = static_cast<uint8_t>(n >> 16);
   b[2] = static_cast<uint8_t>(n >> 8), b[3] = static_cast<uint8_t>(n);
-  b.resize(size, fill);
+  b[4] = static_cast<uint8_t>(idr ? 0x65 : 0x41);
   return b;
 }
 
