@@ -138,10 +138,10 @@ std::string segment_description(const SegmentJob& job) {
       "appsink name=out sync=false async=false buffer-list=true emit-signals=true "
       "max-buffers=4";
   if (job.tracks.size() == 2) {  // HLS v3: video then audio into one TS
-    return "filesrc name=src ! amsdemux name=demux demux.video_0 ! queue ! " + job.muxer +
+    return "amsdemux name=demux demux.video_0 ! queue ! " + job.muxer +
            " name=mux ! " + sink + " demux.audio_0 ! queue ! mux.";
   }
-  return "filesrc name=src ! amsdemux name=demux ! " + job.muxer + " name=mux ! " + sink;
+  return "amsdemux name=demux ! " + job.muxer + " name=mux ! " + sink;
 }
 
 }  // namespace
@@ -166,8 +166,9 @@ Status run_manifest_pipeline(const std::string& ism, const std::string& out,
   const std::string path = join(out, job.name);
   AMS_RETURN_IF_ERROR(make_parent(path));
   AMS_ASSIGN_OR_RETURN(GstPtr<GstElement> pipeline,
-                       parse("filesrc name=src ! amsdemux ! amsmanifestsink name=sink"));
-  g_object_set(by_name(pipeline.get(), "src").get(), "location", ism.c_str(), nullptr);
+                       parse("amsdemux name=demux ! amsmanifestsink name=sink"));
+  // amsdemux opens the asset itself: an .ism, one MP4 or a folder.
+  g_object_set(by_name(pipeline.get(), "demux").get(), "location", ism.c_str(), nullptr);
   g_object_set(by_name(pipeline.get(), "sink").get(), "format",
                std::string(manifest::format_name(job.format)).c_str(), "track", job.track.c_str(),
                "bitrate", static_cast<guint>(job.bitrate), "keyframes",
@@ -182,8 +183,8 @@ Status run_segment_pipeline(const std::string& ism, const std::string& out, cons
   AMS_ASSIGN_OR_RETURN(GstPtr<GstElement> pipeline, parse(segment_description(job)));
   std::string tracks;
   for (size_t t : job.tracks) tracks += (tracks.empty() ? "#" : ",#") + std::to_string(t);
-  g_object_set(by_name(pipeline.get(), "src").get(), "location", ism.c_str(), nullptr);
   GstPtr<GstElement> demux = by_name(pipeline.get(), "demux");
+  g_object_set(demux.get(), "location", ism.c_str(), nullptr);
   g_object_set(demux.get(), "tracks", tracks.c_str(), "key-units-only",
                static_cast<gboolean>(job.key_units_only), nullptr);
   if (job.fragment_time >= 0)
