@@ -20,6 +20,7 @@
 #include "commands.h"
 #include "glib_ptr.h"
 #include "manifest/manifest.h"
+#include "manifest/timeline.h"
 #include "manifest/url_template.h"
 #include "model/builder.h"
 #include "package_pipeline.h"
@@ -94,8 +95,10 @@ Status Packager::package_smooth_or_dash(Format format) {
       job.init_name = replace(manifest::url::dash_init_template(t.name, fmt),
                               manifest::url::kDashBandwidth, bw);
     }
-    for (size_t f = 0; f < t.fragments.size(); ++f) {
-      const std::string time = std::to_string(t.fragment_start_10mhz(f));
+    // Smooth lists one timeline per StreamIndex: every bitrate's fragment i is named by it.
+    const Track& timeline = smooth ? manifest::smooth_reference(*presentation, t) : t;
+    for (size_t f = 0; f < t.fragments.size() && f < timeline.fragments.size(); ++f) {
+      const std::string time = std::to_string(timeline.fragment_start_10mhz(f));
       job.names.push_back(smooth ? replace(replace(media, manifest::url::kSmoothBitrate, bw),
                                            manifest::url::kSmoothStartTime, time)
                                  : replace(replace(media, manifest::url::kDashBandwidth, bw),

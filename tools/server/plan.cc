@@ -8,6 +8,7 @@
 #include "base/path.h"
 #include "fmp4/writer.h"
 #include "http.h"
+#include "manifest/timeline.h"
 #include "model/builder.h"
 #include "model/segments.h"
 #include "ts/segment_writer.h"
@@ -149,6 +150,12 @@ Status plan_media(RequestPlan& plan, HttpError* error) {
   }
   const size_t per = keys ? 1 : manifest::fragments_per_segment(p, plan.format);
   std::optional<model::Segment> segment = model::segment_at(t, per, r.time.value_or(-1));
+  if (manifest::is_smooth(plan.format)) {
+    // Smooth names fragment i of every bitrate by its StreamIndex's one timeline.
+    const Track& timeline = manifest::smooth_reference(p, t);
+    std::optional<size_t> index = timeline.fragment_at(r.time.value_or(-1));
+    segment = index ? model::segment(t, 1, *index) : std::nullopt;
+  }
   if (!segment) {
     return fail(error, http_error(404, hresult::kFragmentNotFound,
                                   "no segment of " + t.name + " starts at " +

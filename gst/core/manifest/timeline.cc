@@ -63,6 +63,14 @@ std::vector<TrackGroup> group_tracks(const model::Presentation& presentation,
   return groups;
 }
 
+const model::Track& smooth_reference(const model::Presentation& presentation,
+                                     const model::Track& track) {
+  for (const TrackGroup& g : group_tracks(presentation, track.type)) {
+    if (g.name == track.name && !g.tracks.empty()) return *g.tracks.front();
+  }
+  return track;
+}
+
 Status check_track_urls_unique(const model::Presentation& presentation) {
   const auto& tracks = presentation.tracks;
   for (size_t i = 0; i < tracks.size(); ++i) {

@@ -38,6 +38,13 @@ struct TrackGroup {
 std::vector<TrackGroup> group_tracks(const model::Presentation& presentation,
                                      model::TrackType type);
 
+// The track whose fragment times a Smooth StreamIndex lists for every QualityLevel of `track`'s
+// group (the first of group_tracks: the highest bitrate). Fragments are aligned by index across a
+// group, so fragment i of `track` is asked for by this track's time of fragment i; in an open GOP
+// the rungs' earliest frames may differ by a frame or two.
+const model::Track& smooth_reference(const model::Presentation& presentation,
+                                     const model::Track& track);
+
 // Tracks of one type in presentation order (the model's tracks_of without needing presentation.cc).
 std::vector<const model::Track*> tracks_of_type(const model::Presentation& presentation,
                                                 model::TrackType type);
