@@ -138,8 +138,8 @@ std::string segment_description(const SegmentJob& job) {
       "appsink name=out sync=false async=false buffer-list=true emit-signals=true "
       "max-buffers=4";
   if (job.tracks.size() == 2) {  // HLS v3: video then audio into one TS
-    return "amsdemux name=demux demux.video_0 ! queue ! " + job.muxer +
-           " name=mux ! " + sink + " demux.audio_0 ! queue ! mux.";
+    return "amsdemux name=demux demux.video_0 ! queue ! " + job.muxer + " name=mux ! " + sink +
+           " demux.audio_0 ! queue ! mux.";
   }
   return "amsdemux name=demux ! " + job.muxer + " name=mux ! " + sink;
 }
