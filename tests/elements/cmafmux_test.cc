@@ -31,7 +31,8 @@ namespace fs = std::filesystem;
 // One thing amscmafmux pushed: a buffer (the init segment) or a buffer list (a fragment).
 struct Chunk {
   bool list = false;
-  Bytes bytes;  // a list's buffers back to back
+  size_t buffers = 0;  // in the list
+  Bytes bytes;         // a list's buffers back to back
   GstClockTime pts = GST_CLOCK_TIME_NONE;
   GstClockTime duration = GST_CLOCK_TIME_NONE;
   guint64 offset = GST_BUFFER_OFFSET_NONE;
@@ -63,6 +64,7 @@ Chunk chunk_of(GstSample* sample) {
   GstBuffer* first = gst_sample_get_buffer(sample);
   if (GstBufferList* list = gst_sample_get_buffer_list(sample)) {
     c.list = true;
+    c.buffers = gst_buffer_list_length(list);
     for (guint i = 0; i < gst_buffer_list_length(list); ++i) {
       append(c.bytes, gst_buffer_list_get(list, i));
     }
@@ -423,6 +425,33 @@ TEST_F(CmafMuxTest, OneFragmentAsTheServerAsksForIt) {
   EXPECT_EQ(one.chunks[0].bytes, whole.chunks[0].bytes);
   EXPECT_EQ(one.chunks[1].offset, 1u);
   EXPECT_EQ(one.chunks[1].bytes, whole.chunks[2].bytes);
+}
+
+// What the streaming endpoint asks for: one fragment and no init segment. The fragment's list
+// is its header and then the samples' own memory, in fewer buffers than samples (one per run
+// amsdemux read), and its bytes are those of the whole-track run.
+TEST_F(CmafMuxTest, WithoutTheInitSegmentOnlyTheFragmentIsWritten) {
+  const size_t index = track_index(ams::model::TrackType::kVideo);
+  const Track& t = p().tracks[index];
+  ASSERT_GE(t.fragments.size(), 2u);
+  MuxRun whole = collect(mux(index, "format=cmaf ! appsink name=out"));
+  ASSERT_EQ(whole.error, "");
+  MuxRun one =
+      collect("filesrc location=" + ism() + " ! amsdemux tracks=#" + std::to_string(index) +
+              " fragment-time=" + std::to_string(t.fragment_start_10mhz(1)) +
+              " ! amscmafmux format=cmaf init-segment=false ! appsink name=out");
+  ASSERT_EQ(one.error, "");
+  ASSERT_EQ(one.chunks.size(), 1u);  // no init segment: fragment 1 alone
+  EXPECT_TRUE(one.chunks[0].list);
+  EXPECT_FALSE(one.chunks[0].flags & GST_BUFFER_FLAG_HEADER);
+  EXPECT_EQ(one.chunks[0].offset, 1u);
+  EXPECT_EQ(one.chunks[0].bytes, whole.chunks[2].bytes);
+  EXPECT_GE(one.chunks[0].buffers, 2u);  // the header, then the payload as it was read
+  EXPECT_LT(one.chunks[0].buffers, 1u + t.fragments[1].sample_count);
+  auto streamheader =
+      one.caps ? gst_structure_get_value(gst_caps_get_structure(one.caps.get(), 0), "streamheader")
+               : nullptr;
+  EXPECT_EQ(streamheader, nullptr);
 }
 
 // --- Init segment only -----------------------------------------------------------------------

@@ -97,6 +97,17 @@ class ServerProcess {
     exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return exit_status_;
   }
+  // Bytes the server process has read with read()/pread() (Linux /proc/PID/io rchar: files, not
+  // sockets, which it reads with recv()).
+  uint64_t bytes_read() const {
+    std::ifstream io("/proc/" + std::to_string(pid_) + "/io");
+    std::string key;
+    uint64_t value = 0;
+    while (io >> key >> value) {
+      if (key == "rchar:") return value;
+    }
+    return 0;
+  }
   // Open descriptors of the server process (Linux /proc).
   size_t open_fds() const {
     size_t n = 0;
@@ -702,6 +713,97 @@ TEST_F(ServerTest, PipelinesWaitingToStopCountAgainstTheBound) {
 }
 
 }  // namespace
+
+namespace {
+
+// The payload size of the first mdat box of an fMP4 segment.
+uint64_t mdat_payload(const std::string& segment) {
+  size_t at = 0;
+  while (at + 8 <= segment.size()) {
+    const auto* b = reinterpret_cast<const unsigned char*>(segment.data() + at);
+    const uint64_t size = (uint64_t{b[0]} << 24) | (b[1] << 16) | (b[2] << 8) | b[3];
+    if (segment.compare(at + 4, 4, "mdat") == 0) return size - 8;
+    if (size < 8) break;
+    at += size;
+  }
+  return 0;
+}
+
+void set_mtime(const std::string& path, time_t seconds) {
+  struct timespec times[2] = {{seconds, 0}, {seconds, 0}};
+  ASSERT_EQ(utimensat(AT_FDCWD, path.c_str(), times, 0), 0) << path;
+}
+
+}  // namespace
+
+// A fragment reads exactly its samples (the index is cached) and no init segment: what the
+// server reads for one fragment request is the mdat payload it sends, plus the wake-ups of its
+// threads (GLib's eventfd, 8 bytes a read, and GStreamer's bus control socket, 1 byte), never the
+// index again (kilobytes) nor a sample twice.
+TEST_F(ServerTest, AFragmentReadsItsSamplesOnceAndNothingElse) {
+  const std::string playlist_url = ism("QualityLevels(3400000)/Manifest(video,format=m3u8-cmaf)");
+  Response playlist = fetch(playlist_url);
+  ASSERT_EQ(playlist.status, 200u) << playlist.body;
+  std::vector<std::string> segments = uris(playlist.body);
+  ASSERT_GE(segments.size(), 3u);  // the init segment, then the fragments
+  const std::string fragment = ism("QualityLevels(3400000)/" + segments[2]);
+  fetch(ism("QualityLevels(3400000)/" + segments[1]));  // the file is open and indexed
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const uint64_t before = server_->bytes_read();
+    Response r = fetch(fragment);
+    const uint64_t read = server_->bytes_read() - before;
+    ASSERT_EQ(r.status, 200u);
+    EXPECT_EQ(r.body.substr(4, 4), "styp");  // no init segment in front
+    const uint64_t payload = mdat_payload(r.body);
+    ASSERT_GT(payload, 0u);
+    EXPECT_GE(read, payload);
+    EXPECT_LT(read, payload + 128)
+        << "bytes read for one fragment of " << payload << " payload bytes";
+  }
+}
+
+// The answer cache keeps manifests, but a change to any input of the presentation (the .ism, an
+// MP4) is seen by the next request: a new body and a new entity tag.
+TEST_F(ServerTest, AChangedAssetIsSeenByTheNextRequest) {
+  const std::string folder = dir_ + "/changing";
+  std::filesystem::copy(asset_, folder, std::filesystem::copy_options::recursive);
+  std::filesystem::remove(folder + "/evil.mp4");
+  const char* locator = "11111111-0000-4000-8000-0000000000cc";
+  run_ams({"asset", "create", "changing", "--path", folder, "--db", db_});
+  run_ams({"locator", "create", "--asset", "changing", "--policy", "Predefined_ClearStreamingOnly",
+           "--id", locator, "--db", db_});
+  const std::string master = url(locator, "testsrc.ism/manifest(format=m3u8-aapl)");
+  Response first = fetch(master);
+  ASSERT_EQ(first.status, 200u) << first.body;
+  Response again = fetch(master);
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(again.header("etag"), first.header("etag"));
+  EXPECT_NE(fetch(server_->url() + "/api/status").body.find("\"hits\""), std::string::npos);
+
+  // The .ism names another audio bitrate, in the same second as before (so only its size and
+  // content, not a coarse mtime, can tell).
+  const std::string ism_path = folder + "/testsrc.ism";
+  struct stat before {};
+  ASSERT_EQ(stat(ism_path.c_str(), &before), 0);
+  std::string text = read_file(ism_path);
+  const size_t at = text.find("systemBitrate=\"128000\"");
+  ASSERT_NE(at, std::string::npos) << text;
+  text.replace(at, 22, "systemBitrate=\"129000\"");
+  std::ofstream(ism_path, std::ios::binary | std::ios::trunc) << text;
+  set_mtime(ism_path, before.st_mtim.tv_sec);
+  Response changed = fetch(master);
+  ASSERT_EQ(changed.status, 200u);
+  EXPECT_NE(changed.body.find("QualityLevels(129000)"), std::string::npos) << changed.body;
+  EXPECT_NE(changed.header("etag"), first.header("etag"));
+
+  // An MP4 whose mtime moves (a new copy moved into place) changes every answer's tag.
+  const std::string mp4 = folder + "/testsrc_640x360_AACAudio_1378.mp4";
+  set_mtime(mp4, before.st_mtim.tv_sec + 60);
+  Response touched = fetch(master);
+  EXPECT_EQ(touched.body, changed.body);
+  EXPECT_NE(touched.header("etag"), changed.header("etag"));
+  run_ams({"locator", "delete", locator, "--db", db_});
+}
 
 // `ams package` writes every resource under the relative URL the endpoint serves it at: each file
 // must be byte for byte what the server answers for that URL (issue: static and dynamic
