@@ -86,7 +86,7 @@ Admission::Admission(const Config& config, std::string service_id, GMainContext*
       service_id_(std::move(service_id)),
       main_(main),
       cache_(cache),
-      teardown_(std::max(config.max_concurrent, 1u)) {
+      teardown_(std::max(config.max_concurrent, 1u), std::max(config.max_concurrent, 1u)) {
   // A stopped pipeline frees a slot: let the next request in (on the main loop, and only while
   // this Admission exists).
   teardown_.on_stopped([this, alive = std::weak_ptr<void>(alive_)] {

@@ -19,28 +19,87 @@ struct Delivery {
 struct Stop {
   GstPtr<GstElement> pipeline;
   std::shared_ptr<const void> owner;
+  int shape = -1;
 };
+
+GstPtr<GstElement> child(GstElement* pipeline, const char* name) {
+  return GstPtr<GstElement>(gst_bin_get_by_name(GST_BIN(pipeline), name));
+}
+
+// amsdemux makes its pads again at each run: the TS muxer's request pads of the last run go.
+void release_request_pads(GstElement* mux) {
+  std::vector<GstPtr<GstPad>> pads;
+  GST_OBJECT_LOCK(mux);
+  for (GList* l = GST_ELEMENT(mux)->sinkpads; l != nullptr; l = l->next) {
+    auto* pad = static_cast<GstPad*>(l->data);
+    GstPadTemplate* templ = GST_PAD_PAD_TEMPLATE(pad);
+    if (templ != nullptr && GST_PAD_TEMPLATE_PRESENCE(templ) == GST_PAD_REQUEST) {
+      pads.push_back(GstPtr<GstPad>::ref(pad));
+    }
+  }
+  GST_OBJECT_UNLOCK(mux);
+  for (const GstPtr<GstPad>& pad : pads) gst_element_release_request_pad(mux, pad.get());
+}
 
 }  // namespace
 
-Teardown::Teardown(unsigned threads) {
+Teardown::Teardown(unsigned threads, unsigned max_idle) : max_idle_(max_idle) {
   pool_ = g_thread_pool_new(&Teardown::run, this, static_cast<gint>(threads), FALSE, nullptr);
 }
 
 Teardown::~Teardown() {
   on_stopped(nullptr);
   g_thread_pool_free(pool_, FALSE, TRUE);
+  for (auto& [shape, pipelines] : idle_) {
+    for (GstPtr<GstElement>& p : pipelines) gst_element_set_state(p.get(), GST_STATE_NULL);
+  }
+}
+
+GstPtr<GstElement> Teardown::take(int shape) {
+  std::lock_guard<std::mutex> guard(lock_);
+  auto it = idle_.find(shape);
+  if (it == idle_.end() || it->second.empty()) return nullptr;
+  GstPtr<GstElement> p = std::move(it->second.back());
+  it->second.pop_back();
+  return p;
+}
+
+// Back to READY, with nothing of the request left in it (callbacks, bus messages, request
+// pads), and kept; false when it cannot be (then it is stopped for good).
+bool Teardown::keep(int shape, GstPtr<GstElement>& pipeline) {
+  if (shape < 0 || max_idle_ == 0) return false;
+  {
+    std::lock_guard<std::mutex> guard(lock_);
+    if (idle_[shape].size() >= max_idle_) return false;
+  }
+  if (gst_element_set_state(pipeline.get(), GST_STATE_READY) == GST_STATE_CHANGE_FAILURE) {
+    return false;
+  }
+  GstPtr<GstBus> bus(gst_element_get_bus(pipeline.get()));
+  gst_bus_set_sync_handler(bus.get(), nullptr, nullptr, nullptr);
+  gst_bus_set_flushing(bus.get(), TRUE);  // the messages of the run go
+  gst_bus_set_flushing(bus.get(), FALSE);
+  if (GstPtr<GstElement> sink = child(pipeline.get(), "out")) {
+    GstAppSinkCallbacks none = {};
+    gst_app_sink_set_callbacks(GST_APP_SINK(sink.get()), &none, nullptr, nullptr);
+  }
+  if (GstPtr<GstElement> mux = child(pipeline.get(), "mux")) release_request_pads(mux.get());
+  std::lock_guard<std::mutex> guard(lock_);
+  idle_[shape].push_back(std::move(pipeline));
+  return true;
 }
 
 void Teardown::run(gpointer data, gpointer self_pointer) {
   auto* self = static_cast<Teardown*>(self_pointer);
   {
     std::unique_ptr<Stop> stop(static_cast<Stop*>(data));
-    gst_element_set_state(stop->pipeline.get(), GST_STATE_NULL);
-    // The messages left on the bus hold references to the pipeline: flush them, or the
-    // pipeline (and its bus's socket pair) would never be freed.
-    GstPtr<GstBus> bus(gst_element_get_bus(stop->pipeline.get()));
-    gst_bus_set_flushing(bus.get(), TRUE);
+    if (!self->keep(stop->shape, stop->pipeline) && stop->pipeline) {
+      gst_element_set_state(stop->pipeline.get(), GST_STATE_NULL);
+      // The messages left on the bus hold references to the pipeline: flush them, or the
+      // pipeline (and its bus's socket pair) would never be freed.
+      GstPtr<GstBus> bus(gst_element_get_bus(stop->pipeline.get()));
+      gst_bus_set_flushing(bus.get(), TRUE);
+    }
   }
   --self->live_;
   --self->pending_;
@@ -53,10 +112,10 @@ void Teardown::on_stopped(std::function<void()> stopped) {
   stopped_ = std::move(stopped);
 }
 
-void Teardown::stop(GstPtr<GstElement>* pipeline, std::shared_ptr<const void> owner) {
+void Teardown::stop(GstPtr<GstElement>* pipeline, std::shared_ptr<const void> owner, int shape) {
   if (!*pipeline) return;
   ++pending_;
-  g_thread_pool_push(pool_, new Stop{std::move(*pipeline), std::move(owner)}, nullptr);
+  g_thread_pool_push(pool_, new Stop{std::move(*pipeline), std::move(owner), shape}, nullptr);
 }
 
 PipelineRun::PipelineRun(std::shared_ptr<const RequestPlan> plan, GMainContext* main,
@@ -77,9 +136,9 @@ GstElementFactory* factory(const char* name) {
   return f;
 }
 
-GstElement* make(const char* name) {
-  GstElementFactory* f = factory(name);
-  return f != nullptr ? gst_element_factory_create(f, nullptr) : nullptr;
+GstElement* make(const char* factory_name, const char* name) {
+  GstElementFactory* f = factory(factory_name);
+  return f != nullptr ? gst_element_factory_create(f, name) : nullptr;
 }
 
 const char* cmaf_format(RequestPlan::Muxer muxer) {
@@ -103,22 +162,36 @@ void link_demux_pad(GstElement*, GstPad* pad, gpointer mux_pointer) {
 
 }  // namespace
 
-// amsdemux plan=... ! amscmafmux format=... | amstsmux ! appsink, with typed calls.
+void PipelineRun::attach(GstElement* pipeline) {
+  GstPtr<GstElement> demux = child(pipeline, "demux");
+  GstPtr<GstElement> sink = child(pipeline, "out");
+  GstAmsPlan* boxed = gst::plan_boxed_new(plan_->media);
+  g_object_set(demux.get(), "plan", boxed, nullptr);
+  g_boxed_free(GST_TYPE_AMS_PLAN, boxed);
+  GstAppSinkCallbacks callbacks = {};
+  callbacks.new_sample = &PipelineRun::on_new_sample;
+  callbacks.eos = &PipelineRun::on_eos;
+  gst_app_sink_set_callbacks(GST_APP_SINK(sink.get()), &callbacks, this, nullptr);
+}
+
+// amsdemux plan=... ! amscmafmux format=... | amstsmux ! appsink, with typed calls (or one such
+// pipeline kept from an earlier request of the same shape).
 GstPtr<GstElement> PipelineRun::build() {
+  if (GstPtr<GstElement> kept = teardown_->take(static_cast<int>(plan_->muxer))) {
+    attach(kept.get());
+    return kept;
+  }
   GstPtr<GstElement> pipeline = GstPtr<GstElement>::sink(gst_pipeline_new(nullptr));
-  GstElement* demux = make("amsdemux");
+  GstElement* demux = make("amsdemux", "demux");
   const bool ts = plan_->muxer == RequestPlan::Muxer::kTs;
-  GstElement* mux = make(ts ? "amstsmux" : "amscmafmux");
-  GstElement* sink = make("appsink");
+  GstElement* mux = make(ts ? "amstsmux" : "amscmafmux", "mux");
+  GstElement* sink = make("appsink", "out");
   if (!pipeline || !demux || !mux || !sink) {
     for (GstElement* e : {demux, mux, sink}) {
       if (e != nullptr) gst_object_unref(gst_object_ref_sink(e));
     }
     return nullptr;
   }
-  GstAmsPlan* boxed = gst::plan_boxed_new(plan_->media);
-  g_object_set(demux, "plan", boxed, nullptr);
-  g_boxed_free(GST_TYPE_AMS_PLAN, boxed);
   if (!ts) {
     gst_util_set_object_arg(G_OBJECT(mux), "format", cmaf_format(plan_->muxer));
     g_object_set(mux, "init-segment", FALSE, nullptr);  // clients fetch it once (plan.h)
@@ -127,10 +200,7 @@ GstPtr<GstElement> PipelineRun::build() {
   gst_bin_add_many(GST_BIN(pipeline.get()), demux, mux, sink, nullptr);
   if (!gst_element_link(mux, sink)) return nullptr;
   g_signal_connect(demux, "pad-added", G_CALLBACK(link_demux_pad), mux);
-  GstAppSinkCallbacks callbacks = {};
-  callbacks.new_sample = &PipelineRun::on_new_sample;
-  callbacks.eos = &PipelineRun::on_eos;
-  gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, this, nullptr);
+  attach(pipeline.get());
   return pipeline;
 }
 
@@ -195,11 +265,14 @@ void PipelineRun::fail(HttpError error) {
 // Only after phase_ is kRunning: a pipeline being started belongs to its worker.
 void PipelineRun::stop_pipeline() {
   GstPtr<GstElement> pipeline;
+  bool reusable = false;
   {
     std::lock_guard<std::mutex> guard(lock_);
     pipeline = std::move(pipeline_);
+    reusable = answered_ok_;
   }
-  teardown_->stop(&pipeline, shared_from_this());
+  // Only a pipeline that ran to its end without error is kept for another request.
+  teardown_->stop(&pipeline, shared_from_this(), reusable ? static_cast<int>(plan_->muxer) : -1);
 }
 
 void PipelineRun::finish(PipelineResult result) {
@@ -211,6 +284,7 @@ void PipelineRun::finish(PipelineResult result) {
     stop_now = phase_ == Phase::kRunning;
     stop_pending_ = phase_ == Phase::kStarting;
     if (result.ok) result.body = std::move(output_);
+    answered_ok_ = result.ok;
     if (stop_pending_) {
       held_result_ = std::move(result);  // start() delivers it once it has handed the pipeline on
       return;

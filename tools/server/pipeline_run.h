@@ -11,10 +11,12 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "body.h"
 #include "errors.h"
@@ -31,16 +33,23 @@ struct PipelineResult {
   HttpError error;  // when !ok
 };
 
-// A pool of threads that stops pipelines. set_state(NULL) waits for streaming threads, so it
-// never runs on the main loop nor on a streaming thread of the pipeline it stops. A pipeline
+// A pool of threads that stops pipelines. set_state(READY/NULL) waits for streaming threads, so
+// it never runs on the main loop nor on a streaming thread of the pipeline it stops. A pipeline
 // holds its streaming threads and buffers until it is stopped, so the ones waiting here count
 // against the server's bound on live pipelines (pending(), and `stopped` after each one).
+//
+// A pipeline that answered without error is set to READY (its threads stopped, its buffers
+// dropped) and kept for the next request of the same shape (`idle`, at most `max_idle` a shape):
+// pipeline_bench shows that building and tearing one down is half of a fragment request's CPU.
 class Teardown {
  public:
-  explicit Teardown(unsigned threads);
-  ~Teardown();  // waits for every queued teardown
+  explicit Teardown(unsigned threads, unsigned max_idle = 0);
+  ~Teardown();  // waits for every queued teardown; drops the idle pipelines
   // Takes the pipeline; `owner` (whose callbacks the pipeline calls) lives until it has stopped.
-  void stop(GstPtr<GstElement>* pipeline, std::shared_ptr<const void> owner);
+  // `shape` >= 0: it may be kept for reuse by take(shape).
+  void stop(GstPtr<GstElement>* pipeline, std::shared_ptr<const void> owner, int shape = -1);
+  // An idle pipeline of `shape` (in READY, callbacks cleared), or null.
+  GstPtr<GstElement> take(int shape);
   // Pipelines handed to stop() and not yet stopped.
   unsigned pending() const { return pending_.load(); }
   // Pipelines that exist: built (created()) and not yet stopped here.
@@ -51,12 +60,15 @@ class Teardown {
 
  private:
   static void run(gpointer data, gpointer self);
+  bool keep(int shape, GstPtr<GstElement>& pipeline);
 
   GThreadPool* pool_;
+  const unsigned max_idle_;
   std::atomic<unsigned> pending_{0};
   std::atomic<unsigned> live_{0};
-  std::mutex lock_;  // guards stopped_
+  std::mutex lock_;  // guards stopped_ and idle_
   std::function<void()> stopped_;
+  std::map<int, std::vector<GstPtr<GstElement>>> idle_;
 };
 
 class PipelineRun : public std::enable_shared_from_this<PipelineRun> {
@@ -83,6 +95,7 @@ class PipelineRun : public std::enable_shared_from_this<PipelineRun> {
   static GstFlowReturn on_new_sample(GstAppSink* sink, gpointer self);
   static void on_eos(GstAppSink* sink, gpointer self);
   GstPtr<GstElement> build();
+  void attach(GstElement* pipeline);
   void finish(PipelineResult result);
   void stop_pipeline();
   void deliver(PipelineResult result);
@@ -100,6 +113,7 @@ class PipelineRun : public std::enable_shared_from_this<PipelineRun> {
   Body output_;                                // the streaming thread appends; read once finished
   std::optional<PipelineResult> held_result_;  // finished while starting: delivered by start()
   bool output_failed_ = false;
+  bool answered_ok_ = false;  // the run ended with its answer: the pipeline may be reused
 
   std::atomic<bool> cancelled_{false};
 };
