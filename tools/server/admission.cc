@@ -220,12 +220,12 @@ void Admission::render(const std::shared_ptr<Job>& job) {
       if (size) {
         out.size = *size;
       } else {
-        out.error = from_status(size.status());
+        out.error = asset_error(size.status());
       }
     } else if (plan) {
       Result<std::string> text = ams::server::render(*plan);
       if (!text) {
-        out.error = from_status(text.status(), hresult::kNotFound);
+        out.error = asset_error(text.status());
       } else {
         auto answer = std::make_shared<Answer>();
         answer->content_type = plan->content_type;

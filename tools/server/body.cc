@@ -119,6 +119,10 @@ GBytes* Body::flatten() const {
 
 void Body::send_to(SoupServerMessage* msg) const {
   SoupMessageBody* out = soup_server_message_get_response_body(msg);
+  // libsoup would otherwise apply a Range header itself to a complete 200 body (after the server
+  // chose to send it whole: If-Range of another version, several ranges), keeping our
+  // Content-Length: ranges are answered in respond.cc, nowhere else.
+  soup_message_body_set_accumulate(out, FALSE);
   soup_message_body_truncate(out);
   for (GBytes* b : pieces_) soup_message_body_append_bytes(out, b);
   soup_message_body_complete(out);

@@ -20,6 +20,17 @@ HttpError from_status(const Status& status, const char* not_found_code) {
   }
 }
 
+HttpError asset_error(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kNotFound:
+      return http_error(404, hresult::kAssetNotFound, status.to_string());
+    case StatusCode::kUnsupported:
+      return http_error(501, hresult::kCodecNotSupported, status.to_string());
+    default:
+      return http_error(500, hresult::kAssetInvalid, status.to_string());
+  }
+}
+
 Status fail(HttpError* out, HttpError e) {
   StatusCode code = e.status == 404   ? StatusCode::kNotFound
                     : e.status == 400 ? StatusCode::kInvalidArgument

@@ -24,6 +24,8 @@ inline constexpr const char* kLocatorNotActive = "MPE_STREAMING_LOCATOR_NOT_ACTI
 inline constexpr const char* kAssetNotFound = "MPE_ASSET_NOT_FOUND";
 inline constexpr const char* kTrackNotFound = "MPE_TRACK_NOT_FOUND";
 inline constexpr const char* kFragmentNotFound = "MPE_FRAGMENT_NOT_FOUND";
+inline constexpr const char* kAssetInvalid = "MPE_ASSET_INVALID";
+inline constexpr const char* kCodecNotSupported = "MPE_CODEC_NOT_SUPPORTED";
 inline constexpr const char* kProtocolNotEnabled = "MPE_STREAMING_PROTOCOL_NOT_ENABLED";
 inline constexpr const char* kEncryptionRequired = "MPE_ENC_ENCRYPTION_REQUIRED";
 inline constexpr const char* kEncryptionNotInPolicy =
@@ -49,6 +51,12 @@ Status fail(HttpError* out, HttpError e);
 // The one table from a core Status to an HTTP error: kNotFound -> 404 with `not_found_code`,
 // kInvalidArgument -> 400, kUnsupported -> 501, anything else (bad media, I/O) -> 500.
 HttpError from_status(const Status& status, const char* not_found_code = hresult::kNotFound);
+
+// An asset that cannot be read: a file it names is missing -> 404 MPE_ASSET_NOT_FOUND; its
+// contents name a codec or feature we do not serve -> 501 MPE_CODEC_NOT_SUPPORTED; anything
+// else it says (a malformed .ism or MP4, a path out of its folder, a limit) -> 500
+// MPE_ASSET_INVALID. The request was fine: never a 400.
+HttpError asset_error(const Status& status);
 
 // <serverError><status>..</status><subStatus>0</subStatus><hresult>..</hresult>
 // <activityId>GUID</activityId><serviceId>GUID</serviceId></serverError>, as the captured AMS

@@ -326,7 +326,7 @@ Result<RequestPlan> make_plan(const url::Request& r, Format format,
   plan.asset_path = *path;
   auto presentation = model::build_presentation(plan.asset_path);
   if (!presentation) {
-    *error = from_status(presentation.status(), hresult::kAssetNotFound);
+    *error = asset_error(presentation.status());
     return presentation.status();
   }
   plan.presentation = *presentation;

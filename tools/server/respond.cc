@@ -37,6 +37,7 @@ void respond_body(SoupServerMessage* msg, unsigned status, const std::string& co
     soup_message_headers_set_content_type(h, content_type.c_str(), nullptr);
   soup_message_headers_set_content_length(h, static_cast<goffset>(body.size()));
   SoupMessageBody* out = soup_server_message_get_response_body(msg);
+  soup_message_body_set_accumulate(out, FALSE);  // no Range applied by libsoup (see body.cc)
   soup_message_body_truncate(out);
   if (body.empty()) return soup_message_body_complete(out);
   auto* owned = new std::string(std::move(body));

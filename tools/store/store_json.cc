@@ -17,7 +17,9 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view kIsm = ".ism";
-constexpr std::string_view kDownloadExtensions[] = {".mp4", ".m4a", ".mp4a", ".vtt"};
+// Media and caption files (never the server manifests, JSON or hidden files).
+constexpr std::string_view kDownloadExtensions[] = {".mp4",  ".m4a", ".mp4a", ".m4v", ".ismv",
+                                                    ".isma", ".vtt", ".ttml", ".dfxp"};
 const std::string kAnyLocator = "00000000-0000-0000-0000-000000000000";
 
 struct Folder {

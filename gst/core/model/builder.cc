@@ -176,6 +176,11 @@ Status finish(Presentation& p, const BuildOptions& options) {
       return invalid_data(p.name + ": " + track_type_name(t.type) + " track of " + t.file +
                           " has no samples");
     }
+    const Sample& last = t.samples().back();
+    if (t.samples().size() > 1 && last.dts + last.duration <= t.samples().front().dts) {
+      return invalid_data(p.name + ": " + track_type_name(t.type) + " track of " + t.file +
+                          " has samples without durations (stts)");
+    }
     media = true;
   }
   if (!media) return invalid_data(p.name + ": the asset has no audio or video track");
@@ -243,6 +248,12 @@ Result<Built> build_from_ism(const std::string& ism_path, IndexCache& cache,
   std::map<std::string, std::shared_ptr<const FileIndex>> opened;
   for (const smil::IsmTrack& it : ism->tracks) {
     auto resolved = resolve_inside(dir, it.src);
+    // A side-car text file that is missing leaves its track out, not the asset (text is not
+    // served yet); an MP4 that is missing is the asset's end.
+    if (!resolved && it.kind == smil::IsmTrackKind::kText &&
+        resolved.status().code() == StatusCode::kNotFound) {
+      continue;
+    }
     if (!resolved)
       return Status(resolved.status()).with_context(ism_path + ": src \"" + it.src + "\"");
     if (it.kind == smil::IsmTrackKind::kText) {

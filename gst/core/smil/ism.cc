@@ -364,6 +364,7 @@ Result<Ism> parse_ism(std::string_view xml) {
   std::unique_ptr<gchar, GFreeDeleter> converted;
   AMS_RETURN_IF_ERROR(to_utf8(xml, converted));
   if (xml.find('\0') != std::string_view::npos) return invalid_data(".ism contains a NUL byte");
+  if (xml.empty()) return invalid_data(".ism is empty");
 
   static const GMarkupParser kCallbacks = {on_start, on_end, nullptr, nullptr, nullptr};
   Parser parser;
