@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "broken_corpus.h"
@@ -224,6 +225,7 @@ TEST_F(BrokenAssetsTest, EveryAnswerArrivesAndTheGoodAssetIsUnchanged) {
     std::map<std::string, int> counts;
     int crashes = 0;
     int timeouts = 0;
+    const size_t log_before = read_file(endpoint.log).size();
     Connection c(endpoint.port);
     for (size_t u = 0; u < urls.size(); ++u) {
       if (crashes >= kGiveUpAfter || timeouts >= kGiveUpAfter) {
@@ -255,6 +257,16 @@ TEST_F(BrokenAssetsTest, EveryAnswerArrivesAndTheGoodAssetIsUnchanged) {
       ++v.total[key];
       if (std::string problem = judge(asset, url, a); !problem.empty()) {
         v.failures.push_back(where + ": " + problem + "\n      " + a.describe());
+      }
+    }
+    // A GLib critical is a precondition a file broke (fatal under G_DEBUG=fatal-criticals).
+    std::string logged = read_file(endpoint.log);
+    std::istringstream lines(logged.substr(std::min(log_before, logged.size())));
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find("-CRITICAL **") != std::string::npos ||
+          line.find("runtime error") != std::string::npos) {
+        v.failures.push_back(asset.name + ": the server logged: " + line);
+        break;
       }
     }
     // Still serving: /api/status answers, quickly.
