@@ -6,9 +6,11 @@
 // HLS v3 with the audio muxed) with its continuity counters. Nothing may crash, overrun, divide by
 // zero or allocate out of proportion to the input (issue 11, item 3).
 //
-// An input is one MP4 file; an input that starts with '<' is an .ism up to its first NUL byte,
-// then the MP4 it may name as "a.mp4" (a WebVTT "a.vtt" is there too), so that the .ism-driven
-// parts of the builder (text streams, track selection) are reached as well.
+// An input is one MP4 file; an input that starts with '<' is, after that byte, an .ism up to its
+// first NUL byte, then the MP4 it may name as "a.mp4" (a WebVTT "a.vtt" is there too), so that
+// the .ism-driven parts of the builder (text streams, track selection) are reached as well. GLib
+// criticals abort: each is a precondition the input broke (the server only logs them).
+#include <glib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -145,7 +147,18 @@ void derive_everything(const model::Presentation& p) {
   }
 }
 
+// abort(), not GLib's fatal-log breakpoint: libFuzzer keeps the input of a SIGABRT, not a SIGTRAP.
+void abort_on_critical(const gchar* domain, GLogLevelFlags level, const gchar* message, gpointer) {
+  g_log_default_handler(domain, level, message, nullptr);
+  if (level & (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_ERROR)) std::abort();
+}
+
 }  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  g_log_set_default_handler(abort_on_critical, nullptr);
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // A new name per input: the builder caches presentations by path, size and mtime.
@@ -155,11 +168,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<std::string> files;
   if (size > 0 && data[0] == '<') {
     const uint8_t* nul = static_cast<const uint8_t*>(memchr(data, 0, size));
-    size_t ism_size = nul != nullptr ? static_cast<size_t>(nul - data) : size;
-    size_t mp4_at = nul != nullptr ? ism_size + 1 : size;
+    size_t ism_end = nul != nullptr ? static_cast<size_t>(nul - data) : size;
+    size_t mp4_at = nul != nullptr ? ism_end + 1 : size;
     mkdir(dir.c_str(), 0700);
     path = dir + "/a.ism";
-    write(path, data, ism_size);
+    write(path, data + 1, ism_end - 1);
     write(dir + "/a.mp4", data + mp4_at, size - mp4_at);
     static const char vtt[] = "WEBVTT\n\n00:00.000 --> 00:01.000\nx\n";
     write(dir + "/a.vtt", reinterpret_cast<const uint8_t*>(vtt), sizeof(vtt) - 1);

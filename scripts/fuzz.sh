@@ -53,7 +53,7 @@ if command -v ffmpeg >/dev/null; then
 fi
 
 # The index fuzzer: the same small MP4s, one with a mov_text track, and .ism + MP4 pairs (the .ism
-# up to a NUL byte, then the MP4 it names as a.mp4; see index_fuzzer.cc), one with a text stream.
+# after a '<' up to a NUL byte, then the MP4 it names as a.mp4; see index_fuzzer.cc).
 cp "$SEEDS"/box_fuzzer/*.mp4 "$SEEDS/index_fuzzer/" 2>/dev/null || true
 if command -v ffmpeg >/dev/null; then
   printf '1\n00:00:00,100 --> 00:00:00,500\nHi\n' >"$SEEDS/subs.srt"
@@ -65,7 +65,7 @@ fi
 ism_seed() {  # name, extra tracks
   local mp4=$SEEDS/index_fuzzer/ffmpeg_mov_text.mp4
   [ -f "$mp4" ] || return 0
-  { printf '<smil xmlns="http://www.w3.org/2001/SMIL20/Language"><body><switch>'
+  { printf '<<smil xmlns="http://www.w3.org/2001/SMIL20/Language"><body><switch>'
     printf '<video src="a.mp4" systemBitrate="100000"><param name="trackID" value="1" valuetype="data"/></video>'
     printf '<audio src="a.mp4" systemBitrate="64000"><param name="trackID" value="2" valuetype="data"/></audio>'
     printf "%s</switch></body></smil>" "${2:-}"
