@@ -32,7 +32,7 @@ meson compile -C "$BUILD" -j "${FUZZ_JOBS:-2}" "${FUZZERS[@]}"
 mkdir -p "$OUT"
 SEEDS=$OUT/seeds
 rm -rf "$SEEDS"
-mkdir -p "$SEEDS"/{box_fuzzer,codec_fuzzer,ism_fuzzer,url_fuzzer}
+mkdir -p "$SEEDS"/{box_fuzzer,codec_fuzzer,index_fuzzer,ism_fuzzer,url_fuzzer}
 
 make_mp4() {  # name, gst-launch muxer description
   gst-launch-1.0 -q videotestsrc num-buffers=12 ! video/x-raw,width=64,height=48,framerate=12/1 ! \
@@ -51,6 +51,30 @@ if command -v ffmpeg >/dev/null; then
   ffmpeg -v error -y -f lavfi -i testsrc2=size=64x48:rate=10 -t 1 -c:v libx264 \
     -movflags frag_keyframe+empty_moov "$SEEDS/box_fuzzer/ffmpeg_frag.mp4" || true
 fi
+
+# The index fuzzer: the same small MP4s, one with a mov_text track, and .ism + MP4 pairs (the .ism
+# after a '<' up to a NUL byte, then the MP4 it names as a.mp4; see index_fuzzer.cc).
+cp "$SEEDS"/box_fuzzer/*.mp4 "$SEEDS/index_fuzzer/" 2>/dev/null || true
+if command -v ffmpeg >/dev/null; then
+  printf '1\n00:00:00,100 --> 00:00:00,500\nHi\n' >"$SEEDS/subs.srt"
+  ffmpeg -v error -y -f lavfi -i testsrc2=size=64x48:rate=10 -f lavfi -i sine=sample_rate=48000 \
+    -i "$SEEDS/subs.srt" -t 1 -map 0:v -map 1:a -map 2:s -c:v libx264 -bf 2 -c:a aac -c:s mov_text \
+    -movflags +faststart "$SEEDS/index_fuzzer/ffmpeg_mov_text.mp4" || true
+  rm -f "$SEEDS/subs.srt"
+fi
+ism_seed() {  # name, extra tracks
+  local mp4=$SEEDS/index_fuzzer/ffmpeg_mov_text.mp4
+  [ -f "$mp4" ] || return 0
+  { printf '<<smil xmlns="http://www.w3.org/2001/SMIL20/Language"><body><switch>'
+    printf '<video src="a.mp4" systemBitrate="100000"><param name="trackID" value="1" valuetype="data"/></video>'
+    printf '<audio src="a.mp4" systemBitrate="64000"><param name="trackID" value="2" valuetype="data"/></audio>'
+    printf "%s</switch></body></smil>" "${2:-}"
+    printf '\0'
+    cat "$mp4"; } >"$SEEDS/index_fuzzer/$1"
+}
+ism_seed ism_av ""
+ism_seed ism_vtt '<textstream src="a.vtt" systemBitrate="0" systemLanguage="eng"/>'
+ism_seed ism_mov_text '<textstream src="a.mp4"><param name="trackID" value="3" valuetype="data"/></textstream>'
 
 # Codec configs out of the seed MP4s: the first byte picks the parser (see codec_fuzzer.cc).
 python3 - "$SEEDS" <<'PY'
@@ -90,12 +114,15 @@ for name in "${FUZZERS[@]}"; do
   mkdir -p "$corpus" "$artifacts"
   log=$OUT/$name.log
   set +e
+  # Reproducers of past findings (fuzz/corpus/NAME, a few KB each) are replayed every run.
+  committed=()
+  [ -d "$ROOT/fuzz/corpus/$name" ] && committed=("$ROOT/fuzz/corpus/$name")
   "$exe" -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -timeout=5 -print_final_stats=1 \
-    -artifact_prefix="$artifacts/" "$corpus" "$SEEDS/$name" >"$log" 2>&1
+    -artifact_prefix="$artifacts/" "$corpus" "$SEEDS/$name" "${committed[@]}" >"$log" 2>&1
   rc=$?
   set -e
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 || true)  # none when a seed crashes
   found=$(find "$artifacts" -type f | wc -l)
   if [ $rc -ne 0 ] || [ "$found" -ne 0 ]; then
     status=1
