@@ -369,7 +369,14 @@ struct Outcome {
   std::string answer;
 };
 
-Outcome judge(const Answer& a) {
+// libsoup 3.2 refuses a request target that decodes to a NUL byte itself (400, no body) before
+// any handler runs, so the server cannot add its body there (docs/server.md, Errors). Only that
+// exact answer, to only such a path, is accepted without the AMS body.
+bool libsoup_nul_refusal(const std::string& path, const Answer& a) {
+  return path.find("%00") != std::string::npos && a.status == 400 && a.body.empty();
+}
+
+Outcome judge(const std::string& path, const Answer& a) {
   Outcome o;
   o.answer = a.describe();
   if (!a.complete) {
@@ -388,7 +395,7 @@ Outcome judge(const Answer& a) {
       o.problem = "5xx";
     else
       o.problem = ams_error_problem(a);
-  } else if (a.status >= 400) {
+  } else if (a.status >= 400 && !libsoup_nul_refusal(path, a)) {
     o.problem = ams_error_problem(a);
     if (!o.problem.empty()) o.problem = "4xx without the AMS error body: " + o.problem;
   }
@@ -485,7 +492,7 @@ TEST_F(UrlGrammarTest, NoUrlGetsA500OrAnAnswerWithoutTheAmsBody) {
         ++counts["crash"];
         continue;
       }
-      Outcome o = judge(a);
+      Outcome o = judge(walk[i], a);
       ++counts[o.key];
       record += o.key + "\t" + walk[i] + "\t" + o.problem + "\n";
       if (!o.problem.empty()) {
