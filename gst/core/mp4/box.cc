@@ -74,7 +74,9 @@ Result<std::vector<RawBox>> split_children(ByteSpan payload) {
     size_t start = r.position();
     BoxHeader h;
     AMS_RETURN_IF_ERROR(read_box_header(r, r.remaining(), h));
-    out.push_back(RawBox{h.type, payload.subspan(r.position(), h.size - h.header_size)});
+    const ByteSpan usertype =
+        h.type == fourcc("uuid") ? payload.subspan(r.position() - 16, 16) : ByteSpan();
+    out.push_back(RawBox{h.type, payload.subspan(r.position(), h.size - h.header_size), usertype});
     r.seek(start + h.size);
   }
   return out;

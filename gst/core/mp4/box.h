@@ -40,6 +40,7 @@ Status read_box_header(ByteReader& r, uint64_t available, BoxHeader& h);
 struct RawBox {
   FourCC type = 0;
   ByteSpan payload;
+  ByteSpan usertype;  // a uuid box's 16-byte extended type (in its header, before the payload)
 };
 // Splits a payload into its child boxes; fails on a child that overruns its parent.
 Result<std::vector<RawBox>> split_children(ByteSpan payload);

@@ -199,8 +199,12 @@ bool SampleEntry::read_write(BoxBuffer& b) {
     auto kids = split_children(b.reader().rest());
     if (!kids) return false;
     children.clear();
-    for (const RawBox& k : *kids)
-      children.push_back({k.type, Bytes(k.payload.begin(), k.payload.end())});
+    for (const RawBox& k : *kids) {
+      // A uuid child keeps its extended type in front of its payload, so it is written back.
+      Bytes payload(k.usertype.begin(), k.usertype.end());
+      payload.insert(payload.end(), k.payload.begin(), k.payload.end());
+      children.push_back({k.type, std::move(payload)});
+    }
     return b.reader().skip(b.remaining());
   }
   ByteWriter& w = b.writer();

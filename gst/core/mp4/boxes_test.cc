@@ -119,6 +119,23 @@ TEST(Mp4Box, SampleTablesRoundTrip) {
   EXPECT_EQ(out.stsd.entries[0].child(fourcc("avcC"))->payload.size(), 7u);
 }
 
+// A uuid child of a sample entry (encoders put vendor data there) keeps its 16-byte extended
+// type: written back and read again it is the same box (found by box_fuzzer).
+TEST(Mp4Box, SampleEntryUuidChildRoundTrips) {
+  Stsd stsd;
+  SampleEntry avc;
+  avc.format = fourcc("avc1");
+  Bytes uuid(19, 0xab);  // the extended type, then three bytes of payload
+  uuid[16] = 1, uuid[17] = 2, uuid[18] = 3;
+  avc.children.push_back({fourcc("uuid"), uuid});
+  stsd.entries.push_back(avc);
+  Stsd once = round_trip(stsd);
+  ASSERT_NE(once.entries[0].child(fourcc("uuid")), nullptr);
+  EXPECT_EQ(once.entries[0].child(fourcc("uuid"))->payload, uuid);
+  Stsd twice = round_trip(once);
+  EXPECT_EQ(twice.entries[0].child(fourcc("uuid"))->payload, uuid);
+}
+
 TEST(Mp4Box, AudioSampleEntryKeepsRateChannelsAndConfig) {
   Stsd stsd;
   SampleEntry mp4a;
