@@ -391,7 +391,7 @@ INSTANTIATE_TEST_SUITE_P(Formats, CmafMuxFormatTest,
                          [](const auto& info) { return std::string(info.param.format); });
 
 TEST_F(CmafMuxTest, FfprobeCountsEveryFrameOfTheCmafTrackFile) {
-  if (!have("ffprobe")) GTEST_SKIP() << "no ffprobe";
+  if (!have("ffprobe")) GTEST_FAIL() << "no ffprobe";
   const size_t index = track_index(ams::model::TrackType::kVideo);
   const Track& t = p().tracks[index];
   const std::string file = path("track.cmfv");

@@ -26,7 +26,7 @@ class StoreCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const char* build = g_getenv("AMS_BUILD_ROOT");
-    if (build == nullptr) GTEST_SKIP() << "AMS_BUILD_ROOT is not set (run through meson test)";
+    if (build == nullptr) GTEST_FAIL() << "AMS_BUILD_ROOT is not set (run through meson test)";
     ams_ = (fs::path(build) / "tools" / "ams").string();
     ASSERT_TRUE(g_file_test(ams_.c_str(), G_FILE_TEST_IS_EXECUTABLE)) << ams_;
     gchar* dir = g_dir_make_tmp("ams-cli-XXXXXX", nullptr);

@@ -34,7 +34,7 @@ std::string read_file(const fs::path& path) {
 #define LOAD_EXAMPLE_OR_SKIP(var, name)                                                      \
   std::optional<fs::path> var##_dir = examples_dir();                                        \
   if (!var##_dir) {                                                                          \
-    GTEST_SKIP() << "the AMS examples folder $AMS_SOURCE_ROOT/../shared/reference/examples " \
+    GTEST_FAIL() << "the AMS examples folder $AMS_SOURCE_ROOT/../shared/reference/examples " \
                     "is absent (or AMS_SOURCE_ROOT is not set)";                             \
   }                                                                                          \
   std::string var = read_file(*var##_dir / name);                                            \
@@ -169,7 +169,7 @@ TEST(IsmExamples, TextstreamSnippet) {
 TEST(IsmExamples, EveryExampleIsmRoundTrips) {
   std::optional<fs::path> dir = examples_dir();
   if (!dir) {
-    GTEST_SKIP()
+    GTEST_FAIL()
         << "the AMS examples folder $AMS_SOURCE_ROOT/../shared/reference/examples is absent";
   }
   int parsed = 0;
