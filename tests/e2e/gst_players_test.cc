@@ -159,7 +159,7 @@ struct Playback {
 
 // Plays `uri` with playbin3 into fake sinks as fast as it decodes; with `seek_to`, goes to PAUSED
 // first and seeks there (flushing, to a key unit) before playing.
-Playback play(const std::string& uri, std::optional<double> seek_to) {
+Playback play(const std::string& uri, std::optional<double> seek_to, int deadline_s) {
   Playback result;
   auto pipeline = GstPtr<GstElement>::sink(gst_element_factory_make("playbin3", nullptr));
   GstElement* video_sink = gst_element_factory_make("fakesink", "video-sink");
@@ -193,10 +193,10 @@ Playback play(const std::string& uri, std::optional<double> seek_to) {
   } stage = seek_to ? Stage::kPreroll : Stage::kPlaying;
   auto started = std::chrono::steady_clock::now();
   gst_element_set_state(pipeline.get(), seek_to ? GST_STATE_PAUSED : GST_STATE_PLAYING);
-  const auto deadline = started + std::chrono::seconds(90);
+  const auto deadline = started + std::chrono::seconds(deadline_s);
   while (!result.eos && result.error.empty()) {
     if (std::chrono::steady_clock::now() > deadline) {
-      result.error = "no EOS within 90 s";
+      result.error = "no EOS within " + std::to_string(deadline_s) + " s";
       break;
     }
     GstPtr<GstMessage> msg(gst_bus_timed_pop_filtered(
@@ -260,6 +260,7 @@ struct Expected {
   double fps = 0;                           // the video frame rate
   double duration = 0;                      // the longest source stream, seconds
   double video_start = 0;  // where the source (its edit list applied) presents its first frame
+  int deadline_s = 90;     // a playback that has no EOS by then has hung
   double unit = 0;         // what a seek may miss by: a fragment, or a TS segment
 
   static Expected from_env(bool ts_segments) {
@@ -279,6 +280,9 @@ struct Expected {
                                              std::atof(fps.substr(slash + 1).c_str());
     e.duration = env_seconds("AMS_E2E_DURATION");
     e.video_start = env_seconds("AMS_E2E_VIDEO_START");
+    // Decoding into fake sinks runs far faster than real time: three times the duration, and
+    // at least 30 s, is a hang.
+    e.deadline_s = std::max(30, static_cast<int>(std::ceil(3 * e.duration)));
     e.unit = ts_segments ? env_seconds("AMS_E2E_TS_SEGMENT") : env_seconds("AMS_E2E_FRAGMENT");
     return e;
   }
@@ -296,6 +300,7 @@ class GstPlayers : public testing::TestWithParam<Format> {
     auto base = env("AMS_E2E_BASE");
     if (!base) GTEST_SKIP() << "AMS_E2E_BASE is not set: run through tests/e2e/run_e2e.sh";
     url_ = *base + "/" + GetParam().manifest;
+    started_ = std::chrono::steady_clock::now();
   }
 
   // A check: a failure is one item of the row's "errors" (what known_failures.txt signatures are
@@ -323,6 +328,10 @@ class GstPlayers : public testing::TestWithParam<Format> {
         << ",\"client\":\"gstreamer\",\"format\":" << json_string(GetParam().id)
         << ",\"try\":" << std::atoi(env("AMS_E2E_TRY").value_or("1").c_str())
         << ",\"ok\":" << (HasFailure() ? "false" : "true") << ",\"url\":" << json_string(url_)
+        << ",\"wall_ms\":"
+        << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 started_)
+               .count()
         << ",\"ttff_ms\":" << std::lround(full_.ttff_ms) << ",\"switches\":" << full_.switches
         << ",\"frames\":" << full_.frames << ",\"duration\":" << full_.duration_s
         << ",\"seek_landed\":" << seek_.first_s << ",\"heights\":[" << heights.str() << "]"
@@ -332,6 +341,7 @@ class GstPlayers : public testing::TestWithParam<Format> {
   }
 
   std::string url_;
+  std::chrono::steady_clock::time_point started_;
   Playback full_;
   Playback seek_;
   std::vector<std::string> errors_;
@@ -347,7 +357,7 @@ TEST_P(GstPlayers, PlaysToTheEndAndSeeks) {
   // Each check that fails is one item of the row's errors; a check that only follows from an
   // earlier one (no EOS after a pipeline error, a frame count after no EOS) is not made, so the
   // items name causes and a known failure's signature has to match each of them.
-  full_ = play(url_, std::nullopt);
+  full_ = play(url_, std::nullopt, want.deadline_s);
   check(full_.error.empty(), "full: " + full_.error);
   check(!full_.error.empty() || full_.eos, "full: no EOS");
   check(!full_.demuxers.empty() && full_.demuxers.front() == format.demuxer,
@@ -393,7 +403,7 @@ TEST_P(GstPlayers, PlaysToTheEndAndSeeks) {
   }
 
   const double middle = video_duration / 2;
-  seek_ = play(url_, middle);
+  seek_ = play(url_, middle, want.deadline_s);
   check(seek_.error.empty(), "seek: " + seek_.error);
   check(!seek_.error.empty() || seek_.eos, "seek: no EOS");
   if (seek_.frames == 0) {

@@ -21,6 +21,7 @@ the rows it covers in this run is unused: both fail the suite.
 import argparse
 import fnmatch
 import json
+import math
 import os
 import re
 import shutil
@@ -55,7 +56,6 @@ PLAYER_PAGE = ("player-page", "hls-v4")  # the page `ams serve` serves at /, on 
 CLIENT_ORDER = ["gstreamer", "ffmpeg"] + [c for c, _ in BROWSER_CASES] + ["player-page"]
 MAX_TRIES = 3
 AMS_ENCODE = "ams-encode"
-GST_CASE_TIMEOUT = 300  # two playbacks of at most 90 s each, and room
 
 
 def say(text):
@@ -373,8 +373,10 @@ class Suite:
         with open(log_path, "w") as log:
             p = subprocess.Popen([self.args.gst_test, "--gtest_filter=" + test], env=env,
                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            # Two playbacks, each of which gives up at max(30 s, 3 x the duration), and room.
+            limit = 2 * max(30, math.ceil(3 * a["duration"])) + 60
             try:
-                rc = p.wait(GST_CASE_TIMEOUT)
+                rc = p.wait(limit)
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
                 rc = p.wait()
@@ -390,7 +392,7 @@ class Suite:
             # The process could not write its row: the harness writes it, as a crash.
             lines = [l for l in text.splitlines()
                      if re.search(r"ERROR|CRITICAL|assert|Bail out|Segmentation|Abort|terminate", l)]
-            what = ("killed after %d s without an end" % GST_CASE_TIMEOUT if rc == "timeout"
+            what = ("killed after %d s without an end" % limit if rc == "timeout"
                     else "ended with %s before it wrote its row" % describe_exit(rc))
             item = "crash: gst_players_test %s%s" % (what, (": " + " / ".join(lines[-6:])) if lines else "")
             self.append_row({"asset": a["name"], "client": "gstreamer", "format": fmt, "try": try_,

@@ -26,12 +26,13 @@ OUT=$BUILD/tests/e2e
 export GST_PLUGIN_PATH=${GST_PLUGIN_PATH:-$BUILD/gst/elements}
 mkdir -p "$OUT"
 
-# The corpus: the one named, or made now (idempotent: an unchanged asset is kept).
+# The corpus: the one named, or made now (idempotent: an unchanged asset is kept) where the
+# corpus suite (tests/corpus/check_corpus.sh) makes it too, so that CI encodes it once.
 set_name=quick
 [ -n "${AMS_TEST_FULL:-}" ] && [ "${AMS_TEST_FULL}" != 0 ] && set_name=full
 CORPUS=${AMS_E2E_CORPUS:-}
 if [ -z "$CORPUS" ]; then
-  CORPUS=$BUILD/tests/corpus
+  CORPUS=$BUILD/tests/corpus/assets
   if [ ! -f "$SRC/tests/corpus/make_corpus.py" ]; then
     echo "e2e: FAIL: tests/corpus/make_corpus.py is missing and AMS_E2E_CORPUS is not set"
     exit 1
