@@ -149,6 +149,12 @@ async function until(page, what, fn, arg, timeoutMs = 20000) {
 // A check that failed: its message is one item of the row's errors.
 class CheckFailed extends Error {}
 
+// The step a case is in (start, plays, quality, seek, audio): every error event of the library
+// is an item "TEXT [during STEP]", so that a known failure's signature can say when it happens.
+async function phase(page, name) {
+  await page.evaluate((n) => { window.phase = n; }, name);
+}
+
 // The codecs of the manifest a case plays, and which of them Chromium's MSE refuses: the page
 // fetches the manifest and asks MediaSource.isTypeSupported of each. Smooth manifests name FourCCs
 // and codec private data, not codecs strings: for Smooth the same asset's DASH manifest is asked.
@@ -222,12 +228,17 @@ async function playCase(context, { asset, client: lib, format }) {
         else v.addEventListener('playing', () => resolve(performance.now() - t0), { once: true });
       });
       window.p = AmsAdapters.create(lib, v, url);
+      // Each error event with the step of the case it came in (see phase() below).
+      window.phase = 'start';
+      window.tagged = [];
+      window.p.onerror = (text) => window.tagged.push(`${text} [during ${window.phase}]`);
       await window.p.load();
       return await Promise.race([window.firstFrame, new Promise((r) => setTimeout(() => r(-1), 20000))]);
     }, [adapter, url]);
     if (ttff < 0) throw new CheckFailed('start: no frame within 20 s');
     row.ttff_ms = Math.round(ttff);
     checks.start = true;
+    await phase(page, 'plays');
 
     // Past the third fragment (or 30 % of a short asset).
     const third = Math.min(3 * A.fragment + 0.1, 0.3 * A.video_duration);
@@ -235,6 +246,7 @@ async function playCase(context, { asset, client: lib, format }) {
     checks.plays = true;
 
     // Forced quality switches: to the top and the bottom rung, whichever differs first.
+    await phase(page, 'quality');
     const levels = await page.evaluate(() => window.p.levels().map(({ index, height, bitrate }) => ({ index, height, bitrate })));
     row.levels = levels.map((l) => l.height);
     if (lib === 'native') {
@@ -262,6 +274,7 @@ async function playCase(context, { asset, client: lib, format }) {
     }
 
     // Seek to the middle.
+    await phase(page, 'seek');
     const middle = A.video_duration / 2;
     const landed = await page.evaluate((t) => new Promise((resolve) => {
       const v = document.getElementById('v');
@@ -273,6 +286,7 @@ async function playCase(context, { asset, client: lib, format }) {
     checks.seek = `${middle} s -> ${landed.toFixed(2)} s`;
 
     // The audio languages: the asset's, and a switch to another one when it has two or more.
+    await phase(page, 'audio');
     const tracks = await page.evaluate(() => window.p.audioTracks());
     row.audio = tracks.map((t) => t.lang);
     const want = [...new Set(A.languages.map(lang))].sort();
@@ -299,8 +313,9 @@ async function playCase(context, { asset, client: lib, format }) {
   } catch (e) {
     errors.push(e instanceof CheckFailed ? e.message : `harness: ${e.message.split('\n')[0]}`);
   } finally {
-    // Every error event of the library is one item (the same text once), pass or fail.
-    const reported = await page.evaluate(() => (window.p ? window.p.errors : [])).catch(() => []);
+    // Every error event of the library is one item (the same text in the same step once), pass
+    // or fail.
+    const reported = await page.evaluate(() => window.tagged || (window.p ? window.p.errors : [])).catch(() => []);
     for (const r of reported) if (!errors.includes(r)) errors.push(r);
     row.switches = await page.evaluate(() => (window.p ? window.p.switches : 0)).catch(() => 0);
     await page.evaluate(() => window.p && window.p.destroy()).catch(() => {});

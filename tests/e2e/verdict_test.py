@@ -120,8 +120,16 @@ class VerdictTest(unittest.TestCase):
         self.row("gstreamer", "smooth", ok=False, errors=["full: souphttpsrc0: Not Found"])
         code, _ = self.verdict([("x264-a", "gstreamer", "smooth")], self.entries())
         self.assertEqual(code, 1)
-        # ... and the entry, which matched nothing it covers, is reported unused.
-        self.assertIn("unused entry", self.kinds())
+        self.assertEqual(self.kinds(), ["failure"])
+
+    def test_a_known_entry_that_matched_nothing_fails_a_full_run(self):
+        self.row("gstreamer", "smooth")
+        code, _ = self.verdict([("x264-a", "gstreamer", "smooth")], self.entries())
+        self.assertEqual(code, 0, self.suite.problems)  # a quick run reports it
+        self.suite.full = True
+        code, _ = self.verdict([("x264-a", "gstreamer", "smooth")], self.entries())
+        self.assertEqual(code, 1)
+        self.assertEqual(self.kinds(), ["unused entry"])
 
     def test_an_entry_covers_only_its_assets(self):
         self.assets[0]["name"] = "gst-b"
