@@ -168,6 +168,7 @@ async function codecCheck(page, url) {
     for (const m of text.matchAll(/\scodecs="([^"]*)"/g)) m[1].split(',').forEach((c) => codecs.add(c.trim()));
     const list = [...codecs].filter((c) => c && !/^(stpp|wvtt|tx3g|c608)/.test(c));
     const kind = (c) => (/^(avc|hvc|hev|vp0|vp9|av01|dvh|dva)/.test(c) ? 'video' : 'audio');
+    list.sort();
     return { codecs: list, unsupported: list.filter((c) => !MediaSource.isTypeSupported(`${kind(c)}/mp4; codecs="${c}"`)) };
   }, url);
 }
