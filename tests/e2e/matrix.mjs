@@ -83,6 +83,12 @@ lines.push(`From \`scripts/test.sh${V.full ? ' --full' : ''}\` (suite \`e2e\`, t
            'player offers no quality or audio control). "known": fails as tests/e2e/known_failures.txt says, matched by ' +
            'its error signature. "N tries": an intermittent failure, tried again (3 tries at most; a row passes only if a ' +
            'try passes). — : the client does not play that protocol, or the asset is not in the browser matrix.');
+// What failed the suite besides the rows' verdicts: 5xx answers, crashes, stale or unused entries.
+const other = V.problems.filter((p) => !['failure', 'missing row'].includes(p.kind));
+if (other.length) {
+  lines.push('', 'The suite also failed on:');
+  for (const p of other) lines.push(`- ${p.kind}: ${cut(p.text.replace(/http:\/\/127\.0\.0\.1:\d+/g, ''), 300).replace(/\|/g, '\\|')}`);
+}
 const page = V.rows.find((r) => r.client === 'player-page');
 if (page) lines.push('', `The player page at \`/\` (asset \`${page.asset}\`, HLS v4): ${page.verdict === 'pass' ? `plays (screenshots checked)${page.tries > 1 ? `, ${page.tries} tries` : ''}` : `**${page.verdict}**: ${cut(page.error || '', 300)}`}.`);
 const controls = V.rows.filter((r) => r.verdict === 'control');

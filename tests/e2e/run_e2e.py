@@ -17,7 +17,8 @@ process that died, was killed, or exited without its row) is never a known failu
 suite unless an intermittent entry's signature matches it and a later try passes. An entry whose
 version is not the installed one is stale and fails the suite; a non-intermittent entry that
 matched nothing among the rows it covers is unused, which fails a full run (AMS_TEST_FULL=1) and
-is reported in others.
+is reported in others. Every 5xx answer of the endpoint (its access log) fails the suite, even
+when the client that got it recovered.
 """
 import argparse
 import fnmatch
@@ -70,6 +71,7 @@ class Suite:
         self.results = os.path.join(self.out, "results.jsonl")
         self.logs = os.path.join(self.out, "logs")
         self.ams = os.path.join(args.build, "tools", "ams")
+        self.access_log = os.path.join(self.out, "access.log")
         self.problems = []  # what fails the suite besides rows: (kind, text)
         self.clients = set(os.environ.get("AMS_E2E_CLIENTS", "gstreamer ffmpeg browsers").split())
         self.browser_only = set(os.environ.get("AMS_E2E_BROWSER_ONLY", "").split())
@@ -250,6 +252,8 @@ class Suite:
                                                     stderr=subprocess.DEVNULL) != 0:
             self.mode = "static"
         if self.mode == "serve":
+            if os.path.exists(self.access_log):
+                os.remove(self.access_log)  # the verdict reads this run's answers only
             db = os.path.join(self.out, "ams.db")
             if os.path.exists(db):
                 os.remove(db)
@@ -269,7 +273,7 @@ class Suite:
                 if r.returncode != 0:
                     self.problem("setup", "ams locator create %s: %s" % (name, r.stderr.strip()))
             cmd = [self.ams, "serve", "--db", db, "--listen", "127.0.0.1:0", "--access-log",
-                   os.path.join(self.out, "access.log")]
+                   self.access_log]
             if "--player-dir" in run_text([self.ams, "serve", "--help"]):
                 cmd += ["--player-dir", os.path.join(self.args.src, "tools", "player")]
             pattern = re.compile(r"on http://127\.0\.0\.1:(\d+)/")
@@ -382,7 +386,8 @@ class Suite:
                 os.killpg(p.pid, signal.SIGKILL)
                 rc = p.wait()
                 rc = "timeout"
-        text = open(log_path, errors="replace").read()
+        with open(log_path, errors="replace") as f:
+            text = f.read()
         for line in text.splitlines():
             if not re.match(r"^(\[==========\]|\[----------\]|\[ RUN|\[  PASSED|Note: Google Test|$)", line):
                 print("    " + line if not line.startswith("[") else line)
@@ -644,6 +649,26 @@ class Suite:
                     "them again: %s" % (len(again), try_, ", ".join("%s %s %s" % k for k in again)))
             todo = again
 
+    def server_errors(self, assets):
+        """Every 5xx the endpoint answered in this run is a defect of ours, even when the client
+        that got it recovered (a retry, another rung) and its row passed."""
+        if self.mode != "serve" or not os.path.exists(self.access_log):
+            return
+        names = {a.get("locator"): a["name"] for a in assets}
+        line_re = re.compile(r'"(\S+) (\S+) HTTP/[\d.]+" (\d{3}) ')
+        errors = []
+        with open(self.access_log, errors="replace") as f:
+            for line in f:
+                m = line_re.search(line)
+                if m and m.group(3).startswith("5"):
+                    locator = m.group(2).split("/")[1] if m.group(2).count("/") > 1 else ""
+                    errors.append("%s %s %s (asset %s)" % (m.group(3), m.group(1), m.group(2),
+                                                           names.get(locator, "?")))
+        for e in errors[:20]:
+            self.problem("server error", e)
+        if len(errors) > 20:
+            self.problem("server error", "and %d more 5xx answers (%s)" % (len(errors) - 20, self.access_log))
+
     # --- The verdict -------------------------------------------------------------------------
     def verdict(self, expected, entries, versions, assets):
         for e in entries:
@@ -731,6 +756,7 @@ class Suite:
                         if r.get("crashed"):
                             self.problem("crash", "%s %s %s try %d: %s" % (key + (r["try"], r["error"][:400])))
             final.append(v)
+        self.server_errors(assets)
         # Entries that matched nothing among the rows they cover.
         unused = []
         for e in entries:

@@ -199,6 +199,22 @@ class VerdictTest(unittest.TestCase):
         code, v = self.verdict([("x264-a", "dash.js", "dash-csf")], self.entries(""))
         self.assertEqual((code, v["rows"][0]["verdict"]), (0, "n/a"))
 
+    def test_a_5xx_answer_of_the_endpoint_fails_even_if_every_row_passed(self):
+        self.row("gstreamer", "hls-v3")
+        self.assets[0]["locator"] = "5b7cd1a0-0000-4000-8000-000000000001"
+        with open(self.suite.access_log, "w") as f:
+            f.write('127.0.0.1 - - [02/Dec/2026:00:09:20 +0000] "GET /5b7cd1a0-0000-4000-8000-000000000001/'
+                    'y.ism/QualityLevels(1)/Fragments(video=0) HTTP/1.1" 200 10 "-" "ua" 1ms\n')
+        code, _ = self.verdict([("x264-a", "gstreamer", "hls-v3")], self.entries(""))
+        self.assertEqual(code, 0, self.suite.problems)
+        with open(self.suite.access_log, "a") as f:
+            f.write('127.0.0.1 - - [02/Dec/2026:00:09:21 +0000] "GET /5b7cd1a0-0000-4000-8000-000000000001/'
+                    'y.ism/QualityLevels(1)/Fragments(video=2) HTTP/1.1" 500 32957 "-" "ua" 1ms\n')
+        code, _ = self.verdict([("x264-a", "gstreamer", "hls-v3")], self.entries(""))
+        self.assertEqual(code, 1)
+        self.assertEqual(self.kinds(), ["server error"])
+        self.assertIn("(asset x264-a)", self.suite.problems[0][1])
+
     # --- A real process --------------------------------------------------------------------
     def gst_test(self, script):
         with open(self.suite.args.gst_test, "w") as f:
