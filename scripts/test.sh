@@ -2,14 +2,23 @@
 # Sets everything up and runs every test: unit, element, integration and end-to-end suites
 # (meson test), then each fuzzer for a short, bounded time. Prints one closing line
 # "tests: N passed, N failed, N skipped".
+#   scripts/test.sh                  the quick test corpus in the end-to-end suite (what CI runs)
+#   scripts/test.sh --full           the full corpus (tests/corpus, AMS_TEST_FULL=1), no 30 min bound
 #   FUZZ_SECONDS=0 scripts/test.sh   skips the fuzzers
 set -uo pipefail
 cd "$(dirname "$0")/.."
+meson_args=()
+for arg in "$@"; do
+  case $arg in
+    --full) export AMS_TEST_FULL=1; meson_args+=(--timeout-multiplier 4) ;;
+    *) echo "usage: scripts/test.sh [--full]" >&2; exit 2 ;;
+  esac
+done
 AMS_WERROR=1 scripts/setup.sh || exit 1
 BUILD_DIR=${BUILD_DIR:-build}
 
 status=0
-meson test -C "$BUILD_DIR" --print-errorlogs --num-processes 2 || status=1
+meson test -C "$BUILD_DIR" --print-errorlogs --num-processes 2 "${meson_args[@]}" || status=1
 
 if [ "${FUZZ_SECONDS:-20}" != "0" ] && [ -x scripts/fuzz.sh ]; then
   scripts/fuzz.sh "${FUZZ_SECONDS:-20}" || status=1

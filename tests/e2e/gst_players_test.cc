@@ -2,18 +2,23 @@
 // format the endpoint serves: to EOS without an error, every video frame decoded exactly once, the
 // full duration, and a seek to the middle that lands within one fragment (one segment for TS).
 //
-// tests/e2e/run_e2e.sh starts the endpoint and sets the environment:
+// tests/e2e/run_e2e.py starts the endpoint and runs one case (one asset, one format: pick it with
+// --gtest_filter) per process, with what the corpus says of the asset in the environment:
 //   AMS_E2E_BASE      http://127.0.0.1:PORT/{locator}/{name}.ism
-//   AMS_E2E_FRAMES    video samples per rung; AMS_E2E_VIDEO_DURATION, AMS_E2E_DURATION (seconds)
+//   AMS_E2E_ASSET     the asset's corpus name; AMS_E2E_TRY  which try of the case this is (1-3)
+//   AMS_E2E_RUNGS     HEIGHT:FRAMES,... per video rung; AMS_E2E_FPS  N/D
+//   AMS_E2E_DURATION  the longest source stream (s); AMS_E2E_VIDEO_START  its first video frame (s)
 //   AMS_E2E_FRAGMENT  fragment duration (s); AMS_E2E_TS_SEGMENT  HLS v3/v4 segment duration (s)
-//   AMS_E2E_RESULTS   JSON-lines file the result of each format is appended to
+//   AMS_E2E_RESULTS   JSON-lines file the row of the case is appended to as it ends
 #include <gst/gst.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -154,7 +159,7 @@ struct Playback {
 
 // Plays `uri` with playbin3 into fake sinks as fast as it decodes; with `seek_to`, goes to PAUSED
 // first and seeks there (flushing, to a key unit) before playing.
-Playback play(const std::string& uri, std::optional<double> seek_to) {
+Playback play(const std::string& uri, std::optional<double> seek_to, int deadline_s) {
   Playback result;
   auto pipeline = GstPtr<GstElement>::sink(gst_element_factory_make("playbin3", nullptr));
   GstElement* video_sink = gst_element_factory_make("fakesink", "video-sink");
@@ -188,10 +193,10 @@ Playback play(const std::string& uri, std::optional<double> seek_to) {
   } stage = seek_to ? Stage::kPreroll : Stage::kPlaying;
   auto started = std::chrono::steady_clock::now();
   gst_element_set_state(pipeline.get(), seek_to ? GST_STATE_PAUSED : GST_STATE_PLAYING);
-  const auto deadline = started + std::chrono::seconds(90);
+  const auto deadline = started + std::chrono::seconds(deadline_s);
   while (!result.eos && result.error.empty()) {
     if (std::chrono::steady_clock::now() > deadline) {
-      result.error = "no EOS within 90 s";
+      result.error = "no EOS within " + std::to_string(deadline_s) + " s";
       break;
     }
     GstPtr<GstMessage> msg(gst_bus_timed_pop_filtered(
@@ -249,85 +254,176 @@ Playback play(const std::string& uri, std::optional<double> seek_to) {
   return result;
 }
 
+// What the corpus says of the asset (tests/corpus, corpus.json), handed over by run_e2e.py.
+struct Expected {
+  std::map<int, int64_t> frames_by_height;  // video rungs: height -> frames (ffprobe -count_frames)
+  double fps = 0;                           // the video frame rate
+  double duration = 0;                      // the longest source stream, seconds
+  double video_start = 0;  // where the source (its edit list applied) presents its first frame
+  int deadline_s = 90;     // a playback that has no EOS by then has hung
+  double unit = 0;         // what a seek may miss by: a fragment, or a TS segment
+
+  static Expected from_env(bool ts_segments) {
+    Expected e;
+    std::stringstream rungs(env("AMS_E2E_RUNGS").value_or(""));
+    std::string rung;
+    while (std::getline(rungs, rung, ',')) {
+      auto colon = rung.find(':');
+      if (colon == std::string::npos) continue;
+      e.frames_by_height[std::atoi(rung.substr(0, colon).c_str())] =
+          std::atoll(rung.substr(colon + 1).c_str());
+    }
+    std::string fps = env("AMS_E2E_FPS").value_or("0");
+    auto slash = fps.find('/');
+    e.fps = slash == std::string::npos ? std::atof(fps.c_str())
+                                       : std::atof(fps.substr(0, slash).c_str()) /
+                                             std::atof(fps.substr(slash + 1).c_str());
+    e.duration = env_seconds("AMS_E2E_DURATION");
+    e.video_start = env_seconds("AMS_E2E_VIDEO_START");
+    // Decoding into fake sinks runs far faster than real time: three times the duration, and
+    // at least 30 s, is a hang.
+    e.deadline_s = std::max(30, static_cast<int>(std::ceil(3 * e.duration)));
+    e.unit = ts_segments ? env_seconds("AMS_E2E_TS_SEGMENT") : env_seconds("AMS_E2E_FRAGMENT");
+    return e;
+  }
+};
+
+std::string fmt(double v, int decimals = 3) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
 class GstPlayers : public testing::TestWithParam<Format> {
  protected:
   void SetUp() override {
     auto base = env("AMS_E2E_BASE");
     if (!base) GTEST_SKIP() << "AMS_E2E_BASE is not set: run through tests/e2e/run_e2e.sh";
     url_ = *base + "/" + GetParam().manifest;
+    started_ = std::chrono::steady_clock::now();
   }
 
-  // One line per format in the result file, written whatever happened.
+  // A check: a failure is one item of the row's "errors" (what known_failures.txt signatures are
+  // matched against) and one gtest failure.
+  void check(bool ok, const std::string& item) {
+    if (ok) return;
+    errors_.push_back(item);
+    ADD_FAILURE() << item << " (" << url_ << ")";
+  }
+
+  // One line per case in the result file, written (and flushed) as the case ends.
   void TearDown() override {
     auto path = env("AMS_E2E_RESULTS");
     if (!path || IsSkipped()) return;
-    std::ofstream out(*path, std::ios::app);
-    std::ostringstream heights;
+    if (HasFailure() && errors_.empty()) errors_.push_back("a check failed: see the test log");
+    std::ostringstream heights, errors;
     for (size_t i = 0; i < full_.heights.size(); ++i) heights << (i ? "," : "") << full_.heights[i];
-    out << "{\"client\":\"gstreamer\",\"format\":" << json_string(GetParam().id)
+    std::string joined;
+    for (size_t i = 0; i < errors_.size(); ++i) {
+      errors << (i ? "," : "") << json_string(errors_[i]);
+      joined += (i ? " | " : "") + errors_[i];
+    }
+    std::ofstream out(*path, std::ios::app);
+    out << "{\"asset\":" << json_string(env("AMS_E2E_ASSET").value_or(""))
+        << ",\"client\":\"gstreamer\",\"format\":" << json_string(GetParam().id)
+        << ",\"try\":" << std::atoi(env("AMS_E2E_TRY").value_or("1").c_str())
         << ",\"ok\":" << (HasFailure() ? "false" : "true") << ",\"url\":" << json_string(url_)
+        << ",\"wall_ms\":"
+        << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 started_)
+               .count()
         << ",\"ttff_ms\":" << std::lround(full_.ttff_ms) << ",\"switches\":" << full_.switches
         << ",\"frames\":" << full_.frames << ",\"duration\":" << full_.duration_s
         << ",\"seek_landed\":" << seek_.first_s << ",\"heights\":[" << heights.str() << "]"
         << ",\"demuxer\":" << json_string(full_.demuxers.empty() ? "" : full_.demuxers.front())
-        << ",\"error\":" << json_string(summary()) << "}\n";
-  }
-
-  // What went wrong, in one line for the result file (the test log has every failed check).
-  std::string summary() const {
-    if (!HasFailure()) return "";
-    if (!full_.error.empty()) return full_.error;
-    if (!seek_.error.empty()) return "after a seek: " + seek_.error;
-    if (full_.frames != std::atoll(env("AMS_E2E_FRAMES").value_or("0").c_str()))
-      return std::to_string(full_.frames) + " video frames decoded";
-    if (seek_.frames == 0)
-      return "no video frame after a flushing key-unit seek to the middle, then EOS";
-    return "a check failed: see the test log";
+        << ",\"error\":" << json_string(joined) << ",\"errors\":[" << errors.str() << "]}\n";
+    out.flush();
   }
 
   std::string url_;
+  std::chrono::steady_clock::time_point started_;
   Playback full_;
   Playback seek_;
+  std::vector<std::string> errors_;
 };
 
 TEST_P(GstPlayers, PlaysToTheEndAndSeeks) {
   const Format& format = GetParam();
-  const int64_t frames = std::atoll(env("AMS_E2E_FRAMES").value_or("0").c_str());
-  const double video_duration = env_seconds("AMS_E2E_VIDEO_DURATION");
-  const double duration = env_seconds("AMS_E2E_DURATION");
-  const double unit =
-      format.ts_segments ? env_seconds("AMS_E2E_TS_SEGMENT") : env_seconds("AMS_E2E_FRAGMENT");
-  ASSERT_GT(frames, 0);
-  ASSERT_GT(unit, 0);
+  const Expected want = Expected::from_env(format.ts_segments);
+  ASSERT_FALSE(want.frames_by_height.empty()) << "AMS_E2E_RUNGS names no video rung";
+  ASSERT_GT(want.fps, 0);
+  ASSERT_GT(want.unit, 0);
 
-  full_ = play(url_, std::nullopt);
-  std::string ctx = " (" + url_ + ")";
-  EXPECT_EQ(full_.error, "") << ctx;
-  EXPECT_TRUE(full_.eos) << ctx;
-  ASSERT_FALSE(full_.demuxers.empty()) << ctx;
-  EXPECT_EQ(full_.demuxers.front(), format.demuxer) << ctx;
-  // Every frame once: a bitrate switch must neither repeat nor drop a frame.
-  EXPECT_EQ(full_.frames, frames) << ctx;
-  // The first frame may be presented a few frames after 0: B-frames delay it and MPEG-TS has no
-  // edit list to take that off (qtdemux shows the source MP4 itself starting at 67 ms). Beyond
-  // that, the frames must cover the video's duration with no gap.
-  EXPECT_GE(full_.first_s, 0.0) << ctx;
-  EXPECT_LT(full_.first_s, 0.1) << ctx;
-  EXPECT_NEAR(full_.end_s - full_.first_s, video_duration, 0.002) << ctx;
+  // Each check that fails is one item of the row's errors; a check that only follows from an
+  // earlier one (no EOS after a pipeline error, a frame count after no EOS) is not made, so the
+  // items name causes and a known failure's signature has to match each of them.
+  full_ = play(url_, std::nullopt, want.deadline_s);
+  check(full_.error.empty(), "full: " + full_.error);
+  check(!full_.error.empty() || full_.eos, "full: no EOS");
+  check(!full_.demuxers.empty() && full_.demuxers.front() == format.demuxer,
+        "full: demuxer " + (full_.demuxers.empty() ? "none" : full_.demuxers.front()) +
+            ", expected " + format.demuxer);
+  // Every frame once: a bitrate switch must neither repeat nor drop a frame. The frame count is
+  // the corpus's for the rungs played (they agree when the rungs come from one source).
+  int64_t frames = want.frames_by_height.begin()->second;
+  bool rungs_known = true;
+  for (size_t i = 0; i < full_.heights.size(); ++i) {
+    auto rung = want.frames_by_height.find(full_.heights[i]);
+    if (rung == want.frames_by_height.end()) {
+      rungs_known = false;
+      check(false, "full: played a " + std::to_string(full_.heights[i]) +
+                       "p rung the asset does not have");
+    } else if (i > 0 && rung->second != frames) {
+      rungs_known = false;
+      check(false, "full: switched between rungs of different frame counts");
+    } else {
+      frames = rung->second;
+    }
+  }
+  const double video_duration = frames / want.fps;
   // The manifest's duration: the video's or the asset's (audio can run a little longer).
-  EXPECT_GE(full_.duration_s, video_duration - 0.05) << ctx;
-  EXPECT_LE(full_.duration_s, duration + 0.05) << ctx;
+  check(full_.duration_s >= video_duration - 0.05 && full_.duration_s <= want.duration + 0.05,
+        "full: duration " + fmt(full_.duration_s) + " s, expected " + fmt(video_duration) + " to " +
+            fmt(want.duration) + " s");
+  const bool played_all = full_.error.empty() && full_.eos;
+  if (played_all && rungs_known) {
+    check(full_.frames == frames, "full: " + std::to_string(full_.frames) +
+                                      " video frames decoded, expected " + std::to_string(frames));
+    // The first frame where the source presents it (0, or later for a file without an edit
+    // list), or up to three frames later: B-frames in MPEG-TS can delay it (qtdemux shows a
+    // B-frame MP4 without its edit list starting two frames late). Beyond that, the frames must
+    // cover the video's duration with no gap.
+    const double first_limit = want.video_start + std::max(0.1, 3 / want.fps);
+    check(full_.first_s >= want.video_start - 0.001 && full_.first_s < first_limit,
+          "full: first frame at " + fmt(full_.first_s) + " s, expected in [" +
+              fmt(want.video_start) + ", " + fmt(first_limit) + ") s");
+    check(std::fabs(full_.end_s - full_.first_s - video_duration) <= 0.002,
+          "full: frames cover " + fmt(full_.end_s - full_.first_s) + " s, expected " +
+              fmt(video_duration) + " s");
+  }
 
   const double middle = video_duration / 2;
-  seek_ = play(url_, middle);
-  EXPECT_EQ(seek_.error, "") << "seek to " << middle << " s" << ctx;
-  EXPECT_TRUE(seek_.eos) << ctx;
-  EXPECT_LE(std::fabs(seek_.first_s - middle), unit) << "landed at " << seek_.first_s << ctx;
-  // From where it landed, every frame to the end.
-  const double fps = frames / video_duration;
-  EXPECT_NEAR(static_cast<double>(seek_.frames), (full_.end_s - seek_.first_s) * fps, 0.01)
-      << "landed at " << seek_.first_s << ctx;
-  EXPECT_NEAR(seek_.end_s, full_.end_s, 0.001) << ctx;
+  seek_ = play(url_, middle, want.deadline_s);
+  check(seek_.error.empty(), "seek: " + seek_.error);
+  check(!seek_.error.empty() || seek_.eos, "seek: no EOS");
+  if (seek_.frames == 0) {
+    check(!seek_.error.empty(),
+          "seek: no video frame after a flushing key-unit seek to " + fmt(middle, 1) + " s");
+  } else {
+    check(std::fabs(seek_.first_s - middle) <= want.unit,
+          "seek: to " + fmt(middle, 1) + " s landed at " + fmt(seek_.first_s) + " s, more than " +
+              fmt(want.unit, 1) + " s away");
+    if (played_all && seek_.error.empty() && seek_.eos) {
+      // From where it landed, every frame to the end.
+      const double due = (full_.end_s - seek_.first_s) * want.fps;
+      check(std::fabs(seek_.frames - due) <= 0.01, "seek: " + std::to_string(seek_.frames) +
+                                                       " frames from " + fmt(seek_.first_s) +
+                                                       " s to the end, expected " + fmt(due, 1));
+      check(std::fabs(seek_.end_s - full_.end_s) <= 0.001, "seek: ended at " + fmt(seek_.end_s) +
+                                                               " s, the full playback at " +
+                                                               fmt(full_.end_s) + " s");
+    }
+  }
 
   std::printf("[ e2e      ] gstreamer %-9s %s: ttff %.0f ms, %d quality switches (heights",
               format.id, format.demuxer, full_.ttff_ms, full_.switches);

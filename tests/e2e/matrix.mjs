@@ -1,91 +1,108 @@
-// Turns the result file of the last end-to-end run into the README's "Player support" table:
-//   node tests/e2e/matrix.mjs build/tests/e2e/results.jsonl > table.md
-//   node tests/e2e/matrix.mjs build/tests/e2e/results.jsonl --readme README.md   (replaces the table)
+// Turns the verdict of the last end-to-end run (build/tests/e2e/verdict.json, written by
+// run_e2e.py) into the README's "Player support" table: one row per asset and client, one column
+// per format, each cell the row's verdict and the tries it took, with numbered notes.
+//   node tests/e2e/matrix.mjs build/tests/e2e/verdict.json > table.md
+//   node tests/e2e/matrix.mjs build/tests/e2e/verdict.json --readme README.md   (replaces the table)
 import fs from 'node:fs';
-import path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 
-const [resultsPath, ...rest] = process.argv.slice(2);
+const [verdictPath, ...rest] = process.argv.slice(2);
 const readme = rest[0] === '--readme' ? rest[1] : null;
-const all = fs.readFileSync(resultsPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-// Rows on the reference stream (ffmpeg's own HLS of the same MP4s) go under the table.
-const rows = all.filter((r) => !r.reference);
-const references = all.filter((r) => r.reference);
+const V = JSON.parse(fs.readFileSync(verdictPath, 'utf8'));
 
 const FORMATS = [['hls-v3', 'HLS v3'], ['hls-v4', 'HLS v4'], ['hls-cmaf', 'HLS CMAF'],
                  ['dash-csf', 'DASH CSF'], ['dash-cmaf', 'DASH CMAF'], ['smooth', 'Smooth']];
-const here = path.dirname(fileURLToPath(import.meta.url));
-const version = (dir, pkg) => {
-  try { return JSON.parse(fs.readFileSync(path.join(here, dir, 'node_modules', pkg, 'package.json'))).version; } catch { return '?'; }
-};
-const tool = (cmd, args, re) => {
-  try { return (re.exec(execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) || [])[1] || '?'; } catch { return '?'; }
-};
+const ver = (client) => String(V.versions[client] || '?').replace(/^.*@/, '');
 const CLIENTS = [
-  ['gstreamer', `GStreamer ${tool('gst-launch-1.0', ['--version'], /GStreamer ([\d.]+)/)} playbin3 (hlsdemux2, dashdemux2, mssdemux2)`],
-  ['ffmpeg', `ffmpeg ${tool('ffmpeg', ['-version'], /ffmpeg version (\S+)/)}`],
-  ['hls.js', `hls.js ${version('../../tools/player', 'hls.js')}`],
-  ['hls.js-1.6', `hls.js ${version('../../tools/player', 'hls.js-1.6')}`],
-  ['dash.js', `dash.js ${version('../../tools/player', 'dashjs')}`],
-  ['shaka', `shaka-player ${version('../../tools/player', 'shaka-player')}`],
-  ['shaka-4', `shaka-player ${version('../../tools/player', 'shaka-player-4')}`],
-  ['native', 'Chromium\'s own HLS player'],
+  ['gstreamer', 'GStreamer', `GStreamer ${ver('gstreamer')} playbin3 (hlsdemux2, dashdemux2, mssdemux2)`],
+  ['ffmpeg', 'ffmpeg', `ffmpeg ${ver('ffmpeg')}`],
+  ['hls.js', 'hls.js', `hls.js ${ver('hls.js')}`],
+  ['hls.js-1.6', 'hls.js 1.6', `hls.js ${ver('hls.js-1.6')}`],
+  ['dash.js', 'dash.js', `dash.js ${ver('dash.js')}`],
+  ['shaka', 'shaka', `shaka-player ${ver('shaka')}`],
+  ['shaka-4', 'shaka 4', `shaka-player ${ver('shaka-4')}`],
+  ['native', 'Chromium HLS', `Chromium ${ver('native')}'s own HLS player`],
 ];
 
-// Why a listed pair fails (tests/e2e/known_failures.txt), to go with what the player said.
-const known = new Map();
-try {
-  for (const line of fs.readFileSync(path.join(here, 'known_failures.txt'), 'utf8').split('\n')) {
-    const m = /^(\S+)\s+(\S+)\s+(.*)$/.exec(line.trim());
-    if (m && !line.startsWith('#')) known.set(`${m[1]} ${m[2]}`, m[3].replace(/^intermittent:\s*/, ''));
-  }
-} catch { /* no list */ }
-
+// Notes, numbered once per distinct text (the same failure on several rows shares a number).
 const notes = [];
-function cell(r) {
-  if (!r) return '—';
-  if (r.ok === true) return `yes (${r.ttff_ms !== undefined ? `first frame ${r.ttff_ms} ms` : `${r.frames} frames`})`;
-  const why = r.ok === false && known.get(`${r.client} ${r.format}`);
-  notes.push(`${r.client} ${r.format}: ${(r.skipped || r.error || 'failed').split('\n')[0].slice(0, 300)}` +
-             (why ? ` — known: ${why.length > 400 ? why.slice(0, 400) + '…' : why}` : ''));
-  return r.ok === null ? `skipped [${notes.length}]` : `**no** [${notes.length}]`;
+function note(text) {
+  const clean = text.replace(/http:\/\/127\.0\.0\.1:\d+\/[0-9a-f-]{36}\//g, '/{locator}/')
+    .replace(/http:\/\/127\.0\.0\.1:\d+/g, '').replace(/\s+/g, ' ').replace(/\|/g, '\\|').trim();
+  let i = notes.indexOf(clean);
+  if (i < 0) i = notes.push(clean) - 1;
+  return i + 1;
+}
+const cut = (s, n) => (s.length > n ? s.slice(0, n) + '…' : s);
+
+function cell(v) {
+  if (!v) return '—';
+  const tries = v.tries > 1 ? `, ${v.tries} tries` : '';
+  const earlier = (v.earlier || []).map((e) => `try ${e.try}: ${cut(e.error.split('\n')[0], 200)}`).join('; ');
+  switch (v.verdict) {
+    case 'pass':
+      return v.tries > 1 ? `yes${tries} [${note(`passed on try ${v.tries}; ${earlier}`)}]` : 'yes';
+    case 'n/a':
+      return `n/a [${note(v.error)}]`;
+    case 'known': {
+      const why = (v.known || []).map((k) => `known_failures.txt:${k.line} (${k.version}): ${cut(k.reason, 300)}`).join('; ');
+      return `known${tries} [${note(`${cut(v.error, 300)} — ${why}`)}]`;
+    }
+    case 'missing':
+      return '**missing**';
+    default:
+      return `**no**${tries} [${note(cut(v.error || 'failed', 400) + (earlier ? ` (${earlier})` : ''))}]`;
+  }
 }
 
-let chromium = '';
-try {
-  const c = JSON.parse(fs.readFileSync(path.join(path.dirname(resultsPath), 'chromium.json')));
-  chromium = (/HeadlessChrome\/([\d.]+)/.exec(c.userAgent) || [])[1] || '';
-} catch { /* no browser run */ }
-
+const rows = V.rows.filter((r) => r.verdict !== 'control');
 const lines = [];
-lines.push(`| client | ${FORMATS.map(([, name]) => name).join(' | ')} |`);
-lines.push(`| --- | ${FORMATS.map(() => '---').join(' | ')} |`);
-for (const [id, name] of CLIENTS) {
-  if (!rows.some((r) => r.client === id)) continue;
-  lines.push(`| ${name} | ${FORMATS.map(([f]) => cell(rows.findLast((r) => r.client === id && r.format === f))).join(' | ')} |`);
-}
-const page = rows.findLast((r) => r.client === 'player-page');
+const chromium = V.chromium ? (/HeadlessChrome\/([\d.]+)/.exec(V.chromium.userAgent) || [])[1] : '';
+lines.push(`Clients: ${CLIENTS.map(([, , long]) => long).join('; ')}.`);
 lines.push('');
-lines.push(`From \`scripts/test.sh\` (suite \`e2e\`, tests/e2e/) on ${new Date(fs.statSync(resultsPath).mtime).toISOString().slice(0, 10)}` +
-           `${chromium ? `, headless Chromium ${chromium}` : ''}: a 30 s asset of three H.264 rungs (540p, 360p, 180p) ` +
-           'with AAC audio in English and French behind `ams serve`. "yes" means: played to the end with every ' +
-           'frame (GStreamer, ffmpeg), or in a browser: started, played past the third fragment, took a forced ' +
-           'switch to the top and the bottom quality, a seek to the middle and a switch to the second audio ' +
-           'language (HLS v3 muxes one language; Chromium\'s own player offers no quality or audio control, so ' +
-           'those two checks do not apply to it), with no error event. ffmpeg reads HLS with ' +
-           '`-extension_picky 0`: by default it refuses segment URLs without a file extension, as AMS URLs are. ' +
-           '— : the client does not play that protocol.' +
-           (page ? ` The player page at \`/\`: ${page.ok ? 'plays (screenshots checked)' : `**fails**: ${page.error}`}.` : ''));
-for (const r of references) {
-  const name = (CLIENTS.find(([id]) => id === r.client) || [r.client, r.client])[1];
-  lines.push('');
-  lines.push(`Control: ${name} on ffmpeg's own HLS (MPEG-TS, alternate audio) of the same MP4s: ` +
-             (r.ok ? 'passes every check.' : `fails: ${(r.error || '').split('\n')[0].slice(0, 300).replace(/\|/g, '\\|')}`));
+lines.push(`| asset | client | ${FORMATS.map(([, name]) => name).join(' | ')} |`);
+lines.push(`| --- | --- | ${FORMATS.map(() => '---').join(' | ')} |`);
+for (const asset of V.assets) {
+  let first = true;
+  for (const [id, short] of CLIENTS) {
+    const mine = rows.filter((r) => r.asset === asset.name && r.client === id);
+    if (!mine.length) continue;
+    lines.push(`| ${first ? `\`${asset.name}\`` : ''} | ${short} | ${FORMATS.map(([f]) => cell(mine.find((r) => r.format === f))).join(' | ')} |`);
+    first = false;
+  }
+}
+lines.push('');
+const c = V.counts;
+lines.push(`From \`scripts/test.sh${V.full ? ' --full' : ''}\` (suite \`e2e\`, tests/e2e/) on ${V.date}` +
+           `${chromium ? `, headless Chromium ${chromium}` : ''}, ${V.full ? 'full' : 'quick'} corpus behind \`ams ${V.mode === 'static' ? 'package` output' : 'serve`'}: ` +
+           `${c.pass} rows passed, ${c.known} known failures, ${c['n/a']} n/a, ${c.fail} failed, ${c.missing} missing` +
+           `${V.problems.length ? `; the suite **failed** (${V.problems.length} problems)` : '; the suite passed'}. ` +
+           '"yes" means: played to the end with every frame of the rung, the full duration and a seek to the middle that ' +
+           'lands within a fragment and plays every frame from there (GStreamer), every frame (ffmpeg), or in a browser: ' +
+           'started, played past the third fragment, took a forced switch to the top and the bottom quality, a seek to the ' +
+           'middle and a switch to another audio language, with no error event (HLS v3 muxes one language; Chromium\'s own ' +
+           'player offers no quality or audio control). "known": fails as tests/e2e/known_failures.txt says, matched by ' +
+           'its error signature. "N tries": an intermittent failure, tried again (3 tries at most; a row passes only if a ' +
+           'try passes). — : the client does not play that protocol, or the asset is not in the browser matrix.');
+// What failed the suite besides the rows' verdicts: 5xx answers, crashes, stale or unused entries.
+const other = V.problems.filter((p) => !['failure', 'missing row'].includes(p.kind));
+if (other.length) {
+  lines.push('', 'The suite also failed on:');
+  for (const p of other) lines.push(`- ${p.kind}: ${cut(p.text.replace(/http:\/\/127\.0\.0\.1:\d+/g, ''), 300).replace(/\|/g, '\\|')}`);
+}
+const page = V.rows.find((r) => r.client === 'player-page');
+if (page) lines.push('', `The player page at \`/\` (asset \`${page.asset}\`, HLS v4): ${page.verdict === 'pass' ? `plays (screenshots checked)${page.tries > 1 ? `, ${page.tries} tries` : ''}` : `**${page.verdict}**: ${cut(page.error || '', 300)}`}.`);
+const controls = V.rows.filter((r) => r.verdict === 'control');
+for (const r of controls) {
+  lines.push('', `Control, \`${r.asset}\`: hls.js ${ver('hls.js')} on ffmpeg's own HLS (MPEG-TS, alternate audio) of the same MP4s: ` +
+             (r.ok ? 'passes every check.' : `${r.ok === null ? 'n/a' : 'fails'}: ${cut((r.error || '').replace(/http:\/\/127\.0\.0\.1:\d+/g, ''), 300).replace(/\|/g, '\\|')}`));
+}
+lines.push('', 'Assets:');
+for (const a of V.assets) {
+  lines.push(`- \`${a.name}\` (${a.set} set${a.browsers ? ', browser matrix' : ''}): ${a.description}`);
 }
 if (notes.length) {
-  lines.push('');
-  notes.forEach((n, i) => lines.push(`${i + 1}. ${n.replace(/\|/g, '\\|')}`));
+  lines.push('', 'Notes:');
+  notes.forEach((n, i) => lines.push(`${i + 1}. ${n}`));
 }
 const table = lines.join('\n') + '\n';
 
