@@ -126,7 +126,13 @@ for name in "${FUZZERS[@]}"; do
   found=$(find "$artifacts" -type f | wc -l)
   if [ $rc -ne 0 ] || [ "$found" -ne 0 ]; then
     status=1
-    summary+=("$name: FAILED (exit $rc, ${execs:-?} runs, $cov); reproducers in $artifacts, log $log")
+    summary+=("$name: FAILED (exit $rc, ${execs:-?} runs, $cov); reproducers in $artifacts: $(ls "$artifacts" | tr '\n' ' ')log $log")
+    # CI keeps only what is printed: the finding itself, so that it can be reproduced from the log.
+    echo "== $name: the end of $log =="
+    grep -v -E '^#[0-9]+' "$log" | tail -n 40
+    for f in "$artifacts"/*; do
+      [ -f "$f" ] && [ "$(stat -c %s "$f")" -le 4096 ] && { echo "== $f (base64) =="; base64 -w 100 "$f"; }
+    done
   else
     summary+=("$name: ok, ${execs:-?} runs in ${SECONDS_EACH}s, $cov, corpus $(ls "$corpus" | wc -l) inputs")
   fi

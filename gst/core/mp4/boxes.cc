@@ -225,6 +225,11 @@ bool Stsd::read_write(BoxBuffer& b) {
       size_t start = w.size();
       w.u32(0);
       w.u32(e.format);
+      if (e.format == fourcc("uuid")) {
+        Bytes usertype = e.usertype;
+        usertype.resize(16);
+        w.bytes(usertype);
+      }
       BoxBuffer child(w);
       (void)const_cast<SampleEntry&>(e).read_write(child);
       w.patch_u32(start, static_cast<uint32_t>(w.size() - start));
@@ -236,6 +241,7 @@ bool Stsd::read_write(BoxBuffer& b) {
   entries.resize(count);
   for (uint32_t i = 0; i < count; ++i) {
     entries[i].format = (*kids)[i].type;
+    entries[i].usertype.assign((*kids)[i].usertype.begin(), (*kids)[i].usertype.end());
     ByteReader r((*kids)[i].payload);
     BoxBuffer child(r);
     if (!entries[i].read_write(child)) return false;

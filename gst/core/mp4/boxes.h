@@ -106,6 +106,7 @@ struct Dinf {
 // child boxes are kept as raw payloads, parsed by gst/core/codec.
 struct SampleEntry {
   FourCC format = 0;
+  Bytes usertype;  // an entry of format uuid: its 16-byte extended type, written back as it came
   uint16_t data_reference_index = 1;
   // Visual
   uint16_t width = 0;

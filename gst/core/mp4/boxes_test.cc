@@ -136,6 +136,21 @@ TEST(Mp4Box, SampleEntryUuidChildRoundTrips) {
   EXPECT_EQ(twice.entries[0].child(fourcc("uuid"))->payload, uuid);
 }
 
+TEST(Mp4Box, SampleEntryOfFormatUuidKeepsItsExtendedType) {
+  Stsd stsd;
+  SampleEntry entry;
+  entry.format = fourcc("uuid");
+  entry.usertype = Bytes(16, 0xcd);
+  entry.opaque = {1, 2, 3, 4};
+  stsd.entries.push_back(entry);
+  Stsd once = round_trip(stsd);
+  EXPECT_EQ(once.entries[0].usertype, entry.usertype);
+  EXPECT_EQ(once.entries[0].opaque, entry.opaque);
+  Stsd twice = round_trip(once);
+  EXPECT_EQ(twice.entries[0].usertype, entry.usertype);
+  EXPECT_EQ(twice.entries[0].opaque, entry.opaque);
+}
+
 TEST(Mp4Box, AudioSampleEntryKeepsRateChannelsAndConfig) {
   Stsd stsd;
   SampleEntry mp4a;
