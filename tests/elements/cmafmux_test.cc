@@ -386,7 +386,7 @@ TEST_P(CmafMuxFormatTest, MultifilesinkCutsOneFilePerFragment) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, CmafMuxFormatTest,
-                         ::testing::Values(Case{"cmaf", "cmf2", "cmfs"},
+                         ::testing::Values(Case{"cmaf", "cmfc", "cmfs"},
                                            Case{"dash", "iso6", "msdh"}),
                          [](const auto& info) { return std::string(info.param.format); });
 

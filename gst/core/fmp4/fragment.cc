@@ -70,10 +70,17 @@ int64_t decode_end(std::span<const model::Sample> s, size_t k) {
   return k + 1 < s.size() ? s[k + 1].dts : s[k].dts + s[k].duration;
 }
 
-// CMAF and DASH: the track's own ticks, exactly as in the sample table.
-Status fill_track_timing(std::span<const model::Sample> s, mp4::Trun& trun) {
+// CMAF and DASH: the track's own ticks, exactly as in the sample table, each composition offset
+// raised by the track's decode lead, which the init segment's edit list takes off again.
+Status fill_track_timing(const model::Track& t, std::span<const model::Sample> s, mp4::Trun& trun) {
+  const int64_t lead = decode_lead(t);
   for (size_t k = 0; k < s.size(); ++k) {
-    AMS_RETURN_IF_ERROR(set_timing(trun.entries[k], decode_end(s, k) - s[k].dts, s[k].cts_offset));
+    const int64_t offset = s[k].cts_offset + lead;
+    if (offset < 0) {
+      return invalid_data("track " + t.name + ": a sample presents " + std::to_string(-offset) +
+                          " ticks before its decode lead allows");
+    }
+    AMS_RETURN_IF_ERROR(set_timing(trun.entries[k], decode_end(s, k) - s[k].dts, offset));
   }
   return Status::ok();
 }
@@ -110,7 +117,9 @@ Result<MovieFragment> build_moof(const model::Track& t, size_t index, Variant va
   traf.tfhd.flags = smooth ? 0 : mp4::Tfhd::kDefaultBaseIsMoof;
 
   mp4::Trun& trun = traf.trun;
-  trun.version = 1;  // signed composition offsets: the model's pts start at 0
+  // Smooth has no init segment to carry an edit: signed offsets put the first frame at the
+  // fragment's time. The others: unsigned offsets and the init segment's offset edit.
+  trun.version = smooth ? 1 : 0;
   trun.flags = mp4::Trun::kDataOffset | mp4::Trun::kSampleDuration | mp4::Trun::kSampleSize;
   trun.entries.resize(s.size());
   bool uniform_flags = true;
@@ -120,7 +129,7 @@ Result<MovieFragment> build_moof(const model::Track& t, size_t index, Variant va
     uniform_flags = uniform_flags && trun.entries[k].flags == trun.entries[0].flags;
   }
   AMS_RETURN_IF_ERROR(smooth ? fill_smooth_timing(t, s, t.fragments[index].start, trun)
-                             : fill_track_timing(s, trun));
+                             : fill_track_timing(t, s, trun));
   if (std::any_of(trun.entries.begin(), trun.entries.end(),
                   [](const mp4::Trun::Entry& e) { return e.composition_offset != 0; })) {
     trun.flags |= mp4::Trun::kSampleCompositionOffset;

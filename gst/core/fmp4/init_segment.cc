@@ -11,16 +11,17 @@ namespace {
 
 using mp4::fourcc;
 
-// CMAF header (ISO/IEC 23000-19): the structural brands; cmf2 because the fragments use
-// what it asks for (no edit list, trun version 1 with signed composition offsets, tfdt). Media
-// profile brands (cfhd, caac...) are left out: they promise constraints nobody checks here.
+// CMAF header (ISO/IEC 23000-19): the structural brand cmfc. Not cmf2: a track whose decoding runs
+// ahead of its presentation (B-frames) carries an offset edit list here and unsigned composition
+// offsets in its fragments (see decode_lead_edit), which cmf2 forbids. Media profile brands (cfhd,
+// caac...) are left out: they promise constraints nobody checks here.
 // DASH CSF (ISO/IEC 23009-1): 'dash' marks an initialization segment of the ISO BMFF
 // live profile.
 mp4::Ftyp file_type(Variant variant) {
   mp4::Ftyp ftyp;
   if (variant == Variant::kCmaf) {
-    ftyp.major_brand = fourcc("cmf2");
-    ftyp.compatible_brands = {fourcc("cmf2"), fourcc("cmfc"), fourcc("iso6"), fourcc("isom")};
+    ftyp.major_brand = fourcc("cmfc");
+    ftyp.compatible_brands = {fourcc("cmfc"), fourcc("iso6"), fourcc("isom")};
   } else {
     ftyp.major_brand = fourcc("iso6");
     ftyp.compatible_brands = {fourcc("iso6"), fourcc("dash"), fourcc("isom")};
@@ -139,6 +140,20 @@ Status write_init_segment(const model::Track& track, Variant variant, ByteWriter
   moov.mvhd.timescale = track.timescale;
   moov.mvhd.next_track_id = kTrackId + 1;
   moov.traks.push_back(track_box(track, std::move(entry)));
+  // B-frames: the fragments give each sample its composition offset plus the track's decode lead
+  // (never negative), and one edit of duration 0 takes the lead off again for the whole track,
+  // so the first frame presents at 0 (ISO/IEC 14496-12 8.6.6, the offset edit for fragmented
+  // files; CMAF 7.5.13). Signed offsets (trun version 1) would need no edit, but GStreamer's
+  // qtdemux and ffmpeg then move every such video track later by the lead while its audio stays:
+  // 67 ms of A/V offset for ffmpeg's usual 2 B-frames at 30 fps (docs/fragments.md).
+  if (int64_t lead = decode_lead(track); lead > 0) {
+    mp4::Edts edts;
+    mp4::Elst::Entry edit;
+    edit.segment_duration = 0;
+    edit.media_time = lead;
+    edts.elst.entries.push_back(edit);
+    moov.traks.back().edts = edts;
+  }
   moov.mvex.emplace();
   if (track.duration > 0) {
     mp4::Mehd mehd;

@@ -31,10 +31,18 @@ const char* variant_name(Variant v);  // "cmaf", "dash", "smooth"
 // The track ID every segment uses: one track per init segment (as CMAF requires), so 1 everywhere.
 inline constexpr uint32_t kTrackId = 1;
 
+// How far the track's decoding runs ahead of its presentation (SampleTable::decode_lead; 0 without
+// a table). Non-Smooth fragments add it to every composition offset, and the init segment's edit
+// list (one edit of duration 0, media time = the lead) takes it off again.
+inline int64_t decode_lead(const model::Track& track) {
+  return track.table ? track.table->decode_lead : 0;
+}
+
 // ftyp + moov (mvhd, trak with an empty sample table and the sample entry rebuilt from the
-// model's fourcc and codec_private, mvex/trex and mehd). Smooth has no init segment:
-// kInvalidArgument. Codecs: avc1/avc3 (avcC), hvc1/hev1 (hvcC), mp4a (esds built around the
-// AudioSpecificConfig), ac-3 (dac3), ec-3 (dec3); others are kUnsupported.
+// model's fourcc and codec_private, an offset edit list when decode_lead > 0, mvex/trex and
+// mehd). Smooth has no init segment: kInvalidArgument. Codecs: avc1/avc3 (avcC), hvc1/hev1
+// (hvcC), mp4a (esds built around the AudioSpecificConfig), ac-3 (dac3), ec-3 (dec3); others are
+// kUnsupported.
 Status write_init_segment(const model::Track& track, Variant variant, ByteWriter& out);
 
 // The payload of one fragment's samples, in decode order: either one span per sample, or one

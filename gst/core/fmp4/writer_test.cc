@@ -45,17 +45,16 @@ mp4::Moov read_moov(const Bytes& init, size_t ftyp_size) {
 TEST(Fmp4Init, CmafBrandsBytesAndTheMoovReadBack) {
   model::Track t = video_track();
   Bytes init = init_segment(t, Variant::kCmaf);
-  // ftyp: major cmf2, minor 0, compatible cmf2 cmfc iso6 isom.
-  EXPECT_EQ(to_hex(ByteSpan(init).first(32)),
-            "00000020"
+  // ftyp: major cmfc, minor 0, compatible cmfc iso6 isom.
+  EXPECT_EQ(to_hex(ByteSpan(init).first(28)),
+            "0000001c"
             "66747970"
-            "636d6632"
+            "636d6663"
             "00000000"
-            "636d6632"
             "636d6663"
             "69736f36"
             "69736f6d");
-  mp4::Moov moov = read_moov(init, 32);
+  mp4::Moov moov = read_moov(init, 28);
   EXPECT_EQ(moov.mvhd.timescale, 30000u);
   EXPECT_EQ(moov.mvhd.next_track_id, 2u);
   ASSERT_EQ(moov.traks.size(), 1u);
@@ -63,7 +62,13 @@ TEST(Fmp4Init, CmafBrandsBytesAndTheMoovReadBack) {
   EXPECT_EQ(trak.tkhd.track_id, kTrackId);
   EXPECT_EQ(trak.tkhd.width, 640u << 16);
   EXPECT_EQ(trak.tkhd.height, 360u << 16);
-  EXPECT_FALSE(trak.edts) << "the model's composition offsets are already shifted";
+  // B-frames: one offset edit of duration 0 takes the decode lead off the fragments' unsigned
+  // composition offsets.
+  ASSERT_TRUE(trak.edts);
+  ASSERT_EQ(trak.edts->elst.entries.size(), 1u);
+  EXPECT_EQ(trak.edts->elst.entries[0].segment_duration, 0u);
+  EXPECT_EQ(trak.edts->elst.entries[0].media_time, test::kFrame);
+  EXPECT_EQ(trak.edts->elst.entries[0].rate_integer, 1);
   EXPECT_EQ(trak.mdia.mdhd.timescale, 30000u);
   EXPECT_EQ(trak.mdia.mdhd.language, "und");
   EXPECT_EQ(trak.mdia.hdlr.handler_type, fourcc("vide"));
@@ -104,14 +109,14 @@ TEST(Fmp4Init, DashBrandsAndTheSameMoov) {
             "64617368"
             "69736f6d");
   Bytes cmaf = init_segment(t, Variant::kCmaf);
-  EXPECT_TRUE(std::equal(dash.begin() + 28, dash.end(), cmaf.begin() + 32, cmaf.end()))
+  EXPECT_TRUE(std::equal(dash.begin() + 28, dash.end(), cmaf.begin() + 28, cmaf.end()))
       << "the variants differ by their brands only";
 }
 
 TEST(Fmp4Init, AudioSampleEntriesCarryTheCodecConfiguration) {
   model::Track aac = audio_track(44100, 2, 43);
   Bytes init = init_segment(aac, Variant::kCmaf);
-  mp4::Moov moov = read_moov(init, 32);
+  mp4::Moov moov = read_moov(init, 28);
   const mp4::Trak& trak = moov.traks[0];
   EXPECT_EQ(trak.tkhd.volume, 0x0100);
   EXPECT_EQ(trak.mdia.hdlr.handler_type, fourcc("soun"));
@@ -156,7 +161,7 @@ TEST(Fmp4Init, HevcKeepsItsFourccAndHvcC) {
   t.fourcc = "hev1";
   t.codec_private = Bytes{0x01, 0x02, 0x03};  // carried as is
   Bytes init = init_segment(t, Variant::kCmaf);
-  mp4::Moov moov = read_moov(init, 32);
+  mp4::Moov moov = read_moov(init, 28);
   const mp4::SampleEntry& e = moov.traks[0].mdia.minf.stbl.stsd.entries[0];
   EXPECT_EQ(e.format, fourcc("hev1"));
   ASSERT_NE(e.child(fourcc("hvcC")), nullptr);
@@ -213,26 +218,28 @@ TEST(Fmp4Fragment, CmafGoldenHeaderBytes) {
             "74666474"
             "01000000"
             "0000000000001f48");
-  // trun version 1: data offset, duration, size, flags, composition offset; 4 samples.
+  // trun version 0: data offset, duration, size, flags, composition offset; 4 samples.
   EXPECT_EQ(hex.substr(192, 32),
             "00000054"
             "7472756e"
-            "01000f01"
+            "00000f01"
             "00000004");
   // data offset: the moof (8 + 16 + 8 + 16 + 20 + 84 bytes) and the mdat header.
   EXPECT_EQ(hex.substr(224, 8), "000000a0");
-  // First sample: duration 1001, size 156, sync, offset 0; second: non-sync, +2002.
+  // Composition offsets raised by the decode lead (one frame, taken off by the init segment's
+  // edit). First sample: duration 1001, size 156, sync, offset 0 + 1001; second: non-sync,
+  // 2002 + 1001.
   EXPECT_EQ(hex.substr(232, 64),
             "000003e9"
             "0000009c"
             "02000000"
-            "00000000"
+            "000003e9"
             "000003e9"
             "000000a3"
             "01010000"
-            "000007d2");
-  // Third: composition offset -1001, signed.
-  EXPECT_EQ(hex.substr(296 + 24, 8), "fffffc17");
+            "00000bbb");
+  // Third: composition offset -1001 + 1001.
+  EXPECT_EQ(hex.substr(296 + 24, 8), "00000000");
   // mdat right after the moof.
   // mdat (8 + 156 + 163 + 170 + 177 bytes) right after the 152-byte moof.
   EXPECT_EQ(hex.substr(2 * (28 + 152), 16),
@@ -258,7 +265,7 @@ TEST(Fmp4Fragment, EveryVariantReadsBackToTheSampleTable) {
       const TrackFragment& traf = pf.moof.traf;
       EXPECT_EQ(pf.moof.mfhd.sequence_number, i + 1);
       EXPECT_EQ(traf.tfhd.track_id, kTrackId);
-      EXPECT_EQ(traf.trun.version, 1);
+      EXPECT_EQ(traf.trun.version, v == Variant::kSmooth ? 1 : 0);
       ASSERT_EQ(traf.trun.entries.size(), f.sample_count);
       // data_offset, from the moof's first byte, lands on the first payload byte of the mdat.
       EXPECT_EQ(pf.moof_offset + static_cast<size_t>(traf.trun.data_offset),
@@ -274,7 +281,7 @@ TEST(Fmp4Fragment, EveryVariantReadsBackToTheSampleTable) {
         at += e.size;
         if (v != Variant::kSmooth) {
           EXPECT_EQ(e.duration, s.duration);
-          EXPECT_EQ(e.composition_offset, s.cts_offset);
+          EXPECT_EQ(e.composition_offset, s.cts_offset + t.table->decode_lead);
         }
       }
       EXPECT_EQ(at, bytes.size()) << "the mdat ends the fragment";
@@ -331,7 +338,7 @@ TEST(Fmp4Fragment, RefusesPayloadsThatDisagreeWithTheIndexAndUnknownFragments) {
   EXPECT_EQ(w.size(), 0u);
 }
 
-TEST(Fmp4Fragment, UniformAudioFlagsGoOnceInTfhdAndPrimingStaysANegativeOffset) {
+TEST(Fmp4Fragment, UniformAudioFlagsGoOnceInTfhdAndPrimingGoesInTheInitSegmentsEdit) {
   model::Track t = audio_track(48000, 3, 10, 1024);
   Bytes bytes = fragment(t, 0, Variant::kCmaf);
   test::ParsedFragment pf = parse_fragment(bytes);
@@ -340,8 +347,15 @@ TEST(Fmp4Fragment, UniformAudioFlagsGoOnceInTfhdAndPrimingStaysANegativeOffset) 
   EXPECT_EQ(traf.tfhd.default_sample_flags, mp4::kSampleFlagsSync);
   EXPECT_EQ(traf.trun.flags & mp4::Trun::kSampleFlags, 0u);
   ASSERT_EQ(traf.trun.entries.size(), 10u);
-  for (const mp4::Trun::Entry& e : traf.trun.entries) EXPECT_EQ(e.composition_offset, -1024);
+  // Every sample presents 1024 ticks before it decodes: that is the track's decode lead, which
+  // the init segment's edit takes off, so no sample needs an offset of its own.
+  for (const mp4::Trun::Entry& e : traf.trun.entries) EXPECT_EQ(e.composition_offset, 0);
   EXPECT_EQ(traf.tfdt->base_media_decode_time, 0u);
+  mp4::Moov moov = read_moov(init_segment(t, Variant::kCmaf), 28);
+  ASSERT_EQ(moov.traks.size(), 1u);
+  ASSERT_TRUE(moov.traks[0].edts);
+  ASSERT_EQ(moov.traks[0].edts->elst.entries.size(), 1u);
+  EXPECT_EQ(moov.traks[0].edts->elst.entries[0].media_time, 1024);
 
   // Without priming there is nothing to offset: the field is left out.
   model::Track plain = audio_track(48000, 3, 10);
