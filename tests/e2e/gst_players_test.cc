@@ -414,11 +414,14 @@ TEST_P(GstPlayers, PlaysToTheEndAndSeeks) {
           "seek: to " + fmt(middle, 1) + " s landed at " + fmt(seek_.first_s) + " s, more than " +
               fmt(want.unit, 1) + " s away");
     if (played_all && seek_.error.empty() && seek_.eos) {
-      // From where it landed, every frame to the end.
+      // From where it landed, every frame to the end: a frame missing or shown twice is a whole
+      // frame. The first frame's stream time can sit off the frame grid by less than one:
+      // dashdemux2 took the seek's segment start from the audio track on ffmpeg-fmp4, whose
+      // audio fragments start 10.7 ms after its video fragments (4.091 s for a frame at 4.080).
       const double due = (full_.end_s - seek_.first_s) * want.fps;
-      check(std::fabs(seek_.frames - due) <= 0.01, "seek: " + std::to_string(seek_.frames) +
-                                                       " frames from " + fmt(seek_.first_s) +
-                                                       " s to the end, expected " + fmt(due, 1));
+      check(std::fabs(seek_.frames - due) < 0.5, "seek: " + std::to_string(seek_.frames) +
+                                                     " frames from " + fmt(seek_.first_s) +
+                                                     " s to the end, expected " + fmt(due, 1));
       check(std::fabs(seek_.end_s - full_.end_s) <= 0.001, "seek: ended at " + fmt(seek_.end_s) +
                                                                " s, the full playback at " +
                                                                fmt(full_.end_s) + " s");

@@ -2,10 +2,13 @@
 // asset made by `ams encode` and published with `ams asset/locator create`, and a real HTTP client
 // (libsoup's SoupSession, and raw sockets for what a well-behaved client never sends).
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <libsoup/soup.h>
 #include <sys/stat.h>
@@ -607,6 +610,55 @@ TEST_F(ServerTest, EveryRequestIsLogged) {
     if (!found) g_usleep(20000);
   }
   EXPECT_TRUE(found) << read_file(log_);
+}
+
+// A client that hangs up in the middle of a body: libsoup marks the message 500 when its write
+// fails, but the client was sent 200 and left; the log says 499 (as nginx does), with the bytes
+// that went out, so that a log reader (the e2e verdict counts every 5xx) sees no server error.
+TEST_F(ServerTest, AClientThatLeavesMidBodyIsLogged499NotA5xx) {
+  // Larger than any socket buffer between us and the server (a sparse file: no disk used).
+  const std::string name = "leaves_early_download.mp4";
+  const std::string path = asset_ + "/" + name;
+  {
+    std::ofstream big(path, std::ios::binary);
+    big.seekp((64 << 20) - 1);
+    big.put('\0');
+  }
+  const std::string target = "/" + std::string(kClear) + "/" + name;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  int small = 4096;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string request =
+      "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: leaves-early/1.0\r\n\r\n";
+  ASSERT_EQ(write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
+  char buffer[1024];
+  ASSERT_GT(read(fd, buffer, sizeof buffer), 0);
+  linger reset{1, 0};  // close with RST: the server's next write fails at once
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+  ::close(fd);
+  std::regex line(
+      "127\\.0\\.0\\.1 - - \\[[^\\]]+\\] \"GET [^ ]*leaves_early_download\\.mp4 HTTP/1\\.1\" "
+      "(\\d+) (\\d+) \"-\" \"leaves-early/1\\.0\" [0-9.]+ms");
+  std::smatch m;
+  std::string found;
+  for (int attempt = 0; attempt < 100 && found.empty(); ++attempt) {
+    std::istringstream log(read_file(log_));
+    for (std::string text; std::getline(log, text);) {
+      if (std::regex_match(text, m, line)) found = text;
+    }
+    if (found.empty()) g_usleep(20000);
+  }
+  ASSERT_FALSE(found.empty()) << read_file(log_);
+  ASSERT_TRUE(std::regex_match(found, m, line));
+  EXPECT_EQ(m[1].str(), "499") << found;
+  EXPECT_LT(std::stoull(m[2].str()), 64u << 20) << "bytes logged are those sent: " << found;
+  std::filesystem::remove(path);
 }
 
 // With one pipeline slot and no queue, requests that arrive while another is in flight get 503

@@ -49,10 +49,39 @@ std::string header(SoupServerMessage* msg, const char* name) {
   return value != nullptr ? value : "";
 }
 
+// What the access log needs of a request, recorded as it happens: libsoup sets the status of a
+// message whose write failed (the client hung up mid-body) to 500 before "request-finished", so
+// the status logged is the one that went out with the headers, and a body cut short is a 499.
 struct RequestStart {
   gint64 monotonic_us;
   std::string remote;
+  guint wire_status = 0;    // the status line sent ("wrote-headers"); 0: none yet
+  uint64_t body_bytes = 0;  // body bytes written ("wrote-body-data")
+  bool body_done = false;   // "wrote-body"
 };
+
+void on_wrote_headers(SoupServerMessage* msg, RequestStart* start) {
+  start->wire_status = soup_server_message_get_status(msg);
+}
+
+void on_wrote_body_data(SoupServerMessage*, guint n, RequestStart* start) {
+  start->body_bytes += n;
+}
+
+void on_wrote_body(SoupServerMessage*, RequestStart* start) {
+  start->body_done = true;
+}
+
+// When and from where: read now, as a client that hangs up takes its address with it.
+void on_request_started(SoupServer*, SoupServerMessage* msg) {
+  const char* remote = soup_server_message_get_remote_host(msg);
+  auto* start = new RequestStart{g_get_monotonic_time(), remote ? remote : ""};
+  g_object_set_data_full(G_OBJECT(msg), kStartQuark, start,
+                         [](gpointer p) { delete static_cast<RequestStart*>(p); });
+  g_signal_connect(msg, "wrote-headers", G_CALLBACK(on_wrote_headers), start);
+  g_signal_connect(msg, "wrote-body-data", G_CALLBACK(on_wrote_body_data), start);
+  g_signal_connect(msg, "wrote-body", G_CALLBACK(on_wrote_body), start);
+}
 
 bool is_head(SoupServerMessage* msg) {
   return soup_server_message_get_method(msg) == SOUP_METHOD_HEAD;
@@ -374,6 +403,12 @@ void Loop::log(SoupServerMessage* msg) {
   e.status = soup_server_message_get_status(msg);
   bool body = !is_head(msg) && e.status != 304 && e.status != 204;
   e.bytes = body ? static_cast<uint64_t>(soup_server_message_get_response_body(msg)->length) : 0;
+  if (start != nullptr && start->wire_status != 0) {
+    // Headers went out: log what the client was sent (nginx's 499 for a body it did not take).
+    e.status = start->wire_status;
+    e.bytes = start->body_bytes;
+    if (!start->body_done && body) e.status = 499;
+  }
   e.referer = header(msg, "Referer");
   e.user_agent = header(msg, "User-Agent");
   std::string line = access_log_line(e) + "\n";
@@ -385,15 +420,7 @@ void Loop::log(SoupServerMessage* msg) {
 Status Loop::listen(GSocket* socket) {
   soup_ = soup_server_new("server-header", "gst-ams/" AMS_VERSION " ", nullptr);
   if (shared_.access_log != nullptr) {
-    // When and from where: read now, as a client that hangs up takes its address with it.
-    g_signal_connect(soup_, "request-started", G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg) {
-                       const char* remote = soup_server_message_get_remote_host(msg);
-                       g_object_set_data_full(
-                           G_OBJECT(msg), kStartQuark,
-                           new RequestStart{g_get_monotonic_time(), remote ? remote : ""},
-                           [](gpointer p) { delete static_cast<RequestStart*>(p); });
-                     }),
-                     nullptr);
+    g_signal_connect(soup_, "request-started", G_CALLBACK(on_request_started), nullptr);
     auto log = G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, Loop* self) { self->log(msg); });
     g_signal_connect(soup_, "request-finished", log, this);
     g_signal_connect(soup_, "request-aborted", log, this);
