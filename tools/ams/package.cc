@@ -95,8 +95,11 @@ Status Packager::package_smooth_or_dash(Format format) {
       job.init_name = replace(manifest::url::dash_init_template(t.name, fmt),
                               manifest::url::kDashBandwidth, bw);
     }
-    // Smooth lists one timeline per StreamIndex: every bitrate's fragment i is named by it.
-    const Track& timeline = smooth ? manifest::smooth_reference(*presentation, t) : t;
+    // Smooth lists one timeline per StreamIndex, DASH one per AdaptationSet (when the bitrates are
+    // aligned): every bitrate's fragment i is named by it.
+    const Track& timeline = smooth ? manifest::smooth_reference(*presentation, t)
+                            : manifest::is_dash(format) ? manifest::dash_reference(*presentation, t)
+                                                        : t;
     for (size_t f = 0; f < t.fragments.size() && f < timeline.fragments.size(); ++f) {
       const std::string time = std::to_string(timeline.fragment_start_10mhz(f));
       job.names.push_back(smooth ? replace(replace(media, manifest::url::kSmoothBitrate, bw),

@@ -155,6 +155,11 @@ Status plan_media(RequestPlan& plan, HttpError* error) {
     const Track& timeline = manifest::smooth_reference(p, t);
     std::optional<size_t> index = timeline.fragment_at(r.time.value_or(-1));
     segment = index ? model::segment(t, 1, *index) : std::nullopt;
+  } else if (manifest::is_dash(plan.format)) {
+    // DASH names segment i of every bitrate by its AdaptationSet's one timeline, when it has one.
+    const Track& timeline = manifest::dash_reference(p, t);
+    std::optional<size_t> index = timeline.fragment_at(r.time.value_or(-1));
+    segment = index ? model::segment(t, 1, *index) : std::nullopt;
   }
   if (!segment) {
     return fail(error, http_error(404, hresult::kFragmentNotFound,

@@ -120,14 +120,15 @@ void write_adaptation_set(XmlWriter& xml, const TrackGroup& group, TrackType typ
     if (role.empty()) role = ctx.first_of_type && !described ? "main" : "alternate";
     xml.open("Role").attr("schemeIdUri", kRoleScheme).attr("value", role).empty();
   }
-  // One timeline for the set when every bitrate shares it (aligned encodes), else one each.
+  // One timeline for the set, the top bitrate's, whenever every bitrate has as many fragments
+  // (aligned key frames, as AMS requires): fragment i of each bitrate is named by it, as Smooth
+  // does (dash_reference). Where open GOPs make a bitrate's fragment start a frame
+  // away from the top's, the segments still switch 1:1; separate timelines that differ by a frame
+  // made GStreamer's dashdemux2 fetch a segment twice on a switch (194 frames too many on
+  // x264-opengop-avc3-50fps). Only an unaligned encode gets one timeline per bitrate.
   const std::vector<TimelineEntry> timeline = timeline_10mhz(top);
   const bool shared = std::all_of(group.tracks.begin(), group.tracks.end(), [&](const Track* t) {
-    std::vector<TimelineEntry> other = timeline_10mhz(*t);
-    return std::equal(other.begin(), other.end(), timeline.begin(), timeline.end(),
-                      [](const TimelineEntry& a, const TimelineEntry& b) {
-                        return a.start == b.start && a.duration == b.duration;
-                      });
+    return t->fragments.size() == top.fragments.size();
   });
   if (shared) write_segment_template(xml, group.name, ctx.format, timeline);
   for (size_t i = 0; i < group.tracks.size(); ++i) {

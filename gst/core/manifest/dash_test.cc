@@ -211,9 +211,29 @@ TEST(DashMpd, GapsAndNonZeroStartsCarryT) {
   expect_schema_valid(m, "gaps");
 }
 
-TEST(DashMpd, UnalignedBitratesGetTheirOwnTimeline) {
+TEST(DashMpd, BitratesAFrameApartShareTheTopBitratesTimeline) {
+  // Open GOPs: a lower bitrate's fragment starts a frame away from the top's. Segment i of each
+  // is named and timed by the top's timeline (the server looks it up the same way).
   model::Presentation p = two_languages();
   p.tracks[1].fragments.back().duration = 45000;
+  const std::string m = mpd(p);
+  EXPECT_EQ(
+      m.find(
+          R"m(<Representation id="1_V_video_2" bandwidth="800000" codecs="avc1.64001e" width="640" height="360">
+            <SegmentTemplate)m"),
+      std::string::npos)
+      << m;
+  EXPECT_NE(
+      m.find(
+          R"m(<Representation id="1_V_video_2" bandwidth="800000" codecs="avc1.64001e" width="640" height="360" />)m"),
+      std::string::npos)
+      << m;
+  expect_schema_valid(m, "a frame apart");
+}
+
+TEST(DashMpd, UnalignedBitratesGetTheirOwnTimeline) {
+  model::Presentation p = two_languages();
+  p.tracks[1].fragments.pop_back();  // a bitrate with fewer fragments: no shared timeline
   const std::string m = mpd(p);
   EXPECT_NE(
       m.find(

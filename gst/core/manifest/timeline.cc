@@ -71,6 +71,18 @@ const model::Track& smooth_reference(const model::Presentation& presentation,
   return track;
 }
 
+const model::Track& dash_reference(const model::Presentation& presentation,
+                                   const model::Track& track) {
+  for (const TrackGroup& g : group_tracks(presentation, track.type)) {
+    if (g.name != track.name || g.tracks.empty()) continue;
+    const bool aligned = std::all_of(g.tracks.begin(), g.tracks.end(), [&](const auto* t) {
+      return t->fragments.size() == g.tracks.front()->fragments.size();
+    });
+    return aligned ? *g.tracks.front() : track;
+  }
+  return track;
+}
+
 Status check_track_urls_unique(const model::Presentation& presentation) {
   const auto& tracks = presentation.tracks;
   for (size_t i = 0; i < tracks.size(); ++i) {

@@ -45,6 +45,13 @@ std::vector<TrackGroup> group_tracks(const model::Presentation& presentation,
 const model::Track& smooth_reference(const model::Presentation& presentation,
                                      const model::Track& track);
 
+// The track whose timeline names and times the DASH segments of `track`: smooth_reference when
+// every bitrate of the group has as many fragments (the one timeline an AdaptationSet lists;
+// segment i of each bitrate is asked for by that track's time of fragment i), else the track
+// itself (an unaligned encode: one timeline per Representation).
+const model::Track& dash_reference(const model::Presentation& presentation,
+                                   const model::Track& track);
+
 // Tracks of one type in presentation order (the model's tracks_of without needing presentation.cc).
 std::vector<const model::Track*> tracks_of_type(const model::Presentation& presentation,
                                                 model::TrackType type);
