@@ -173,9 +173,9 @@ class Suite:
 
     def load_known(self, path, versions):
         """known_failures.txt: CLIENT FORMAT[,FORMAT] ASSET-GLOB PACKAGE@VERSION KIND /REGEX/ REASON
-        (KIND: known or intermittent; lines that start with white space continue the reason)."""
+        (KIND: known, sometimes or intermittent; lines that start with white space continue the reason)."""
         entries = []
-        pattern = re.compile(r"^(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(known|intermittent)\s+"
+        pattern = re.compile(r"^(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(known|sometimes|intermittent)\s+"
                              r"/((?:[^/\\]|\\.)*)/(?:\s+(.*))?$")
         with open(path) as f:
             lines = f.read().split("\n")
@@ -193,7 +193,7 @@ class Suite:
             m = pattern.match(line)
             if not m:
                 self.problem("known_failures.txt", "line %d is not CLIENT FORMAT ASSET "
-                             "PACKAGE@VERSION known|intermittent /REGEX/ REASON: %s" % (number, line))
+                             "PACKAGE@VERSION known|sometimes|intermittent /REGEX/ REASON: %s" % (number, line))
                 continue
             client, formats, glob, version, kind, regex, reason = m.groups()
             try:
@@ -354,7 +354,30 @@ class Suite:
             "AMS_E2E_VIDEO_START": "%.6f" % (max(0.0, float(v[0].get("start") or 0)) if v else 0.0),
             "AMS_E2E_FRAGMENT": "%.6f" % a["fragment"],
             "AMS_E2E_TS_SEGMENT": "%.6f" % (a["fragment"] * a.get("fragments_per_segment", 3)),
+            "AMS_E2E_SWITCH_SLACK": str(self.switch_slack(a)),
         }
+
+    def switch_slack(self, a):
+        """How many frames a switch between video bitrates may show twice or skip: where open GOPs
+        make fragment i of one bitrate start a frame or two away from another's (each begins with
+        its own leading frames), a player that switches there gets the frames in between from both
+        or neither. Read from the index (`ams inspect`): 0 for aligned encodes."""
+        if "switch_slack" in a:
+            return a["switch_slack"]
+        slack = 0
+        if "abspath" not in a:
+            return slack
+        r = subprocess.run([self.ams, "inspect", a["abspath"]], capture_output=True, text=True)
+        if r.returncode == 0 and a["video"]:
+            video = [t for t in json.loads(r.stdout)["tracks"] if t["type"] == "video"]
+            fps = float(fraction(a["video"][0]["fps"]))
+            counts = {len(t.get("fragments", [])) for t in video}
+            if len(video) > 1 and len(counts) == 1:
+                for i in range(counts.pop()):
+                    starts = [t["fragments"][i]["start"] for t in video]
+                    slack = max(slack, math.ceil((max(starts) - min(starts)) * fps / 1e7 - 1e-6))
+        a["switch_slack"] = slack
+        return slack
 
     # A case runs until a try passes, a failure is not intermittent, or MAX_TRIES were used.
     def run_with_retries(self, key, run_try, entries):
@@ -786,8 +809,8 @@ class Suite:
                 unused.append(e)
                 text = "known_failures.txt:%d (%s %s %s /%s/) matched no failure in the %d rows it covers" % (
                     e["line"], e["client"], ",".join(e["formats"]), e["asset"], e["signature"], e["covered"])
-                if e["kind"] == "intermittent":
-                    say("did not occur this run (intermittent): " + text)
+                if e["kind"] in ("intermittent", "sometimes"):
+                    say("did not occur this run (%s): %s" % (e["kind"], text))
                 elif self.full:
                     self.problem("unused entry", text + ": remove it, or fix its signature")
                 else:
