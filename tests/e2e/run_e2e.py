@@ -154,7 +154,9 @@ class Suite:
         v = {}
         m = re.search(r"GStreamer (\S+)", run_text(["gst-inspect-1.0", "--version"]))
         v["gstreamer"] = "gstreamer@" + (m.group(1) if m else "?")
-        m = re.search(r"ffmpeg version (\S+)", run_text(["ffmpeg", "-version"]))
+        # The upstream release (5.1.9 of "5.1.9-0+deb12u1"): a distribution's rebuild or security
+        # revision does not change what the demuxers do.
+        m = re.search(r"ffmpeg version n?([0-9][0-9.]*)", run_text(["ffmpeg", "-version"]))
         v["ffmpeg"] = "ffmpeg@" + (m.group(1) if m else "?")
         modules = os.path.join(self.args.src, "tools", "player", "node_modules")
         for client, folder in [("hls.js", "hls.js"), ("hls.js-1.6", "hls.js-1.6"),
