@@ -127,9 +127,7 @@ void write_adaptation_set(XmlWriter& xml, const TrackGroup& group, TrackType typ
   // made GStreamer's dashdemux2 fetch a segment twice on a switch (194 frames too many on
   // x264-opengop-avc3-50fps). Only an unaligned encode gets one timeline per bitrate.
   const std::vector<TimelineEntry> timeline = timeline_10mhz(top);
-  const bool shared = std::all_of(group.tracks.begin(), group.tracks.end(), [&](const Track* t) {
-    return t->fragments.size() == top.fragments.size();
-  });
+  const bool shared = bitrates_aligned(group);
   if (shared) write_segment_template(xml, group.name, ctx.format, timeline);
   for (size_t i = 0; i < group.tracks.size(); ++i) {
     const Track& t = *group.tracks[i];

@@ -71,14 +71,17 @@ const model::Track& smooth_reference(const model::Presentation& presentation,
   return track;
 }
 
+bool bitrates_aligned(const TrackGroup& group) {
+  return std::all_of(group.tracks.begin(), group.tracks.end(), [&](const model::Track* t) {
+    return t->fragments.size() == group.tracks.front()->fragments.size();
+  });
+}
+
 const model::Track& dash_reference(const model::Presentation& presentation,
                                    const model::Track& track) {
   for (const TrackGroup& g : group_tracks(presentation, track.type)) {
     if (g.name != track.name || g.tracks.empty()) continue;
-    const bool aligned = std::all_of(g.tracks.begin(), g.tracks.end(), [&](const auto* t) {
-      return t->fragments.size() == g.tracks.front()->fragments.size();
-    });
-    return aligned ? *g.tracks.front() : track;
+    return bitrates_aligned(g) ? *g.tracks.front() : track;
   }
   return track;
 }

@@ -45,6 +45,10 @@ std::vector<TrackGroup> group_tracks(const model::Presentation& presentation,
 const model::Track& smooth_reference(const model::Presentation& presentation,
                                      const model::Track& track);
 
+// Whether every bitrate of the group has as many fragments as its first (aligned key frames, as
+// AMS requires): then one timeline, the first's, names fragment i of each.
+bool bitrates_aligned(const TrackGroup& group);
+
 // The track whose timeline names and times the DASH segments of `track`: smooth_reference when
 // every bitrate of the group has as many fragments (the one timeline an AdaptationSet lists;
 // segment i of each bitrate is asked for by that track's time of fragment i), else the track
