@@ -39,6 +39,7 @@
 #include "gstptr.h"
 #include "model/builder.h"
 #include "model/media_file.h"
+#include "model/read_plan.h"
 #include "track_selection.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_ams_demux_debug);
@@ -82,12 +83,15 @@ struct Stream {
   size_t fragment = 0;     // the fragment being pushed
   size_t end_fragment = 0;
   uint32_t sample = 0;  // absolute index of the next sample
-  // Payload of the current fragment: one buffer per contiguous run of samples.
-  struct Run {
-    uint64_t offset = 0;
-    GstPtr<GstBuffer> buffer;
+  // Payload of the current fragment: one buffer per read (model/read_plan.h), holding its
+  // samples back to back, and where each sample of the fragment lies in them.
+  std::vector<GstPtr<GstBuffer>> runs;
+  struct Place {
+    uint32_t run = 0;
+    uint32_t size = 0;
+    uint64_t at = 0;
   };
-  std::vector<Run> runs;
+  std::vector<Place> places;  // by sample index - the fragment's first sample
   bool discont = true;
   bool done = false;
   bool text_pushed = false;
@@ -230,6 +234,7 @@ static void apply_selection(GstAmsDemux* self, const ams::model::Selection& sele
     s.end_fragment = std::max(s.fragment, selection.end_fragment(*s.track));
     s.sample = s.fragment < n ? s.track->fragments[s.fragment].first_sample : 0;
     s.runs.clear();
+    s.places.clear();
     s.done = s.fragment >= s.end_fragment && s.track->type != ams::model::TrackType::kText;
     s.discont = true;
   }
@@ -426,42 +431,43 @@ static bool payload_needed(GstAmsDemux* self) {
 
 // --- Pushing samples --------------------------------------------------------------------------
 
-// Reads the payload of the fragment's samples (only its first when `first_only`), one read per
-// contiguous run.
+// Reads the payload of the fragment's samples (only its first when `first_only`), in as few reads
+// as their layout allows (model/read_plan.h: adjacent samples and small interleaved gaps share
+// one).
 static ams::Status read_fragment(Stream& s, bool first_only) {
   const Track& t = *s.track;
   const ams::model::Fragment& f = t.fragments[s.fragment];
   const auto& samples = t.samples();
   s.runs.clear();
-  uint32_t i = f.first_sample;
+  s.places.clear();
   const uint32_t end = first_only ? std::min(f.first_sample + 1, f.first_sample + f.sample_count)
                                   : f.first_sample + f.sample_count;
-  while (i < end) {
-    uint64_t start = samples[i].offset;
-    uint64_t len = samples[i].size;
-    uint32_t j = i + 1;
-    while (j < end && samples[j].offset == start + len) len += samples[j++].size;
-    GstBuffer* buf = gst_buffer_new_allocate(nullptr, len, nullptr);
+  std::vector<ams::model::MediaFile::Piece> pieces;
+  for (const ams::model::ReadRange& r : ams::model::plan_reads(samples, f.first_sample, end)) {
+    pieces.clear();
+    uint64_t payload = 0;
+    for (uint32_t k = r.first_sample; k < r.first_sample + r.sample_count; ++k) {
+      pieces.push_back({samples[k].offset, samples[k].size});
+      s.places.push_back({static_cast<uint32_t>(s.runs.size()), samples[k].size, payload});
+      payload += samples[k].size;
+    }
+    GstBuffer* buf = gst_buffer_new_allocate(nullptr, payload, nullptr);
     GstMapInfo map;
     gst_buffer_map(buf, &map, GST_MAP_WRITE);
-    ams::Status st = s.file->read_at(start, len, map.data);
+    ams::Status st = s.file->read_gathered(pieces.data(), pieces.size(), map.data);
     gst_buffer_unmap(buf, &map);
-    s.runs.push_back({start, GstPtr<GstBuffer>(buf)});
+    s.runs.emplace_back(buf);
     if (!st.is_ok()) return st;
-    i = j;
   }
   return ams::Status::ok();
 }
 
-static GstBuffer* sample_buffer(const Stream& s, const ams::model::Sample& smp) {
-  for (const Stream::Run& r : s.runs) {
-    if (smp.offset >= r.offset &&
-        smp.offset + smp.size <= r.offset + gst_buffer_get_size(r.buffer.get())) {
-      return gst_buffer_copy_region(r.buffer.get(), GST_BUFFER_COPY_MEMORY, smp.offset - r.offset,
-                                    smp.size);
-    }
-  }
-  return nullptr;
+// The sample `index` of the current fragment: a view of its read's memory, not a copy.
+static GstBuffer* sample_buffer(const Stream& s, uint32_t index) {
+  const uint32_t first = s.track->fragments[s.fragment].first_sample;
+  if (index < first || index - first >= s.places.size()) return nullptr;
+  const Stream::Place& p = s.places[index - first];
+  return gst_buffer_copy_region(s.runs[p.run].get(), GST_BUFFER_COPY_MEMORY, p.at, p.size);
 }
 
 static GstFlowReturn push_text(GstAmsDemux* self, Stream& s) {
@@ -513,7 +519,7 @@ static GstFlowReturn push_next_sample(GstAmsDemux* self, Stream& s) {
     gst_pad_push_event(s.pad, ams::gst::fragment_event_new(info));
   }
   const ams::model::Sample& smp = t.samples()[s.sample];
-  GstBuffer* buf = sample_buffer(s, smp);
+  GstBuffer* buf = sample_buffer(s, s.sample);
   if (!buf) {
     GST_ELEMENT_ERROR(self, STREAM, DEMUX, (nullptr),
                       ("sample %u not in its fragment's runs", s.sample));
@@ -534,6 +540,7 @@ static GstFlowReturn push_next_sample(GstAmsDemux* self, Stream& s) {
   if (self->impl->key_units_only) s.sample = f.first_sample + f.sample_count;
   if (s.sample >= f.first_sample + f.sample_count) {
     s.runs.clear();
+    s.places.clear();
     ++s.fragment;
     if (s.fragment >= s.end_fragment) {
       s.done = true;

@@ -788,10 +788,11 @@ void set_mtime(const std::string& path, time_t seconds) {
 
 }  // namespace
 
-// A fragment reads exactly its samples (the index is cached) and no init segment: what the
-// server reads for one fragment request is the mdat payload it sends, plus the wake-ups of its
-// threads (GLib's eventfd, 8 bytes a read, and GStreamer's bus control socket, 1 byte), never the
-// index again (kilobytes) nor a sample twice.
+// A fragment reads its samples once (the index is cached) and no init segment: what the server
+// reads for one fragment request is the mdat payload it sends, plus at most the small gaps between
+// its samples that a read goes through (model/read_plan.h: a quarter of the payload at most), plus
+// the wake-ups of its threads (GLib's eventfd, 8 bytes a read, and GStreamer's bus control socket,
+// 1 byte); never the index again (kilobytes) nor a sample twice.
 TEST_F(ServerTest, AFragmentReadsItsSamplesOnceAndNothingElse) {
   const std::string playlist_url = ism("QualityLevels(3400000)/Manifest(video,format=m3u8-cmaf)");
   Response playlist = fetch(playlist_url);
@@ -809,7 +810,7 @@ TEST_F(ServerTest, AFragmentReadsItsSamplesOnceAndNothingElse) {
     const uint64_t payload = mdat_payload(r.body);
     ASSERT_GT(payload, 0u);
     EXPECT_GE(read, payload);
-    EXPECT_LT(read, payload + 128)
+    EXPECT_LT(read, payload + payload / 4 + 128)
         << "bytes read for one fragment of " << payload << " payload bytes";
   }
 }

@@ -1,7 +1,9 @@
-// Reading a fragment's payload: one pread per run of samples that follow each other in the file.
+// Reading a fragment's payload: as few reads as the samples' layout allows (model/read_plan.h).
 #include <string>
 
 #include "fmp4/writer.h"
+#include "model/media_file.h"
+#include "model/read_plan.h"
 
 namespace ams::fmp4 {
 
@@ -35,24 +37,23 @@ Result<Bytes> read_fragment_payload(const model::Track& track, size_t fragment_i
   }
 
   Bytes buf(static_cast<size_t>(total));
+  std::vector<model::MediaFile::Piece> pieces;
+  pieces.reserve(n);
   size_t at = 0;
-  size_t k = 0;
-  while (k < n) {
-    size_t run_end = k + 1;
-    uint64_t run_bytes = s[k].size;
-    while (run_end < n && s[run_end].offset == s[k].offset + run_bytes) {
-      run_bytes += s[run_end].size;
-      ++run_end;
+  for (const model::ReadRange& r :
+       model::plan_reads(all, f.first_sample, f.first_sample + f.sample_count)) {
+    pieces.clear();
+    uint64_t bytes = 0;
+    for (uint32_t k = r.first_sample; k < r.first_sample + r.sample_count; ++k) {
+      pieces.push_back({all[k].offset, all[k].size});
+      bytes += all[k].size;
     }
-    if (run_bytes > 0) {
-      AMS_RETURN_IF_ERROR(file.read_at(s[k].offset, static_cast<size_t>(run_bytes), &buf[at]));
-    }
-    at += static_cast<size_t>(run_bytes);
-    k = run_end;
+    AMS_RETURN_IF_ERROR(file.read_gathered(pieces.data(), pieces.size(), buf.data() + at));
+    at += static_cast<size_t>(bytes);
   }
   sample_spans.reserve(n);
   at = 0;
-  for (k = 0; k < n; ++k) {
+  for (size_t k = 0; k < n; ++k) {
     sample_spans.push_back(ByteSpan(buf).subspan(at, s[k].size));
     at += s[k].size;
   }
