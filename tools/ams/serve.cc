@@ -119,6 +119,11 @@ int serve_main(int argc, char** argv) {
     return 2;
   }
   tune_allocator(o.threads > 0 ? static_cast<unsigned>(o.threads) : g_get_num_processors());
+  // GStreamer's streaming threads come from GLib's shared thread pool, which keeps 2 idle
+  // threads by default and ends the others: every media request started (clone, a fresh stack,
+  // its page faults) and ended threads. Keep enough for every pipeline that may run, for a minute.
+  g_thread_pool_set_max_unused_threads(2 * o.max_concurrent + 8);
+  g_thread_pool_set_max_idle_time(60 * 1000);
   gst_init(nullptr, nullptr);
   // Every answer but a download needs the gstams elements: say so now, not with 500s later.
   for (const char* name : {"amsdemux", "amscmafmux", "amstsmux", "amsmanifestsink", "appsink"}) {
