@@ -11,7 +11,14 @@
   runs MP4 START DURATION      how many runs of back-to-back samples the video samples of
                                [START, START + DURATION) seconds form in the file, and the count
                                of samples (ffprobe packet positions)
+  soakpaths BASE MASTER MPD PLAYLIST_URL PLAYLIST
+                               every path of a mixed soak, one a line, relative to the server:
+                               the master, the MPD, each media playlist of the master, each TS
+                               segment of PLAYLIST, each DASH fragment of each Representation
   wrk FILE                     requests, req/s, p50 ms, p99 ms, errors of a `wrk --latency` output
+  keepalive URL PID PATH...    on one kept-alive connection to URL's server (after a GET of PATH
+                               #1 to open it), GET each PATH twice; print per PATH the server's
+                               CPU ms (schedstat of PID's threads) of the first GET and the second
   cpu PID                      CPU time of all the threads of PID in ns (/proc/PID/task/*/schedstat)
                                and the number of threads
 """
@@ -130,6 +137,36 @@ def cmd_segment(playlist_url, playlist_file, at):
     print(playlist_url.rsplit("/", 1)[0] + "/" + pick(items, at))
 
 
+def cmd_soakpaths(base, master_file, mpd_file, playlist_url, playlist_file):
+    server = re.match(r"(https?://[^/]+)", base).group(1)
+    rel = lambda url: url[len(server):]
+    out = [rel(base + "/manifest(format=m3u8-aapl)"), rel(base + "/manifest(format=mpd-time-csf)")]
+    for line in open(master_file).read().splitlines():
+        if line and not line.startswith("#"):
+            out.append(rel(base + "/" + line.strip()))
+    folder = playlist_url.rsplit("/", 1)[0]
+    for line in open(playlist_file).read().splitlines():
+        if line and not line.startswith("#"):
+            out.append(rel(folder + "/" + line.strip()))
+    root = ET.parse(mpd_file).getroot()
+    ns = {"d": "urn:mpeg:dash:schema:mpd:2011"}
+    for aset in root.iter("{urn:mpeg:dash:schema:mpd:2011}AdaptationSet"):
+        tmpl_set = aset.find("d:SegmentTemplate", ns)
+        for rep in aset.findall("d:Representation", ns):
+            tmpl = rep.find("d:SegmentTemplate", ns)
+            if tmpl is None:
+                tmpl = tmpl_set
+            t = 0
+            for seg in tmpl.find("d:SegmentTimeline", ns).findall("d:S", ns):
+                t = int(seg.get("t", t))
+                for _ in range(int(seg.get("r", "0")) + 1):
+                    out.append(rel(base + "/" + tmpl.get("media")
+                                   .replace("$Bandwidth$", rep.get("bandwidth"))
+                                   .replace("$Time$", str(t))))
+                    t += int(seg.get("d"))
+    print("\n".join(out))
+
+
 def packets(mp4, stream):
     """(pts seconds, file position, size, key frame) of every packet, in decode order."""
     out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", stream, "-show_entries",
@@ -186,6 +223,40 @@ def cmd_wrk(path):
     print(requests, "%.0f" % rps, "%.3f" % p50, "%.3f" % p99, errors)
 
 
+def cpu_ns(pid):
+    total = 0
+    for f in glob.glob("/proc/%s/task/*/schedstat" % pid):
+        try:
+            total += int(open(f).read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
+
+
+def cmd_keepalive(url, pid, *paths):
+    import http.client
+    import time
+    host = re.match(r"https?://([^/]+)", url).group(1)
+    conn = http.client.HTTPConnection(host, timeout=30)
+
+    def get(path):
+        conn.request("GET", path)
+        r = conn.getresponse()
+        r.read()
+        if r.status != 200:
+            sys.exit("serve_vs_nginx.py: GET %s: %d" % (path, r.status))
+
+    get(paths[0])
+    for path in paths[1:]:
+        out = []
+        for _ in range(2):
+            time.sleep(0.3)  # the server idle
+            before = cpu_ns(pid)
+            get(path)
+            out.append("%.3f" % ((cpu_ns(pid) - before) / 1e6))
+        print(" ".join(out))
+
+
 def cmd_cpu(pid):
     total, threads = 0, 0
     for f in glob.glob("/proc/%s/task/*/schedstat" % pid):
@@ -199,7 +270,8 @@ def cmd_cpu(pid):
 
 def main(argv):
     commands = {"ism": cmd_ism, "urls": cmd_urls, "segment": cmd_segment, "runs": cmd_runs,
-                "wrk": cmd_wrk, "cpu": cmd_cpu}
+                "wrk": cmd_wrk, "cpu": cmd_cpu, "soakpaths": cmd_soakpaths,
+                "keepalive": cmd_keepalive}
     if len(argv) < 2 or argv[1] not in commands:
         sys.exit(__doc__)
     commands[argv[1]](*argv[2:])

@@ -13,8 +13,9 @@
 #   --cache DIR          where the encoded assets are kept across runs (default
 #                        $AMS_BENCH_CACHE, else ~/.cache/gst-ams-bench)
 #   --no-long            skip the 2-hour asset (its first encode takes several minutes)
-#   --soak MINUTES       only the long mode: load the fragment and TS URLs at 64 connections
-#                        for MINUTES and print the server's RSS every 30 s
+#   --soak MINUTES       only the soak: every URL of the asset (manifests, playlists, every TS
+#                        segment and DASH fragment) in turn at 64 connections for MINUTES; the
+#                        server's RSS every 60 s and its slope after a 2-minute warm-up
 #
 # In one run it
 #  1. makes the asset with ffmpeg (cached): three noisy H.264 rungs 1280x720/960x540/640x360 at
@@ -27,8 +28,9 @@
 #     worker_processes = the server's loops, access_log off, keepalive defaults); checks nginx
 #     serves the same bytes;
 #  3. runs wrk (2 threads; 1 thread for 1 connection, as wrk needs connections >= threads) at 1,
-#     8 and 64 connections, gst-ams then nginx for each row, and prints one table, and both
-#     servers' peak RSS (VmHWM);
+#     8 and 64 connections, gst-ams then nginx then the libsoup floor (bench/soup_floor: a
+#     libsoup server with as many loops answering the same bytes from memory and nothing else)
+#     for each row, and prints one table, and both servers' peak RSS (VmHWM);
 #  4. prints gst-ams's CPU time per request at 64 connections, the cost of each manifest's first
 #     request after a restart (index warm), the pread calls of one fragment and one TS segment,
 #     and the first requests of the 2-hour asset.
@@ -89,7 +91,15 @@ stop_nginx() {
     nginx_pid=
   fi
 }
-cleanup() { stop_server; stop_nginx; rm -rf "$work"; }
+floor_pid=
+stop_floor() {
+  if [ -n "$floor_pid" ]; then
+    kill "$floor_pid" 2>/dev/null
+    wait "$floor_pid" 2>/dev/null
+    floor_pid=
+  fi
+}
+cleanup() { stop_server; stop_nginx; stop_floor; rm -rf "$work"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -263,30 +273,44 @@ echo "segment:  ${segment_url#"$base"}"
 # 5. Long mode: only the soak.
 
 if [ "$soak" != 0 ]; then
-  cat >"$work/both.lua" <<EOF
-local paths = { "${fragment_url#"$base"}", "${segment_url#"$base"}" }
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format(nil, paths[n % 2 + 1])
-end
-EOF
+  # Every resource of the asset in a shuffled order: the manifests and playlists, every TS
+  # segment of the 720p playlist and every DASH fragment of every Representation.
+  helper soakpaths "$ism" "$got/master.m3u8" "$got/manifest.mpd" "$playlist_url" \
+    "$got/media.m3u8" | shuf --random-source=<(yes) >"$work/soak.paths"
+  {
+    echo "local paths = {"
+    sed 's/.*/  "&",/' "$work/soak.paths"
+    echo "}"
+    echo 'local n = 0'
+    echo 'request = function() n = n + 1; return wrk.format(nil, paths[n % #paths + 1]) end'
+  } >"$work/soak.lua"
   stop_nginx
-  echo "soak: wrk -t2 -c64 -d${soak}m, fragment and TS segment in turn; the server every 30 s:"
+  echo "soak: wrk -t2 -c64 -d${soak}m over $(wc -l <"$work/soak.paths") URLs of the asset in turn" \
+    "($(grep -ci 'manifest' "$work/soak.paths") manifests and playlists," \
+    "$(grep -c 'Fragments(.*format=m3u8-aapl)$' "$work/soak.paths") TS segments, the rest DASH fragments);"
+  echo "the server every 60 s:"
   printf '%8s %10s %10s %8s %6s\n' seconds "VmRSS kB" "VmHWM kB" threads fds
-  wrk -t2 -c64 -d"${soak}m" --latency -s "$work/both.lua" "$base" >"$work/soak.wrk" 2>&1 &
+  wrk -t2 -c64 -d"${soak}m" --latency -s "$work/soak.lua" "$base" >"$work/soak.wrk" 2>&1 &
   wrk_pid=$!
   t0=$SECONDS
+  : >"$work/soak.rss"
   while kill -0 $wrk_pid 2>/dev/null; do
-    printf '%8d %10s %10s %8s %6s\n' $((SECONDS - t0)) "$(kb VmRSS $server_pid)" \
+    rss=$(kb VmRSS $server_pid)
+    echo "$((SECONDS - t0)) $rss" >>"$work/soak.rss"
+    printf '%8d %10s %10s %8s %6s\n' $((SECONDS - t0)) "$rss" \
       "$(kb VmHWM $server_pid)" "$(kb Threads $server_pid)" "$(ls /proc/$server_pid/fd | wc -l)"
-    next=$((SECONDS + 30))
+    next=$((SECONDS + 60))
     while [ $SECONDS -lt $next ] && kill -0 $wrk_pid 2>/dev/null; do sleep 1; done
   done
   wait $wrk_pid
   sleep 2
   printf '%8s %10s %10s %8s %6s   (2 s after the load)\n' end "$(kb VmRSS $server_pid)" \
     "$(kb VmHWM $server_pid)" "$(kb Threads $server_pid)" "$(ls /proc/$server_pid/fd | wc -l)"
+  # Least-squares slope of VmRSS after a 2-minute warm-up.
+  awk '$1 >= 120 { n++; x += $1 / 60; y += $2 / 1024; xx += ($1 / 60) ^ 2; xy += $1 / 60 * $2 / 1024 }
+       END { if (n >= 2 && n * xx != x * x)
+               printf "RSS slope after 2 min: %.2f MB/min over %d samples\n", (n * xy - x * y) / (n * xx - x * x), n
+             else print "RSS slope: too few samples after the 2-minute warm-up" }' "$work/soak.rss"
   read -r n rps p50 p99 errors < <(helper wrk "$work/soak.wrk")
   echo "soak: $n requests, $rps req/s, p50 $p50 ms, p99 $p99 ms, errors $errors"
   grep -E 'Socket errors|Non-2xx' "$work/soak.wrk"
@@ -312,13 +336,25 @@ bench_one() {
   fi
 }
 
+# The libsoup floor (bench/soup_floor.cc): a libsoup server with as many loops, answering the same
+# bytes from memory and doing nothing else. What it cannot beat, no libsoup server can.
+floor_bin=$build/bench/soup_floor
+start_floor() {  # FILE
+  floor_port=$(free_port)
+  "$floor_bin" "$floor_port" "$threads" "$1" &
+  floor_pid=$!
+  for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$floor_port/x" && break; sleep 0.1; done
+}
+[ -x "$floor_bin" ] || die "$floor_bin is not built"
+
 rows=()
 error_lines=()
 cpu_rows=()
 hwm_rows=()
-note "wrk ${seconds}s per row, $((${#files[@]} * 6)) rows"
+note "wrk ${seconds}s per row, $((${#files[@]} * 9)) rows"
 for i in "${!files[@]}"; do
   bytes=$(size "$got/${files[$i]}")
+  start_floor "$got/${files[$i]}"
   for c in 1 8 64; do
     label="gst-ams ${names[$i]}"
     bench_one "${urls[$i]}" $c "$server_pid"
@@ -328,10 +364,14 @@ for i in "${!files[@]}"; do
     # shellcheck disable=SC2046
     bench_one "$static/${files[$i]}" $c $(nginx_pids)
     s=("$rps" "$(awk -v r="$rps" -v b="$bytes" 'BEGIN {printf "%.1f", r * b / 1e6}')" "$p50" "$p99" "$errors")
+    label="libsoup floor ${names[$i]}"
+    bench_one "http://127.0.0.1:$floor_port/x" $c "$floor_pid"
+    floor_rps=$rps
     ratio=$(awk -v a="${g[0]}" -v b="${s[0]}" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
-    rows+=("$(printf '| %-23s | %4s | %8s | %8s | %8s | %8s | %8s | %8s | %8s | %8s | %5s | %s/%s |' \
+    floor_ratio=$(awk -v a="$floor_rps" -v b="${s[0]}" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
+    rows+=("$(printf '| %-23s | %4s | %8s | %8s | %8s | %8s | %8s | %8s | %8s | %8s | %5s | %8s | %5s | %s/%s |' \
       "${names[$i]}" $c "${g[0]}" "${g[1]}" "${g[2]}" "${g[3]}" "${s[0]}" "${s[1]}" "${s[2]}" \
-      "${s[3]}" "$ratio" "${g[4]}" "${s[4]}")")
+      "${s[3]}" "$ratio" "$floor_rps" "$floor_ratio" "${g[4]}" "${s[4]}")")
     note "${rows[-1]}"
     if [ $c = 64 ]; then
       cpu_rows+=("$(printf '| %-23s | %9s | %9.3f | %9s | %9.3f |' "${names[$i]}" "$g_n" \
@@ -339,16 +379,18 @@ for i in "${!files[@]}"; do
         "$n" "$(awk -v t=$ticks -v n="$n" -v hz="$hz" 'BEGIN {print (n > 0 ? t * 1000 / hz / n : 0)}')")")
     fi
   done
+  stop_floor
   hwm_rows+=("$(printf '%-23s gst-ams VmHWM %7s kB, VmRSS %7s kB, threads %3s' "after ${names[$i]}" \
     "$(kb VmHWM "$server_pid")" "$(kb VmRSS "$server_pid")" "$(kb Threads "$server_pid")")")
 done
 
 echo
 echo "wrk -t2 (-t1 at 1 connection) -d${seconds}s --latency; MB/s = req/s x body bytes; p50/p99 in ms;"
-echo "errors = socket errors + non-2xx (gst-ams/nginx)"
+echo "errors = socket errors + non-2xx (gst-ams/nginx); ratio = gst-ams / nginx; libsoup floor ="
+echo "bench/soup_floor with $threads loops answering the same bytes from memory, floor ratio = floor / nginx"
 echo
-echo '| resource                | conn | gst-ams req/s | MB/s | p50 | p99 | nginx req/s | MB/s | p50 | p99 | ratio | errors |'
-echo '|---|---|---|---|---|---|---|---|---|---|---|---|'
+echo '| resource                | conn | gst-ams req/s | MB/s | p50 | p99 | nginx req/s | MB/s | p50 | p99 | ratio | libsoup floor req/s | floor ratio | errors |'
+echo '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'
 printf '%s\n' "${rows[@]}" | sed 's/| \+/| /g; s/ \+|/ |/g'
 [ ${#error_lines[@]} -gt 0 ] && printf 'errors: %s\n' "${error_lines[@]}"
 echo
@@ -402,7 +444,7 @@ echo "4 GETs of the first 720p DASH fragment (the presentation is built: every f
 echo "indexed), then for each manifest one GET (first: cold answer cache) and one more (again:"
 echo "answered from the cache). Every GET is a new curl, so a new connection; server CPU = the sum"
 echo "of /proc/PID/task/*/schedstat run time over its threads around the GET; median (min-max):"
-declare -A c_cpu c_wall c_flt a_cpu a_wall
+declare -A c_cpu c_wall c_flt a_cpu a_wall k_cpu k_again
 for round in $(seq $rounds); do
   start_server
   for _ in 1 2 3 4; do fetch "$first_fragment" /dev/null; done
@@ -413,12 +455,24 @@ for round in $(seq $rounds); do
     a_cpu[$i]="${a_cpu[$i]:-} $cpu" a_wall[$i]="${a_wall[$i]:-} $wall"
   done
   stop_server
+  # The same on one kept-alive connection: what the answer costs without a connection's set-up.
+  start_server
+  for _ in 1 2 3 4; do fetch "$first_fragment" /dev/null; done
+  i=0
+  while read -r first again; do
+    k_cpu[$i]="${k_cpu[$i]:-} $first" k_again[$i]="${k_again[$i]:-} $again"
+    i=$((i + 1))
+  done < <(helper keepalive "$base" "$server_pid" "${first_fragment#"$base"}" \
+    "${urls[0]#"$base"}" "${urls[1]#"$base"}" "${urls[2]#"$base"}")
+  stop_server
 done
-echo '| manifest | first: server CPU ms | first: wall ms | first: page faults | again: server CPU ms | again: wall ms |'
-echo '|---|---|---|---|---|---|'
+echo "The last two columns: the same two GETs on one connection kept alive (opened with a GET of"
+echo "the fragment), so without the set-up of a connection."
+echo '| manifest | first: server CPU ms | first: wall ms | first: page faults | again: server CPU ms | again: wall ms | kept alive, first: CPU ms | kept alive, again: CPU ms |'
+echo '|---|---|---|---|---|---|---|---|'
 for i in 0 1 2; do
   echo "| ${names[$i]} | $(stats "${c_cpu[$i]}") | $(stats "${c_wall[$i]}") | $(stats "${c_flt[$i]}") |" \
-    "$(stats "${a_cpu[$i]}") | $(stats "${a_wall[$i]}") |"
+    "$(stats "${a_cpu[$i]}") | $(stats "${a_wall[$i]}") | $(stats "${k_cpu[$i]}") | $(stats "${k_again[$i]}") |"
 done
 
 echo
