@@ -125,7 +125,6 @@ Result<SampleTable> expand_stored(const mp4::Trak& trak, uint64_t file_size,
   }
   AMS_RETURN_IF_ERROR(check_sample_count(count, limits));
   if (count == 0) return table;
-  if (!stbl.stco && !stbl.co64) return invalid_data("stbl: no chunk offsets (stco or co64)");
 
   uint64_t stts_total = 0;
   for (const auto& e : stbl.stts.entries) stts_total += e.count;
@@ -133,54 +132,26 @@ Result<SampleTable> expand_stored(const mp4::Trak& trak, uint64_t file_size,
     return invalid_data("stts: durations for " + std::to_string(stts_total) + " of " +
                         std::to_string(count) + " samples");
   }
-  std::vector<Sample>& samples = table.samples;
-  samples.resize(count);
-
-  // Durations and decode times.
-  size_t i = 0;
-  int64_t dts = 0;
-  for (const auto& e : stbl.stts.entries) {
-    for (uint32_t k = 0; k < e.count && i < count; ++k, ++i) {
-      samples[i].dts = dts;
-      samples[i].duration = e.delta;
-      dts += e.delta;
-    }
-  }
-  AMS_RETURN_IF_ERROR(check_duration(dts, trak.mdia.mdhd.timescale, limits));
-  // Composition offsets, then the edit list: pts = dts + cts_offset - shift. The shift goes into
-  // the composition offsets where they can hold it (every encoder's edit list: a few frames),
-  // else into the decode times, which may then start below 0 (an edit that trims minutes off
-  // the start of a 10 MHz track); the presentation rebases them (model/align.h).
-  i = 0;
-  if (stbl.ctts) {
-    for (const auto& e : stbl.ctts->entries) {
-      for (uint32_t k = 0; k < e.count && i < count; ++k, ++i) samples[i].cts_offset = e.offset;
-    }
-  }
-  // Sync samples: all of them when stss is absent.
-  if (stbl.stss) {
-    for (uint32_t n : stbl.stss->sample_numbers) {
-      if (n == 0 || n > count) {
-        return invalid_data("stss: sample number " + std::to_string(n) + " outside 1.." +
-                            std::to_string(count));
-      }
-      samples[n - 1].sync = true;
-    }
-  } else {
-    for (Sample& s : samples) s.sync = true;
-  }
-  // Sizes.
-  uint32_t max_size = 0;
-  for (i = 0; i < count; ++i) {
-    samples[i].size = sizes ? (*sizes)[i] : constant_size;
-    max_size = std::max(max_size, samples[i].size);
-  }
-  // Offsets: chunks from stco/co64, samples per chunk from stsc.
+  if (!stbl.stco && !stbl.co64) return invalid_data("stbl: no chunk offsets (stco or co64)");
   const std::vector<uint64_t>& chunks = stbl.stco ? stbl.stco->offsets : stbl.co64->offsets;
   const auto& stsc = stbl.stsc.entries;
   if (stsc.empty())
     return invalid_data("stsc: no entries for " + std::to_string(count) + " samples");
-  i = 0;
+
+  // One pass over the samples, in chunk order, with a cursor in each run-length table (stts,
+  // ctts): a 2-hour track is 10^5-10^6 samples, and each pass over them is a pass over memory
+  // that is touched for the first time (page faults) or no longer in the cache.
+  std::vector<Sample>& samples = table.samples;
+  samples.reserve(count);
+  const auto& stts = stbl.stts.entries;
+  size_t stts_at = 0;
+  uint32_t stts_left = stts.empty() ? 0 : stts[0].count;
+  const std::vector<mp4::Ctts::Entry>* ctts = stbl.ctts ? &stbl.ctts->entries : nullptr;
+  size_t ctts_at = 0;
+  uint32_t ctts_left = ctts && !ctts->empty() ? (*ctts)[0].count : 0;
+  const bool all_sync = !stbl.stss;
+  int64_t dts = 0;
+  uint64_t i = 0;
   for (size_t e = 0; e < stsc.size() && i < count; ++e) {
     uint64_t first = stsc[e].first_chunk;
     uint64_t last = e + 1 < stsc.size() ? stsc[e + 1].first_chunk : chunks.size() + 1;
@@ -195,19 +166,45 @@ Result<SampleTable> expand_stored(const mp4::Trak& trak, uint64_t file_size,
       }
       uint64_t offset = chunks[c - 1];
       for (uint32_t k = 0; k < stsc[e].samples_per_chunk && i < count; ++k, ++i) {
-        if (offset > file_size || samples[i].size > file_size - offset) {
-          return invalid_data("sample " + std::to_string(i + 1) + " at offset " +
-                              std::to_string(offset) + " (+" + std::to_string(samples[i].size) +
-                              ") lies outside the file (" + std::to_string(file_size) + " bytes)");
+        Sample smp;
+        smp.size = sizes ? (*sizes)[i] : constant_size;
+        // A sample past the end of the file (a truncated copy, a file still being written) stays
+        // in the table: only the fragments that need it fail, when they read it
+        // (MediaFile::read_gathered checks every range), and the rest of the asset plays.
+        smp.offset = offset;
+        offset += smp.size;
+        // stts covers every sample (checked above): skip its empty runs.
+        while (stts_left == 0) stts_left = stts[++stts_at].count;
+        smp.duration = stts[stts_at].delta;
+        --stts_left;
+        smp.dts = dts;
+        dts += smp.duration;
+        if (ctts != nullptr) {
+          while (ctts_left == 0 && ctts_at + 1 < ctts->size()) ctts_left = (*ctts)[++ctts_at].count;
+          if (ctts_left > 0) {
+            smp.cts_offset = (*ctts)[ctts_at].offset;
+            --ctts_left;
+          }
         }
-        samples[i].offset = offset;
-        offset += samples[i].size;
+        smp.sync = all_sync;
+        samples.push_back(smp);
       }
     }
   }
   if (i < count) {
     return invalid_data("stco/stsc: chunk offsets for " + std::to_string(i) + " of " +
                         std::to_string(count) + " samples");
+  }
+  AMS_RETURN_IF_ERROR(check_duration(dts, trak.mdia.mdhd.timescale, limits));
+  // Sync samples: all of them when stss is absent (set above).
+  if (stbl.stss) {
+    for (uint32_t n : stbl.stss->sample_numbers) {
+      if (n == 0 || n > count) {
+        return invalid_data("stss: sample number " + std::to_string(n) + " outside 1.." +
+                            std::to_string(count));
+      }
+      samples[n - 1].sync = true;
+    }
   }
   return table;
 }
@@ -226,7 +223,7 @@ Result<SampleTable> expand_sample_table(const mp4::Trak& trak, uint32_t movie_ti
 }
 
 Status append_fragment(const mp4::Moof& moof, uint64_t moof_offset, const mp4::Moov& moov,
-                       uint64_t file_size, const IndexLimits& limits,
+                       const IndexLimits& limits,
                        std::vector<std::vector<Sample>>& per_track_samples) {
   for (const mp4::Traf& traf : moof.trafs) {
     size_t t = 0;
@@ -286,11 +283,7 @@ Status append_fragment(const mp4::Moof& moof, uint64_t moof_offset, const mp4::M
         }
         s.cts_offset = clamp_offset(cts);
         s.dts = dts;
-        s.offset = data;
-        if (data > file_size || s.size > file_size - data) {
-          return invalid_data("trun: sample at offset " + std::to_string(data) +
-                              " lies outside the file");
-        }
+        s.offset = data;  // past the end of the file: kept, see expand_stored
         data += s.size;
         dts += s.duration;
         AMS_RETURN_IF_ERROR(check_duration(dts, moov.traks[t].mdia.mdhd.timescale, limits));
@@ -352,7 +345,7 @@ Result<FileIndex> read_file_index(const MediaFile& file, const IndexLimits& limi
         index.fragmented = true;
         mp4::Moof moof;
         Status s = mp4::read_box_payload(buf, moof);
-        if (s.is_ok()) s = append_fragment(moof, pos, *moov, file.size(), limits, fragment_samples);
+        if (s.is_ok()) s = append_fragment(moof, pos, *moov, limits, fragment_samples);
         if (!s.is_ok()) return s.with_context(file.path() + " moof at " + std::to_string(pos));
       }
     }

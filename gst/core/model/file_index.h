@@ -1,5 +1,6 @@
 // The index of one MP4 file: its tracks and their sample tables, read from `moov` (and the `moof`
-// headers of a fragmented file). The media payload is never read.
+// headers of a fragmented file). The media payload is never read. Samples that lie past the end
+// of the file are kept (a damaged file fails only the fragments that need them, when read).
 #pragma once
 
 #include <cstdint>
