@@ -447,6 +447,15 @@ static ams::Status read_fragment(Stream& s, bool first_only) {
     pieces.clear();
     uint64_t payload = 0;
     for (uint32_t k = r.first_sample; k < r.first_sample + r.sample_count; ++k) {
+      // The index keeps samples that lie past the end of a damaged file (model/file_index.h):
+      // only the fragments that need them fail, before anything is allocated for them.
+      const uint64_t size = s.file->size();
+      if (samples[k].offset > size || samples[k].size > size - samples[k].offset) {
+        return ams::truncated(s.file->path() + ": sample " + std::to_string(k + 1) +
+                              " at offset " + std::to_string(samples[k].offset) + " (+" +
+                              std::to_string(samples[k].size) + ") lies outside the file (" +
+                              std::to_string(size) + " bytes): the file is shorter than its index");
+      }
       pieces.push_back({samples[k].offset, samples[k].size});
       s.places.push_back({static_cast<uint32_t>(s.runs.size()), samples[k].size, payload});
       payload += samples[k].size;

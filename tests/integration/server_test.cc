@@ -858,6 +858,91 @@ TEST_F(ServerTest, AChangedAssetIsSeenByTheNextRequest) {
   run_ams({"locator", "delete", locator, "--db", db_});
 }
 
+// A rung's MP4 cut short (a truncated copy) fails only the segments whose samples are gone: the
+// manifests, the rung's earlier segments and every other rung play as before, byte for byte, and
+// putting the whole file back serves everything again (issue 19, "faults stay local").
+TEST_F(ServerTest, ADamagedRungFailsOnlyTheSegmentsItLost) {
+  const std::string folder = dir_ + "/damaged";
+  std::filesystem::copy(asset_, folder, std::filesystem::copy_options::recursive);
+  std::filesystem::remove(folder + "/evil.mp4");
+  const char* locator = "11111111-0000-4000-8000-0000000000dd";
+  run_ams({"asset", "create", "damaged", "--path", folder, "--db", db_});
+  run_ams({"locator", "create", "--asset", "damaged", "--policy", "Predefined_ClearStreamingOnly",
+           "--id", locator, "--db", db_});
+  const std::string base = url(locator, "testsrc.ism/");
+  Response master = fetch(base + "manifest(format=m3u8-cmaf)");
+  ASSERT_EQ(master.status, 200u) << master.body;
+  // The media playlists of both rungs, from the master.
+  std::string small, large;
+  {
+    std::istringstream in(master.body);
+    std::string line, last_inf;
+    while (std::getline(in, line)) {
+      if (line.rfind("#EXT-X-STREAM-INF", 0) == 0) last_inf = line;
+      if (!line.empty() && line[0] != '#' && !last_inf.empty()) {
+        (last_inf.find("RESOLUTION=640x360") != std::string::npos ? small : large) = line;
+        last_inf.clear();
+      }
+    }
+  }
+  ASSERT_FALSE(small.empty()) << master.body;
+  ASSERT_FALSE(large.empty()) << master.body;
+  auto segments_of = [&](const std::string& playlist_uri) {
+    Response p = fetch(base + playlist_uri);
+    EXPECT_EQ(p.status, 200u);
+    const std::string dir = playlist_uri.substr(0, playlist_uri.rfind('/') + 1);
+    std::vector<std::string> out;
+    for (const std::string& u : uris(p.body)) out.push_back(base + dir + u);
+    return out;
+  };
+  const std::vector<std::string> small_segments = segments_of(small);
+  const std::vector<std::string> large_segments = segments_of(large);
+  ASSERT_GE(small_segments.size(), 4u);  // the init segment, then at least three fragments
+  std::vector<std::string> before;
+  for (const std::string& u : small_segments) before.push_back(fetch(u).body);
+  const std::string large_last = fetch(large_segments.back()).body;
+
+  const std::string mp4 = folder + "/testsrc_640x360_AACAudio_1378.mp4";
+  const std::string whole = read_file(mp4);
+  ASSERT_FALSE(whole.empty());
+  std::filesystem::resize_file(mp4, whole.size() * 6 / 10);
+
+  Response after_master = fetch(base + "manifest(format=m3u8-cmaf)");
+  EXPECT_EQ(after_master.status, 200u) << after_master.body;
+  EXPECT_EQ(after_master.body, master.body);
+  size_t served = 0, failed = 0;
+  bool failed_before_served = false;
+  for (size_t i = 0; i < small_segments.size(); ++i) {
+    Response r = fetch(small_segments[i]);
+    if (r.status == 200) {
+      EXPECT_EQ(r.body, before[i]) << small_segments[i];
+      ++served;
+      if (failed > 0) failed_before_served = true;
+    } else {
+      EXPECT_EQ(r.status, 500u) << small_segments[i];
+      // The AMS body names no detail; the server's log line does ("the file is shorter than its
+      // index", with the file and the sample).
+      EXPECT_NE(r.body.find("<hresult>MPE_PACKAGER_ERROR</hresult>"), std::string::npos) << r.body;
+      ++failed;
+    }
+  }
+  EXPECT_GE(served, 2u) << "the init segment and the first fragments still play";
+  EXPECT_GE(failed, 1u) << "the segments past the cut fail";
+  EXPECT_FALSE(failed_before_served) << "a segment after a lost one was served";
+  Response other = fetch(large_segments.back());
+  EXPECT_EQ(other.status, 200u);
+  EXPECT_EQ(other.body, large_last) << "the other rung plays as before";
+
+  // The whole file again (a new size): indexed again, everything plays.
+  std::ofstream(mp4, std::ios::binary | std::ios::trunc) << whole;
+  for (size_t i = 0; i < small_segments.size(); ++i) {
+    Response r = fetch(small_segments[i]);
+    EXPECT_EQ(r.status, 200u) << small_segments[i];
+    EXPECT_EQ(r.body, before[i]) << small_segments[i];
+  }
+  run_ams({"locator", "delete", locator, "--db", db_});
+}
+
 // `ams package` writes every resource under the relative URL the endpoint serves it at: each file
 // must be byte for byte what the server answers for that URL (issue: static and dynamic
 // packaging agree).
