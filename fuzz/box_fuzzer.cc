@@ -64,7 +64,7 @@ void fuzz_moov(ByteSpan payload, uint64_t file_size) {
   }
 }
 
-void fuzz_moof(ByteSpan payload, uint64_t file_size) {
+void fuzz_moof(ByteSpan payload) {
   mp4::Moof moof;
   if (!mp4::read_box_payload(payload, moof).is_ok()) return;
   check_round_trip(moof);
@@ -76,7 +76,7 @@ void fuzz_moof(ByteSpan payload, uint64_t file_size) {
     moov.mvex->trex.emplace_back().track_id = traf.tfhd.track_id;
   }
   std::vector<std::vector<model::Sample>> samples(moov.traks.size());
-  (void)model::append_fragment(moof, 0, moov, file_size, {}, samples);
+  (void)model::append_fragment(moof, 0, moov, {}, samples);
 }
 
 }  // namespace
@@ -87,10 +87,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (auto boxes = mp4::split_children(in); boxes.is_ok()) {
     for (const mp4::RawBox& b : *boxes) {
       if (b.type == mp4::Moov::kType) fuzz_moov(b.payload, size);
-      if (b.type == mp4::Moof::kType) fuzz_moof(b.payload, size);
+      if (b.type == mp4::Moof::kType) fuzz_moof(b.payload);
     }
   }
   fuzz_moov(in, size);
-  fuzz_moof(in, size);
+  fuzz_moof(in);
   return 0;
 }

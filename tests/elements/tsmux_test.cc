@@ -21,7 +21,7 @@ namespace {
 
 using gst::GstPtr;
 
-constexpr uint16_t kVideoPid = 0x100, kAudioPid = 0x101, kPmtPid = 0x1000;
+constexpr uint16_t kVideoPid = 0x100, kAudioPid = 0x101;
 
 // --- Running pipelines ---------------------------------------------------------------------------
 

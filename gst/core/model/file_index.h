@@ -53,7 +53,7 @@ Result<FileIndex> read_file_index(const MediaFile& file, const IndexLimits& limi
 Result<SampleTable> expand_sample_table(const mp4::Trak& trak, uint32_t movie_timescale,
                                         uint64_t file_size, const IndexLimits& limits);
 Status append_fragment(const mp4::Moof& moof, uint64_t moof_offset, const mp4::Moov& moov,
-                       uint64_t file_size, const IndexLimits& limits,
+                       const IndexLimits& limits,
                        std::vector<std::vector<Sample>>& per_track_samples);
 
 }  // namespace ams::model
