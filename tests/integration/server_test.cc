@@ -858,6 +858,63 @@ TEST_F(ServerTest, AChangedAssetIsSeenByTheNextRequest) {
   run_ams({"locator", "delete", locator, "--db", db_});
 }
 
+// An MP4 rewritten in place with its size and mtime put back (`touch -r`, or a copy tool that
+// keeps times) is a new input all the same: its change time moved, and nobody can set that back
+// without privileges. The next manifest and fragment have new entity tags, and a client holding
+// the old tag gets the new bytes, not a 304.
+TEST_F(ServerTest, AnMp4RewrittenInPlaceWithItsTimesPutBackIsSeen) {
+  const std::string folder = dir_ + "/rewritten";
+  std::filesystem::copy(asset_, folder, std::filesystem::copy_options::recursive);
+  std::filesystem::remove(folder + "/evil.mp4");
+  const char* locator = "11111111-0000-4000-8000-0000000000cd";
+  run_ams({"asset", "create", "rewritten", "--path", folder, "--db", db_});
+  run_ams({"locator", "create", "--asset", "rewritten", "--policy", "Predefined_ClearStreamingOnly",
+           "--id", locator, "--db", db_});
+  const std::string base = url(locator, "testsrc.ism/");
+  const std::string master = base + "manifest(format=mpd-time-csf)";
+  const std::string playlist = base + "QualityLevels(3400000)/Manifest(video,format=m3u8-cmaf)";
+  Response p = fetch(playlist);
+  ASSERT_EQ(p.status, 200u) << p.body;
+  std::vector<std::string> segments = uris(p.body);
+  ASSERT_GE(segments.size(), 3u);
+  const std::string fragment = base + "QualityLevels(3400000)/" + segments[2];
+  Response manifest_before = fetch(master);
+  Response fragment_before = fetch(fragment);
+  ASSERT_EQ(manifest_before.status, 200u);
+  ASSERT_EQ(fragment_before.status, 200u);
+  ASSERT_FALSE(fragment_before.header("etag").empty());
+
+  // The middle of the file (sample payload) overwritten, then its times set back: same size,
+  // same mtime, same inode; only the change time tells.
+  const std::string mp4 = folder + "/testsrc_1280x720_AACAudio_3528.mp4";
+  struct stat before {};
+  ASSERT_EQ(stat(mp4.c_str(), &before), 0);
+  {
+    std::fstream f(mp4, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(before.st_size / 2);
+    const std::string junk(4096, '\x5a');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  struct timespec times[2] = {before.st_atim, before.st_mtim};
+  ASSERT_EQ(utimensat(AT_FDCWD, mp4.c_str(), times, 0), 0);
+  struct stat after {};
+  ASSERT_EQ(stat(mp4.c_str(), &after), 0);
+  ASSERT_EQ(after.st_size, before.st_size);
+  ASSERT_EQ(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+  ASSERT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+  ASSERT_EQ(after.st_ino, before.st_ino);
+
+  Response manifest_after = fetch(master);
+  ASSERT_EQ(manifest_after.status, 200u);
+  EXPECT_EQ(manifest_after.body, manifest_before.body);  // the index did not change
+  EXPECT_NE(manifest_after.header("etag"), manifest_before.header("etag"));
+  Response fragment_after =
+      fetch(fragment, "GET", {{"If-None-Match", fragment_before.header("etag")}});
+  EXPECT_EQ(fragment_after.status, 200u) << "the old tag must not match the new bytes";
+  EXPECT_NE(fragment_after.header("etag"), fragment_before.header("etag"));
+  run_ams({"locator", "delete", locator, "--db", db_});
+}
+
 // `ams package` writes every resource under the relative URL the endpoint serves it at: each file
 // must be byte for byte what the server answers for that URL (issue: static and dynamic
 // packaging agree).

@@ -17,6 +17,7 @@
 #include "download.h"
 #include "http.h"
 #include "model/builder.h"
+#include "model/media_file.h"
 #include "player_page.h"
 #include "respond.h"
 #include "routes.h"
@@ -366,14 +367,13 @@ void Loop::handle_download(SoupServerMessage* msg, const url::Request& r,
     return error(msg,
                  http_error(404, hresult::kNotFound, file ? *file : file.status().to_string()));
   }
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
-  const int64_t mtime_ns =
-      static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  const model::FileState state = model::file_state_of(st);
+  const uint64_t size = state.size;
   Entity e;
   e.content_type = download_type(r.file);
-  e.etag = make_etag(published.locator.id + "\n" + *file + "\n" + std::to_string(size) + ":" +
-                     std::to_string(mtime_ns));
-  e.last_modified_ns = mtime_ns;
+  // The file's state as the presentation's identity takes it (size, mtime, ctime, inode).
+  e.etag = make_etag(published.locator.id + "\n" + *file + "\n" + model::identity_of(state));
+  e.last_modified_ns = state.mtime_ns;
   e.max_age_seconds = shared_.config.max_age_seconds;
   if (answer_not_modified(msg, e)) return;
   const RangeAnswer range = decide_range(msg, e, size);
