@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -121,6 +122,7 @@ class ServerProcess {
     return n;
   }
   const std::string& url() const { return url_; }
+  GPid pid() const { return pid_; }
   int port() const { return std::stoi(url_.substr(url_.rfind(':') + 1)); }
 
  private:
@@ -610,6 +612,42 @@ TEST_F(ServerTest, EveryRequestIsLogged) {
     if (!found) g_usleep(20000);
   }
   EXPECT_TRUE(found) << read_file(log_);
+}
+
+// logrotate moves the access log away and sends SIGHUP: the server reopens the log at its path
+// and goes on serving (SIGHUP's default action would end it with status 129).
+TEST_F(ServerTest, SighupReopensTheAccessLogAndKeepsServing) {
+  const std::string log = dir_ + "/hup.log";
+  ServerProcess server(db_, {"--threads", "2", "--access-log", log});
+  ASSERT_FALSE(server.url().empty());
+  const std::string first = "/" + std::string(kClear) + "/testsrc.ism/manifest(format=m3u8-aapl)";
+  const std::string second =
+      "/" + std::string(kClear) + "/testsrc.ism/manifest(format=mpd-time-csf)";
+  ASSERT_EQ(fetch(server.url() + first).status, 200u);
+  ASSERT_EQ(std::rename(log.c_str(), (log + ".1").c_str()), 0);
+  ASSERT_EQ(kill(server.pid(), SIGHUP), 0);
+  // The signal is handled on the server's main loop: the log is back once the file exists.
+  for (int attempt = 0; attempt < 100 && !std::filesystem::exists(log); ++attempt) {
+    g_usleep(20000);
+  }
+  ASSERT_TRUE(std::filesystem::exists(log)) << "no new log at the original path";
+  int status = 0;
+  ASSERT_EQ(waitpid(server.pid(), &status, WNOHANG), 0) << "the server ended on SIGHUP";
+  Response r = fetch(server.url() + second);
+  EXPECT_EQ(r.status, 200u);
+  // Lines are written when the request finishes, just after the answer.
+  std::string fresh;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    fresh = read_file(log);
+    if (fresh.find(second) != std::string::npos) break;
+    g_usleep(20000);
+  }
+  EXPECT_NE(fresh.find("\"GET " + second + " HTTP/1.1\" 200 "), std::string::npos) << fresh;
+  EXPECT_EQ(fresh.find(first), std::string::npos) << fresh;
+  const std::string rotated = read_file(log + ".1");
+  EXPECT_NE(rotated.find(first), std::string::npos) << rotated;
+  EXPECT_EQ(rotated.find(second), std::string::npos) << rotated;
+  EXPECT_EQ(server.stop(), 0);
 }
 
 // A client that hangs up in the middle of a body: libsoup marks the message 500 when its write

@@ -384,7 +384,7 @@ void Loop::handle_download(SoupServerMessage* msg, const url::Request& r,
 }
 
 void Loop::log(SoupServerMessage* msg) {
-  if (shared_.access_log == nullptr) return;
+  if (shared_.config.access_log.empty()) return;
   auto* start = static_cast<RequestStart*>(g_object_get_data(G_OBJECT(msg), kStartQuark));
   LogEntry e;
   e.unix_time_us = g_get_real_time();
@@ -412,6 +412,7 @@ void Loop::log(SoupServerMessage* msg) {
   e.referer = header(msg, "Referer");
   e.user_agent = header(msg, "User-Agent");
   std::string line = access_log_line(e) + "\n";
+  // Under the lock: reopen_access_log() swaps the file.
   std::lock_guard<std::mutex> guard(shared_.log_lock);
   std::fputs(line.c_str(), shared_.access_log);
   std::fflush(shared_.access_log);
@@ -613,6 +614,19 @@ Result<std::string> Server::listen() {
   g_object_unref(bound);
   if (!st) return Status(st).with_context("cannot listen on " + listen);
   return impl->loops[0]->url();
+}
+
+Status Server::reopen_access_log() {
+  Shared& shared = impl_->shared;
+  if (!shared.own_log) return Status::ok();
+  FILE* reopened = std::fopen(shared.config.access_log.c_str(), "a");
+  if (reopened == nullptr) {
+    return io_error("cannot reopen " + shared.config.access_log + ": " + g_strerror(errno));
+  }
+  std::lock_guard<std::mutex> guard(shared.log_lock);
+  std::fclose(shared.access_log);
+  shared.access_log = reopened;
+  return Status::ok();
 }
 
 void Server::shutdown() {
