@@ -524,6 +524,32 @@ TEST_F(ServerTest, CorsPreflightAndCrossSitePolicies) {
   EXPECT_NE(client.body.find("<access-policy>"), std::string::npos);
 }
 
+// audiotrack= names an audio track: one the presentation does not have is a 404 in every product
+// and format that takes the argument, not an answer that ignores it (HLS v4 used to ignore it).
+TEST_F(ServerTest, AnUnknownAudiotrackIsNotFound) {
+  const std::string audio = "aac_und_2_128000_2_1";
+  for (const std::string& selector :
+       {std::string("QualityLevels(3400000)/Fragments(video=0,format=m3u8-aapl,audiotrack=X)"),
+        std::string("QualityLevels(3400000)/Fragments(video=0,format=m3u8-aapl-v3,audiotrack=X)"),
+        std::string("QualityLevels(3400000)/Fragments(video=0,format=m3u8-cmaf,audiotrack=X)"),
+        std::string("QualityLevels(3400000)/Fragments(video=i,format=m3u8-cmaf,audiotrack=X)"),
+        std::string("QualityLevels(3400000)/Manifest(video,format=m3u8-aapl,audiotrack=X)"),
+        std::string("QualityLevels(3400000)/Manifest(video,format=m3u8-aapl-v3,audiotrack=X)"),
+        std::string("manifest(format=m3u8-aapl,audiotrack=X)"),
+        std::string("manifest(format=m3u8-aapl-v3,audiotrack=X)")}) {
+    for (const std::string& name : {std::string("nonexist"), std::string("video")}) {
+      std::string path = selector;
+      path.replace(path.find("audiotrack=X") + 11, 1, name);
+      SCOPED_TRACE(path);
+      expect_ams_error(fetch(ism(path)), 404, "MPE_TRACK_NOT_FOUND");
+      EXPECT_EQ(fetch(ism(path), "HEAD").status, 404u);
+      // The one that exists is served.
+      path.replace(path.find("audiotrack=") + 11, name.size(), audio);
+      EXPECT_EQ(fetch(ism(path)).status, 200u) << path;
+    }
+  }
+}
+
 TEST_F(ServerTest, NothingOutsideTheAssetIsServed) {
   std::string passwd = read_file("/etc/passwd");
   std::string prefix = "/" + std::string(kClear) + "/";
