@@ -118,6 +118,41 @@ void watch_idle_connection(SoupServerMessage* msg, GMainContext* context) {
   g_source_unref(source);
 }
 
+// RFC 9110 8.6: Content-Length = 1*DIGIT. libsoup 3.2 reads the value with g_ascii_strtoull, which
+// takes a sign ("-5" is 2^64 - 5) and saturates on overflow, and hands its body reader the result
+// as a negative length: GObject refuses it with a warning on stderr, and "+5" waits for a body the
+// client never sends. Digits only, at most 18 of them (no overflow), pass; so does no header.
+bool valid_content_length(const char* value) {
+  if (value == nullptr) return true;
+  size_t digits = 0;
+  for (const char* p = value; *p != '\0'; ++p) {
+    if (!g_ascii_isdigit(*p) || ++digits > 18) return false;
+  }
+  return digits > 0;
+}
+
+// A 400 written on the connection itself, which is taken from libsoup first: once the headers
+// are parsed libsoup goes on to read the body with the length it took, and nothing tells it not
+// to. Called from "got-headers", before that read starts; the connection is closed after.
+void refuse_before_body(SoupServerMessage* msg, const std::string& service_id) {
+  const std::string body = error_body(http_error(400, hresult::kBadRequest), service_id);
+  std::string answer = "HTTP/1.1 400 Bad Request\r\nServer: gst-ams/" AMS_VERSION
+                       "\r\nContent-Type: application/xml\r\nCache-Control: no-store\r\n"
+                       "Access-Control-Allow-Origin: *\r\nContent-Length: " +
+                       std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+  if (soup_server_message_get_method(msg) != SOUP_METHOD_HEAD) answer += body;
+  // What the access log reads of the message.
+  soup_server_message_set_status(msg, 400, nullptr);
+  soup_message_body_append(soup_server_message_get_response_body(msg), SOUP_MEMORY_COPY,
+                           body.data(), body.size());
+  GIOStream* stream = soup_server_message_steal_connection(msg);
+  if (stream == nullptr) return;
+  g_output_stream_write_all(g_io_stream_get_output_stream(stream), answer.data(), answer.size(),
+                            nullptr, nullptr, nullptr);
+  g_io_stream_close(stream, nullptr, nullptr);
+  g_object_unref(stream);
+}
+
 bool ends_with_ci(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() &&
          g_ascii_strcasecmp(s.c_str() + s.size() - suffix.size(), std::string(suffix).c_str()) == 0;
@@ -431,6 +466,20 @@ Status Loop::listen(GSocket* socket) {
                      watch_idle_connection(msg, self->context_);
                    }),
                    this);
+  // Headers libsoup would act on wrongly are refused before it reads a body.
+  g_signal_connect(
+      soup_, "request-started", G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, Loop* self) {
+        g_signal_connect(
+            msg, "got-headers", G_CALLBACK(+[](SoupServerMessage* m, Loop* loop) {
+              SoupMessageHeaders* h = soup_server_message_get_request_headers(m);
+              if (!valid_content_length(soup_message_headers_get_list(h, "Content-Length"))) {
+                refuse_before_body(m, loop->shared_.service_id);
+                loop->log(m);  // libsoup, without the connection, finishes nothing
+              }
+            }),
+            self);
+      }),
+      this);
   soup_server_add_handler(
       soup_, nullptr,
       [](SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*, gpointer self) {
