@@ -572,6 +572,58 @@ TEST_F(ServerTest, NothingOutsideTheAssetIsServed) {
   }
 }
 
+// A download is a media file (one that indexes with an audio or video track) or side-car text,
+// whose real path is inside the asset folder: a file merely named .mp4 is not, nor is a symlink
+// out of the folder, whatever it points to. The folder is the one registered (the store has no
+// root of its own): an asset registered through a symlinked folder serves that folder's files.
+TEST_F(ServerTest, DownloadsAreMediaFilesInsideTheAssetFolderOnly) {
+  const std::string folder = dir_ + "/downloads";
+  std::filesystem::copy(asset_, folder, std::filesystem::copy_options::recursive);
+  std::filesystem::remove(folder + "/evil.mp4");
+  std::filesystem::remove(folder + "/leaves_early_download.mp4");
+  const std::string media = "testsrc_640x360_AACAudio_1378.mp4";
+  const std::string bytes = read_file(folder + "/" + media);
+  ASSERT_EQ(symlink("/etc/passwd", (folder + "/x.mp4").c_str()), 0);
+  std::ofstream(folder + "/junk.mp4", std::ios::binary) << std::string(100000, 'j');
+  std::ofstream(folder + "/empty.mp4", std::ios::binary);
+  std::ofstream(folder + "/subs.vtt", std::ios::binary) << "WEBVTT\n\n";
+  ASSERT_EQ(symlink(media.c_str(), (folder + "/inside.mp4").c_str()), 0);
+  std::filesystem::copy_file(folder + "/" + media, dir_ + "/outside.mp4");
+  ASSERT_EQ(symlink("../outside.mp4", (folder + "/out.mp4").c_str()), 0);
+  ASSERT_EQ(symlink((folder).c_str(), (dir_ + "/linked").c_str()), 0);
+  const char* locator = "11111111-0000-4000-8000-0000000000ce";
+  const char* linked = "11111111-0000-4000-8000-0000000000cf";
+  run_ams({"asset", "create", "downloads", "--path", folder, "--db", db_});
+  run_ams({"asset", "create", "linked", "--path", dir_ + "/linked", "--db", db_});
+  run_ams({"locator", "create", "--asset", "downloads", "--policy",
+           "Predefined_DownloadAndClearStreaming", "--id", locator, "--db", db_});
+  run_ams({"locator", "create", "--asset", "linked", "--policy",
+           "Predefined_DownloadAndClearStreaming", "--id", linked, "--db", db_});
+
+  for (const char* id : {locator, linked}) {
+    SCOPED_TRACE(id);
+    for (const char* refused : {"x.mp4", "junk.mp4", "empty.mp4", "out.mp4", "testsrc.ism"}) {
+      SCOPED_TRACE(refused);
+      Response r = fetch(url(id, refused));
+      expect_ams_error(r, 404, "MPE_RESOURCE_NOT_FOUND");
+      EXPECT_EQ(r.body.find("root:"), std::string::npos);
+      EXPECT_EQ(fetch(url(id, refused), "HEAD").status, 404u);
+    }
+    Response real = fetch(url(id, media));
+    EXPECT_EQ(real.status, 200u);
+    EXPECT_TRUE(real.body == bytes);
+    Response through = fetch(url(id, "inside.mp4"));  // a symlink that stays inside
+    EXPECT_EQ(through.status, 200u);
+    EXPECT_TRUE(through.body == bytes);
+    Response text = fetch(url(id, "subs.vtt"));
+    EXPECT_EQ(text.status, 200u);
+    EXPECT_EQ(text.body, "WEBVTT\n\n");
+    EXPECT_EQ(text.header("content-type"), "text/vtt");
+  }
+  run_ams({"locator", "delete", locator, "--db", db_});
+  run_ams({"locator", "delete", linked, "--db", db_});
+}
+
 TEST_F(ServerTest, MalformedAndOversizedRequestsAreRefused) {
   EXPECT_NE(status_line(raw_request(server_->port(), "GARBAGE\r\n\r\n")).find(" 400 "),
             std::string::npos);
@@ -680,11 +732,25 @@ TEST_F(ServerTest, SighupReopensTheAccessLogAndKeepsServing) {
 // fails, but the client was sent 200 and left; the log says 499 (as nginx does), with the bytes
 // that went out, so that a log reader (the e2e verdict counts every 5xx) sees no server error.
 TEST_F(ServerTest, AClientThatLeavesMidBodyIsLogged499NotA5xx) {
-  // Larger than any socket buffer between us and the server (a sparse file: no disk used).
+  // Larger than any socket buffer between us and the server: a real MP4 (only media is
+  // downloadable) grown to 64 MiB by a `free` box, sparse so that no disk is used.
   const std::string name = "leaves_early_download.mp4";
   const std::string path = asset_ + "/" + name;
   {
+    const std::string mp4 = read_file(asset_ + "/testsrc_640x360_AACAudio_1378.mp4");
+    ASSERT_FALSE(mp4.empty());
+    const uint32_t free_size = (64u << 20) - static_cast<uint32_t>(mp4.size());
+    const char header[8] = {static_cast<char>(free_size >> 24),
+                            static_cast<char>(free_size >> 16),
+                            static_cast<char>(free_size >> 8),
+                            static_cast<char>(free_size),
+                            'f',
+                            'r',
+                            'e',
+                            'e'};
     std::ofstream big(path, std::ios::binary);
+    big.write(mp4.data(), static_cast<std::streamsize>(mp4.size()));
+    big.write(header, sizeof header);
     big.seekp((64 << 20) - 1);
     big.put('\0');
   }

@@ -2,17 +2,16 @@
 
 #include <gio/gio.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "admission.h"
 #include "base/json.h"
-#include "base/path.h"
 #include "catalog.h"
 #include "download.h"
 #include "http.h"
@@ -234,6 +233,8 @@ class Loop {
   void handle_options(SoupServerMessage* msg);
   void handle_status(SoupServerMessage* msg);
   void handle_download(SoupServerMessage* msg, const url::Request& r, const Published& p);
+  void answer_download(SoupServerMessage* msg, const Result<std::shared_ptr<DownloadFile>>& opened,
+                       const std::string& locator_id, const std::string& name);
   bool answer_from_cache(SoupServerMessage* msg, const PipelineRequest& request);
   void error(SoupServerMessage* msg, const HttpError& e) {
     respond_error(msg, e, shared_.service_id);
@@ -391,31 +392,61 @@ bool Loop::answer_from_cache(SoupServerMessage* msg, const PipelineRequest& requ
   return true;
 }
 
+// A download being opened on a worker: its message, paused meanwhile, and whether libsoup has
+// finished with it (the server was shut down) before the answer is ready.
+struct PendingDownload {
+  explicit PendingDownload(SoupServerMessage* m) : msg(SOUP_SERVER_MESSAGE(g_object_ref(m))) {
+    finished_handler = g_signal_connect_swapped(
+        msg, "finished", G_CALLBACK(+[](PendingDownload* d) { d->finished = true; }), this);
+  }
+  ~PendingDownload() {
+    g_signal_handler_disconnect(msg, finished_handler);
+    g_object_unref(msg);
+  }
+  PendingDownload(const PendingDownload&) = delete;
+  PendingDownload& operator=(const PendingDownload&) = delete;
+
+  SoupServerMessage* msg;
+  gulong finished_handler = 0;
+  bool finished = false;
+  std::optional<Result<std::shared_ptr<DownloadFile>>> opened;
+};
+
+// Opening a download checks where the file really is and may read its index (download.h): on a
+// worker, the message paused meanwhile.
 void Loop::handle_download(SoupServerMessage* msg, const url::Request& r,
                            const Published& published) {
-  // Only media files are offered (never the .ism/.ismc or hidden files), as listPaths says.
-  Result<std::string> file = store::is_downloadable(r.file)
-                                 ? resolve_inside(published.asset.path, r.file)
-                                 : Result<std::string>(not_found(r.file + " is not downloadable"));
-  struct stat st {};
-  if (!file || ::stat(file->c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return error(msg,
-                 http_error(404, hresult::kNotFound, file ? *file : file.status().to_string()));
+  auto pending = std::make_shared<PendingDownload>(msg);
+  soup_server_message_pause(msg);
+  admission_.run_off_loop([pending, folder = published.asset.path,
+                           file = r.file] { pending->opened.emplace(open_download(folder, file)); },
+                          [this, pending, locator = published.locator.id, file = r.file] {
+                            if (pending->finished) return;
+                            soup_server_message_unpause(pending->msg);
+                            answer_download(pending->msg, *pending->opened, locator, file);
+                          });
+}
+
+void Loop::answer_download(SoupServerMessage* msg,
+                           const Result<std::shared_ptr<DownloadFile>>& opened,
+                           const std::string& locator_id, const std::string& name) {
+  if (!opened) {
+    return error(msg, http_error(404, hresult::kNotFound, opened.status().to_string()));
   }
-  const model::FileState state = model::file_state_of(st);
-  const uint64_t size = state.size;
+  DownloadFile& file = **opened;
+  const uint64_t size = file.state().size;
   Entity e;
-  e.content_type = download_type(r.file);
+  e.content_type = download_type(name);
   // The file's state as the presentation's identity takes it (size, mtime, ctime, inode).
-  e.etag = make_etag(published.locator.id + "\n" + *file + "\n" + model::identity_of(state));
-  e.last_modified_ns = state.mtime_ns;
+  e.etag = make_etag(locator_id + "\n" + file.path() + "\n" + model::identity_of(file.state()));
+  e.last_modified_ns = file.state().mtime_ns;
   e.max_age_seconds = shared_.config.max_age_seconds;
   if (answer_not_modified(msg, e)) return;
   const RangeAnswer range = decide_range(msg, e, size);
   set_entity_headers(msg, e, range, size);
   if (range.status == 416) return error(msg, http_error(416, hresult::kRangeNotSatisfiable));
   if (is_head(msg)) return;
-  stream_file_range(msg, *file, range.first, range.length);
+  stream_file_range(msg, file.release(), range.first, range.length);
 }
 
 void Loop::log(SoupServerMessage* msg) {
