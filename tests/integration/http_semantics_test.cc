@@ -502,5 +502,50 @@ TEST_F(HttpSemanticsTest, EachKindHasItsContentType) {
   f.report();
 }
 
+// A Content-Length that is not a plain decimal number (RFC 9110 8.6: 1*DIGIT) is a bad request:
+// 400, and nothing on the server's stderr. libsoup 3.2 reads "-5" as 2^64 - 5 and hands the body
+// reader a negative length, which GObject refuses with a warning before any handler runs.
+TEST_F(HttpSemanticsTest, AMalformedContentLengthIs400WithoutAWarning) {
+  const std::string log = dir_ + "/content-length.log";
+  ServerProcess server(dir_ + "/ams.db", {}, log);
+  ASSERT_TRUE(server.started()) << read_file(log);
+  ASSERT_FALSE(targets_.empty());
+  const std::string target = targets_[0].path;
+  // libsoup refuses a value with anything after its digits itself (a bare 400, before any
+  // handler: no AMS body can be added, as for %00); the others reach the server's check.
+  const std::vector<std::pair<std::string, bool>> values = {{"-5", true},
+                                                            {"-1", true},
+                                                            {"+5", true},
+                                                            {"9223372036854775808", true},
+                                                            {"18446744073709551615", true},
+                                                            {"99999999999999999999", true},
+                                                            {"5 5", false},
+                                                            {"0x10", false}};
+  for (const auto& [value, ams_body] : values) {
+    SCOPED_TRACE(value);
+    for (const std::string method : {"GET", "HEAD", "POST"}) {
+      SCOPED_TRACE(method);
+      Connection c(server.port());
+      Timeouts t;
+      t.headers_ms = 5000;
+      t.total_ms = 5000;
+      Answer a = c.request(method, target, {{"Content-Length", value}}, t);
+      EXPECT_TRUE(a.complete) << a.failure;
+      EXPECT_EQ(a.status, 400) << a.describe();
+      if (ams_body && method != "HEAD") {
+        EXPECT_EQ(ams_error_problem(a), "") << a.describe();
+      }
+    }
+  }
+  // The server is fine, and a well-formed request on a new connection is answered.
+  Connection c(server.port());
+  EXPECT_EQ(c.get(target, {{"Content-Length", "0"}}).status, 200);
+  EXPECT_TRUE(server.alive()) << server.death();
+  EXPECT_EQ(server.stop(), 0);
+  const std::string output = read_file(log);
+  EXPECT_EQ(output.find("WARNING"), std::string::npos) << output;
+  EXPECT_EQ(output.find("CRITICAL"), std::string::npos) << output;
+}
+
 }  // namespace
 }  // namespace ams_it

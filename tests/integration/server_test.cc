@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -121,6 +122,7 @@ class ServerProcess {
     return n;
   }
   const std::string& url() const { return url_; }
+  GPid pid() const { return pid_; }
   int port() const { return std::stoi(url_.substr(url_.rfind(':') + 1)); }
 
  private:
@@ -522,6 +524,32 @@ TEST_F(ServerTest, CorsPreflightAndCrossSitePolicies) {
   EXPECT_NE(client.body.find("<access-policy>"), std::string::npos);
 }
 
+// audiotrack= names an audio track: one the presentation does not have is a 404 in every product
+// and format that takes the argument, not an answer that ignores it (HLS v4 used to ignore it).
+TEST_F(ServerTest, AnUnknownAudiotrackIsNotFound) {
+  const std::string audio = "aac_und_2_128000_2_1";
+  for (const std::string& selector :
+       {std::string("QualityLevels(3400000)/Fragments(video=0,format=m3u8-aapl,audiotrack=X)"),
+        std::string("QualityLevels(3400000)/Fragments(video=0,format=m3u8-aapl-v3,audiotrack=X)"),
+        std::string("QualityLevels(3400000)/Fragments(video=0,format=m3u8-cmaf,audiotrack=X)"),
+        std::string("QualityLevels(3400000)/Fragments(video=i,format=m3u8-cmaf,audiotrack=X)"),
+        std::string("QualityLevels(3400000)/Manifest(video,format=m3u8-aapl,audiotrack=X)"),
+        std::string("QualityLevels(3400000)/Manifest(video,format=m3u8-aapl-v3,audiotrack=X)"),
+        std::string("manifest(format=m3u8-aapl,audiotrack=X)"),
+        std::string("manifest(format=m3u8-aapl-v3,audiotrack=X)")}) {
+    for (const std::string& name : {std::string("nonexist"), std::string("video")}) {
+      std::string path = selector;
+      path.replace(path.find("audiotrack=X") + 11, 1, name);
+      SCOPED_TRACE(path);
+      expect_ams_error(fetch(ism(path)), 404, "MPE_TRACK_NOT_FOUND");
+      EXPECT_EQ(fetch(ism(path), "HEAD").status, 404u);
+      // The one that exists is served.
+      path.replace(path.find("audiotrack=") + 11, name.size(), audio);
+      EXPECT_EQ(fetch(ism(path)).status, 200u) << path;
+    }
+  }
+}
+
 TEST_F(ServerTest, NothingOutsideTheAssetIsServed) {
   std::string passwd = read_file("/etc/passwd");
   std::string prefix = "/" + std::string(kClear) + "/";
@@ -542,6 +570,58 @@ TEST_F(ServerTest, NothingOutsideTheAssetIsServed) {
       EXPECT_EQ(answer.find(passwd.substr(0, 20)), std::string::npos);
     }
   }
+}
+
+// A download is a media file (one that indexes with an audio or video track) or side-car text,
+// whose real path is inside the asset folder: a file merely named .mp4 is not, nor is a symlink
+// out of the folder, whatever it points to. The folder is the one registered (the store has no
+// root of its own): an asset registered through a symlinked folder serves that folder's files.
+TEST_F(ServerTest, DownloadsAreMediaFilesInsideTheAssetFolderOnly) {
+  const std::string folder = dir_ + "/downloads";
+  std::filesystem::copy(asset_, folder, std::filesystem::copy_options::recursive);
+  std::filesystem::remove(folder + "/evil.mp4");
+  std::filesystem::remove(folder + "/leaves_early_download.mp4");
+  const std::string media = "testsrc_640x360_AACAudio_1378.mp4";
+  const std::string bytes = read_file(folder + "/" + media);
+  ASSERT_EQ(symlink("/etc/passwd", (folder + "/x.mp4").c_str()), 0);
+  std::ofstream(folder + "/junk.mp4", std::ios::binary) << std::string(100000, 'j');
+  std::ofstream(folder + "/empty.mp4", std::ios::binary);
+  std::ofstream(folder + "/subs.vtt", std::ios::binary) << "WEBVTT\n\n";
+  ASSERT_EQ(symlink(media.c_str(), (folder + "/inside.mp4").c_str()), 0);
+  std::filesystem::copy_file(folder + "/" + media, dir_ + "/outside.mp4");
+  ASSERT_EQ(symlink("../outside.mp4", (folder + "/out.mp4").c_str()), 0);
+  ASSERT_EQ(symlink((folder).c_str(), (dir_ + "/linked").c_str()), 0);
+  const char* locator = "11111111-0000-4000-8000-0000000000ce";
+  const char* linked = "11111111-0000-4000-8000-0000000000cf";
+  run_ams({"asset", "create", "downloads", "--path", folder, "--db", db_});
+  run_ams({"asset", "create", "linked", "--path", dir_ + "/linked", "--db", db_});
+  run_ams({"locator", "create", "--asset", "downloads", "--policy",
+           "Predefined_DownloadAndClearStreaming", "--id", locator, "--db", db_});
+  run_ams({"locator", "create", "--asset", "linked", "--policy",
+           "Predefined_DownloadAndClearStreaming", "--id", linked, "--db", db_});
+
+  for (const char* id : {locator, linked}) {
+    SCOPED_TRACE(id);
+    for (const char* refused : {"x.mp4", "junk.mp4", "empty.mp4", "out.mp4", "testsrc.ism"}) {
+      SCOPED_TRACE(refused);
+      Response r = fetch(url(id, refused));
+      expect_ams_error(r, 404, "MPE_RESOURCE_NOT_FOUND");
+      EXPECT_EQ(r.body.find("root:"), std::string::npos);
+      EXPECT_EQ(fetch(url(id, refused), "HEAD").status, 404u);
+    }
+    Response real = fetch(url(id, media));
+    EXPECT_EQ(real.status, 200u);
+    EXPECT_TRUE(real.body == bytes);
+    Response through = fetch(url(id, "inside.mp4"));  // a symlink that stays inside
+    EXPECT_EQ(through.status, 200u);
+    EXPECT_TRUE(through.body == bytes);
+    Response text = fetch(url(id, "subs.vtt"));
+    EXPECT_EQ(text.status, 200u);
+    EXPECT_EQ(text.body, "WEBVTT\n\n");
+    EXPECT_EQ(text.header("content-type"), "text/vtt");
+  }
+  run_ams({"locator", "delete", locator, "--db", db_});
+  run_ams({"locator", "delete", linked, "--db", db_});
 }
 
 TEST_F(ServerTest, MalformedAndOversizedRequestsAreRefused) {
@@ -612,15 +692,65 @@ TEST_F(ServerTest, EveryRequestIsLogged) {
   EXPECT_TRUE(found) << read_file(log_);
 }
 
+// logrotate moves the access log away and sends SIGHUP: the server reopens the log at its path
+// and goes on serving (SIGHUP's default action would end it with status 129).
+TEST_F(ServerTest, SighupReopensTheAccessLogAndKeepsServing) {
+  const std::string log = dir_ + "/hup.log";
+  ServerProcess server(db_, {"--threads", "2", "--access-log", log});
+  ASSERT_FALSE(server.url().empty());
+  const std::string first = "/" + std::string(kClear) + "/testsrc.ism/manifest(format=m3u8-aapl)";
+  const std::string second =
+      "/" + std::string(kClear) + "/testsrc.ism/manifest(format=mpd-time-csf)";
+  ASSERT_EQ(fetch(server.url() + first).status, 200u);
+  ASSERT_EQ(std::rename(log.c_str(), (log + ".1").c_str()), 0);
+  ASSERT_EQ(kill(server.pid(), SIGHUP), 0);
+  // The signal is handled on the server's main loop: the log is back once the file exists.
+  for (int attempt = 0; attempt < 100 && !std::filesystem::exists(log); ++attempt) {
+    g_usleep(20000);
+  }
+  ASSERT_TRUE(std::filesystem::exists(log)) << "no new log at the original path";
+  int status = 0;
+  ASSERT_EQ(waitpid(server.pid(), &status, WNOHANG), 0) << "the server ended on SIGHUP";
+  Response r = fetch(server.url() + second);
+  EXPECT_EQ(r.status, 200u);
+  // Lines are written when the request finishes, just after the answer.
+  std::string fresh;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    fresh = read_file(log);
+    if (fresh.find(second) != std::string::npos) break;
+    g_usleep(20000);
+  }
+  EXPECT_NE(fresh.find("\"GET " + second + " HTTP/1.1\" 200 "), std::string::npos) << fresh;
+  EXPECT_EQ(fresh.find(first), std::string::npos) << fresh;
+  const std::string rotated = read_file(log + ".1");
+  EXPECT_NE(rotated.find(first), std::string::npos) << rotated;
+  EXPECT_EQ(rotated.find(second), std::string::npos) << rotated;
+  EXPECT_EQ(server.stop(), 0);
+}
+
 // A client that hangs up in the middle of a body: libsoup marks the message 500 when its write
 // fails, but the client was sent 200 and left; the log says 499 (as nginx does), with the bytes
 // that went out, so that a log reader (the e2e verdict counts every 5xx) sees no server error.
 TEST_F(ServerTest, AClientThatLeavesMidBodyIsLogged499NotA5xx) {
-  // Larger than any socket buffer between us and the server (a sparse file: no disk used).
+  // Larger than any socket buffer between us and the server: a real MP4 (only media is
+  // downloadable) grown to 64 MiB by a `free` box, sparse so that no disk is used.
   const std::string name = "leaves_early_download.mp4";
   const std::string path = asset_ + "/" + name;
   {
+    const std::string mp4 = read_file(asset_ + "/testsrc_640x360_AACAudio_1378.mp4");
+    ASSERT_FALSE(mp4.empty());
+    const uint32_t free_size = (64u << 20) - static_cast<uint32_t>(mp4.size());
+    const char header[8] = {static_cast<char>(free_size >> 24),
+                            static_cast<char>(free_size >> 16),
+                            static_cast<char>(free_size >> 8),
+                            static_cast<char>(free_size),
+                            'f',
+                            'r',
+                            'e',
+                            'e'};
     std::ofstream big(path, std::ios::binary);
+    big.write(mp4.data(), static_cast<std::streamsize>(mp4.size()));
+    big.write(header, sizeof header);
     big.seekp((64 << 20) - 1);
     big.put('\0');
   }
@@ -940,6 +1070,63 @@ TEST_F(ServerTest, ADamagedRungFailsOnlyTheSegmentsItLost) {
     EXPECT_EQ(r.status, 200u) << small_segments[i];
     EXPECT_EQ(r.body, before[i]) << small_segments[i];
   }
+  run_ams({"locator", "delete", locator, "--db", db_});
+}
+
+// An MP4 rewritten in place with its size and mtime put back (`touch -r`, or a copy tool that
+// keeps times) is a new input all the same: its change time moved, and nobody can set that back
+// without privileges. The next manifest and fragment have new entity tags, and a client holding
+// the old tag gets the new bytes, not a 304.
+TEST_F(ServerTest, AnMp4RewrittenInPlaceWithItsTimesPutBackIsSeen) {
+  const std::string folder = dir_ + "/rewritten";
+  std::filesystem::copy(asset_, folder, std::filesystem::copy_options::recursive);
+  std::filesystem::remove(folder + "/evil.mp4");
+  const char* locator = "11111111-0000-4000-8000-0000000000cd";
+  run_ams({"asset", "create", "rewritten", "--path", folder, "--db", db_});
+  run_ams({"locator", "create", "--asset", "rewritten", "--policy", "Predefined_ClearStreamingOnly",
+           "--id", locator, "--db", db_});
+  const std::string base = url(locator, "testsrc.ism/");
+  const std::string master = base + "manifest(format=mpd-time-csf)";
+  const std::string playlist = base + "QualityLevels(3400000)/Manifest(video,format=m3u8-cmaf)";
+  Response p = fetch(playlist);
+  ASSERT_EQ(p.status, 200u) << p.body;
+  std::vector<std::string> segments = uris(p.body);
+  ASSERT_GE(segments.size(), 3u);
+  const std::string fragment = base + "QualityLevels(3400000)/" + segments[2];
+  Response manifest_before = fetch(master);
+  Response fragment_before = fetch(fragment);
+  ASSERT_EQ(manifest_before.status, 200u);
+  ASSERT_EQ(fragment_before.status, 200u);
+  ASSERT_FALSE(fragment_before.header("etag").empty());
+
+  // The middle of the file (sample payload) overwritten, then its times set back: same size,
+  // same mtime, same inode; only the change time tells.
+  const std::string mp4 = folder + "/testsrc_1280x720_AACAudio_3528.mp4";
+  struct stat before {};
+  ASSERT_EQ(stat(mp4.c_str(), &before), 0);
+  {
+    std::fstream f(mp4, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(before.st_size / 2);
+    const std::string junk(4096, '\x5a');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  struct timespec times[2] = {before.st_atim, before.st_mtim};
+  ASSERT_EQ(utimensat(AT_FDCWD, mp4.c_str(), times, 0), 0);
+  struct stat after {};
+  ASSERT_EQ(stat(mp4.c_str(), &after), 0);
+  ASSERT_EQ(after.st_size, before.st_size);
+  ASSERT_EQ(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+  ASSERT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+  ASSERT_EQ(after.st_ino, before.st_ino);
+
+  Response manifest_after = fetch(master);
+  ASSERT_EQ(manifest_after.status, 200u);
+  EXPECT_EQ(manifest_after.body, manifest_before.body);  // the index did not change
+  EXPECT_NE(manifest_after.header("etag"), manifest_before.header("etag"));
+  Response fragment_after =
+      fetch(fragment, "GET", {{"If-None-Match", fragment_before.header("etag")}});
+  EXPECT_EQ(fragment_after.status, 200u) << "the old tag must not match the new bytes";
+  EXPECT_NE(fragment_after.header("etag"), fragment_before.header("etag"));
   run_ams({"locator", "delete", locator, "--db", db_});
 }
 

@@ -1,5 +1,5 @@
 // ams serve: the streaming endpoint. Serves every asset published under a streaming locator in
-// the database, packaged per request, until SIGINT or SIGTERM.
+// the database, packaged per request, until SIGINT or SIGTERM; SIGHUP reopens the access log.
 
 #include <glib-unix.h>
 #include <gst/gst.h>
@@ -63,6 +63,14 @@ int fail(const std::string& message) {
 gboolean quit(gpointer loop) {
   g_main_loop_quit(static_cast<GMainLoop*>(loop));
   return G_SOURCE_CONTINUE;  // removed by serve_main, after the loop
+}
+
+// SIGHUP, what logrotate and daemon managers send: the access log moved away is opened again at
+// its path, and serving goes on (the default action would end the process with status 129).
+gboolean reopen_log(gpointer server) {
+  Status st = static_cast<server::Server*>(server)->reopen_access_log();
+  if (!st) std::fprintf(stderr, "ams serve: %s\n", st.to_string().c_str());
+  return G_SOURCE_CONTINUE;
 }
 
 }  // namespace
@@ -155,14 +163,16 @@ int serve_main(int argc, char** argv) {
   if (!server) return fail(server.status().to_string());
   Result<std::string> url = (*server)->listen();
   if (!url) return fail(url.status().to_string());
-  std::printf("Serving %s on %s\n", db.c_str(), url->c_str());
-  std::fflush(stdout);
-
+  // Before the URL is printed: whoever reads it may signal at once.
   guint sigint = g_unix_signal_add(SIGINT, quit, loop.get());
   guint sigterm = g_unix_signal_add(SIGTERM, quit, loop.get());
+  guint sighup = g_unix_signal_add(SIGHUP, reopen_log, server->get());
+  std::printf("Serving %s on %s\n", db.c_str(), url->c_str());
+  std::fflush(stdout);
   g_main_loop_run(loop.get());
   g_source_remove(sigint);
   g_source_remove(sigterm);
+  g_source_remove(sighup);
   std::fprintf(stderr, "ams serve: shutting down\n");
   (*server)->shutdown();
   server->reset();  // stops every pipeline and waits for the worker threads

@@ -115,6 +115,20 @@ void Admission::post_to_worker(std::function<void()> task) {
   g_thread_pool_push(workers_, new Task{std::move(task)}, nullptr);
 }
 
+void Admission::run_off_loop(std::function<void()> work, std::function<void()> then) {
+  post_to_worker([this, alive = std::weak_ptr<void>(alive_), work = std::move(work),
+                  then = std::move(then)]() mutable {
+    work();
+    // What `work` holds is let go here, before `then` may run, so that the last reference to
+    // anything both share (a message) is dropped on the main loop.
+    work = nullptr;
+    // The Admission waits for its workers before it goes: `this` is still valid here.
+    post_to_main([alive, then = std::move(then)] {
+      if (alive.lock()) then();
+    });
+  });
+}
+
 void Admission::post_to_main(std::function<void()> task) {
   g_main_context_invoke_full(main_, G_PRIORITY_DEFAULT, run_task, new Task{std::move(task)},
                              [](gpointer data) { delete static_cast<Task*>(data); });

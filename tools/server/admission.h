@@ -44,6 +44,11 @@ class Admission {
   // Main thread: cancels every request (at shutdown).
   void cancel_all();
 
+  // Main thread. Runs `work` on a worker and then `then` on the main loop, for the blocking steps
+  // of an answer that takes no plan (opening a download). `then` is dropped when this Admission
+  // is gone by the time `work` ends. `work` is destroyed on the worker, `then` on the main loop.
+  void run_off_loop(std::function<void()> work, std::function<void()> then);
+
   struct Stats {
     unsigned running = 0;
     size_t queued = 0;

@@ -1,18 +1,59 @@
 #include "download.h"
 
+#include <fcntl.h>
 #include <gio/gio.h>
+#include <gio/gunixinputstream.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include "base/path.h"
+#include "model/index_cache.h"
+#include "mp4/boxes.h"
+#include "store/store.h"
 
 namespace ams::server {
 namespace {
 
 constexpr gsize kChunkBytes = 256 * 1024;
 
+bool ends_with_ci(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() &&
+         g_ascii_strcasecmp(s.c_str() + s.size() - suffix.size(), std::string(suffix).c_str()) == 0;
+}
+
+bool is_side_car_text(const std::string& name) {
+  return ends_with_ci(name, ".vtt") || ends_with_ci(name, ".ttml") || ends_with_ci(name, ".dfxp");
+}
+
+// What the descriptor names now (Linux /proc): "" when it cannot be told.
+std::string path_of_fd(int fd) {
+  char link[PATH_MAX + 1];
+  const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  ssize_t n = ::readlink(proc.c_str(), link, sizeof link - 1);
+  return n > 0 ? std::string(link, static_cast<size_t>(n)) : std::string();
+}
+
+// Media: the index of this very file (same state as the open descriptor) has a video or audio
+// track.
+Status check_media(const std::string& path, const model::FileState& state) {
+  auto index = model::IndexCache::shared().get(path);
+  if (!index) return not_found(path + ": not a media file (" + index.status().to_string() + ")");
+  if ((*index)->state != state) return not_found(path + ": changed while it was opened");
+  for (const model::FileTrack& t : (*index)->tracks) {
+    if (t.handler == mp4::fourcc("vide") || t.handler == mp4::fourcc("soun")) return Status::ok();
+  }
+  return not_found(path + ": no audio or video track");
+}
+
 // Lives until the last byte is queued or the client is gone; each async step holds the one ref.
 struct FileStream {
   SoupServerMessage* msg = nullptr;
-  GFileInputStream* stream = nullptr;
+  GInputStream* stream = nullptr;
   GCancellable* cancellable = nullptr;
   uint64_t first = 0;
   uint64_t remaining = 0;
@@ -94,38 +135,46 @@ void read_next(FileStream* fs) {
                                   G_PRIORITY_DEFAULT, fs->cancellable, on_read, fs);
 }
 
-void on_opened(GObject* source, GAsyncResult* result, gpointer data) {
-  auto* fs = static_cast<FileStream*>(data);
-  GError* error = nullptr;
-  fs->stream = g_file_read_finish(G_FILE(source), result, &error);
-  fs->reading = false;
-  if (!fs->done && fs->stream != nullptr &&
-      !g_seekable_seek(G_SEEKABLE(fs->stream), static_cast<goffset>(fs->first), G_SEEK_SET, nullptr,
-                       &error)) {
-    g_clear_object(&fs->stream);
-  }
-  if (!fs->done && fs->stream == nullptr) {
-    g_warning("download: %s", error != nullptr ? error->message : "cannot open");
-    soup_server_message_set_status(fs->msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, nullptr);
-    soup_message_headers_set_content_length(soup_server_message_get_response_headers(fs->msg), 0);
-    soup_message_body_complete(soup_server_message_get_response_body(fs->msg));
-    soup_server_message_unpause(fs->msg);
-    finish(fs);
-  }
-  g_clear_error(&error);
-  if (!fs->done) read_next(fs);
-  unref(fs);
-}
-
 }  // namespace
 
-void stream_file_range(SoupServerMessage* msg, const std::string& path, uint64_t first,
-                       uint64_t length) {
+DownloadFile::~DownloadFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+int DownloadFile::release() {
+  const int fd = fd_;
+  fd_ = -1;
+  return fd;
+}
+
+Result<std::shared_ptr<DownloadFile>> open_download(const std::string& folder,
+                                                    const std::string& name) {
+  if (!store::is_downloadable(name)) return not_found(name + " is not downloadable");
+  AMS_ASSIGN_OR_RETURN(std::string path, resolve_inside(folder, name));
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return not_found(path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return not_found(path + ": not a regular file");
+  }
+  auto file = std::make_shared<DownloadFile>(fd, path, model::file_state_of(st));
+  // A folder on the way swapped for a symlink between resolve_inside and open(): the descriptor
+  // names another file than the one checked.
+  if (path_of_fd(fd) != path) return not_found(path + ": moved while it was opened");
+  if (!is_side_car_text(name)) AMS_RETURN_IF_ERROR(check_media(path, file->state()));
+  return file;
+}
+
+void stream_file_range(SoupServerMessage* msg, int fd, uint64_t first, uint64_t length) {
   auto* fs = new FileStream;
   fs->msg = SOUP_SERVER_MESSAGE(g_object_ref(msg));
   fs->cancellable = g_cancellable_new();
   fs->first = first;
   fs->remaining = length;
+  // Reads go on from the descriptor's offset (GUnixInputStream does not seek); a regular file is
+  // not pollable, so GIO reads it on its thread pool.
+  fs->stream = g_unix_input_stream_new(fd, TRUE);
   soup_message_body_set_accumulate(soup_server_message_get_response_body(msg), FALSE);
   // libsoup pauses a message whose body has no data yet; the next read starts when the last
   // chunk has gone to the socket, so a slow client holds one chunk.
@@ -134,17 +183,19 @@ void stream_file_range(SoupServerMessage* msg, const std::string& path, uint64_t
   fs->finished_handler =
       g_signal_connect_swapped(msg, "finished", G_CALLBACK(+[](FileStream* s) { finish(s); }), fs);
   soup_server_message_pause(msg);
+  if (length > 0 && ::lseek(fd, static_cast<off_t>(first), SEEK_SET) < 0) {
+    g_warning("download: seek: %s", g_strerror(errno));
+    soup_server_message_set_status(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, nullptr);
+    soup_message_headers_set_content_length(soup_server_message_get_response_headers(msg), 0);
+    length = 0;
+  }
   if (length == 0) {
     soup_message_body_complete(soup_server_message_get_response_body(msg));
     soup_server_message_unpause(msg);
     finish(fs);
     return;
   }
-  GFile* file = g_file_new_for_path(path.c_str());
-  fs->reading = true;
-  ++fs->refs;
-  g_file_read_async(file, G_PRIORITY_DEFAULT, fs->cancellable, on_opened, fs);
-  g_object_unref(file);
+  read_next(fs);
 }
 
 }  // namespace ams::server

@@ -76,20 +76,20 @@ uint8_t counter(const std::shared_ptr<const std::vector<uint8_t>>& table, size_t
   return table && segment < table->size() ? (*table)[segment] : 0;
 }
 
-// The HLS v3 audio track: the one audiotrack= names, else the first; nullopt when the
-// presentation has none.
-Result<std::optional<size_t>> v3_audio(const url::Request& r, const Presentation& p,
-                                       HttpError* error) {
+// The audio track of that AMS name, or the first audio track when `name` is empty.
+std::optional<size_t> audio_track(const Presentation& p, const std::string& name) {
   for (size_t i = 0; i < p.tracks.size(); ++i) {
     const Track& t = p.tracks[i];
-    if (t.type == TrackType::kAudio && (r.audio_track.empty() || t.name == r.audio_track)) {
-      return std::optional<size_t>(i);
-    }
+    if (t.type == TrackType::kAudio && (name.empty() || t.name == name)) return i;
   }
-  if (!r.audio_track.empty()) {
-    return fail(error, http_error(404, hresult::kTrackNotFound, "no audio track " + r.audio_track));
-  }
-  return std::optional<size_t>();
+  return std::nullopt;
+}
+
+// audiotrack= must name an audio track of the presentation, whatever the product and format: an
+// unknown one is a 404, as an unknown track is, never silently ignored.
+Status check_audio_track(const url::Request& r, const Presentation& p, HttpError* error) {
+  if (r.audio_track.empty() || audio_track(p, r.audio_track)) return Status::ok();
+  return fail(error, http_error(404, hresult::kTrackNotFound, "no audio track " + r.audio_track));
 }
 
 Result<size_t> find_track(const url::Request& r, const Presentation& p, HttpError* error) {
@@ -108,10 +108,6 @@ Status plan_manifest(RequestPlan& plan, HttpError* error) {
   plan.options.audio_only = r.audio_only;
   plan.options.audio_track = r.audio_track;
   plan.content_type = std::string(manifest::content_type(plan.format));
-  if (plan.format == Format::kHlsV3) {
-    AMS_ASSIGN_OR_RETURN(std::optional<size_t> audio, v3_audio(r, *plan.presentation, error));
-    (void)audio;
-  }
   if (plan.product == Product::kManifest) return Status::ok();
   if (!manifest::is_hls(plan.format)) {
     return fail(error, http_error(400, hresult::kBadRequest, "media playlists are HLS only"));
@@ -179,8 +175,7 @@ Status plan_media(RequestPlan& plan, HttpError* error) {
     plan.content_type = "video/mp2t";
     // HLS v3 muxes the audio track into the video segments (audiotrack=, else the first).
     if (plan.format == Format::kHlsV3 && t.type == TrackType::kVideo) {
-      AMS_ASSIGN_OR_RETURN(std::optional<size_t> audio, v3_audio(r, p, error));
-      if (audio) sel.tracks.push_back(*audio);
+      if (std::optional<size_t> audio = audio_track(p, r.audio_track)) sel.tracks.push_back(*audio);
     }
     const bool video = t.type == TrackType::kVideo;
     for (size_t index : sel.tracks) {
@@ -335,6 +330,7 @@ Result<RequestPlan> make_plan(const url::Request& r, Format format,
     return presentation.status();
   }
   plan.presentation = *presentation;
+  AMS_RETURN_IF_ERROR(check_audio_track(r, *plan.presentation, error));
   switch (plan.product) {
     case Product::kManifest:
     case Product::kMediaPlaylist:

@@ -2,21 +2,21 @@
 
 #include <gio/gio.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "admission.h"
 #include "base/json.h"
-#include "base/path.h"
 #include "catalog.h"
 #include "download.h"
 #include "http.h"
 #include "model/builder.h"
+#include "model/media_file.h"
 #include "player_page.h"
 #include "respond.h"
 #include "routes.h"
@@ -117,6 +117,41 @@ void watch_idle_connection(SoupServerMessage* msg, GMainContext* context) {
   g_source_unref(source);
 }
 
+// RFC 9110 8.6: Content-Length = 1*DIGIT. libsoup 3.2 reads the value with g_ascii_strtoull, which
+// takes a sign ("-5" is 2^64 - 5) and saturates on overflow, and hands its body reader the result
+// as a negative length: GObject refuses it with a warning on stderr, and "+5" waits for a body the
+// client never sends. Digits only, at most 18 of them (no overflow), pass; so does no header.
+bool valid_content_length(const char* value) {
+  if (value == nullptr) return true;
+  size_t digits = 0;
+  for (const char* p = value; *p != '\0'; ++p) {
+    if (!g_ascii_isdigit(*p) || ++digits > 18) return false;
+  }
+  return digits > 0;
+}
+
+// A 400 written on the connection itself, which is taken from libsoup first: once the headers
+// are parsed libsoup goes on to read the body with the length it took, and nothing tells it not
+// to. Called from "got-headers", before that read starts; the connection is closed after.
+void refuse_before_body(SoupServerMessage* msg, const std::string& service_id) {
+  const std::string body = error_body(http_error(400, hresult::kBadRequest), service_id);
+  std::string answer = "HTTP/1.1 400 Bad Request\r\nServer: gst-ams/" AMS_VERSION
+                       "\r\nContent-Type: application/xml\r\nCache-Control: no-store\r\n"
+                       "Access-Control-Allow-Origin: *\r\nContent-Length: " +
+                       std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+  if (soup_server_message_get_method(msg) != SOUP_METHOD_HEAD) answer += body;
+  // What the access log reads of the message.
+  soup_server_message_set_status(msg, 400, nullptr);
+  soup_message_body_append(soup_server_message_get_response_body(msg), SOUP_MEMORY_COPY,
+                           body.data(), body.size());
+  GIOStream* stream = soup_server_message_steal_connection(msg);
+  if (stream == nullptr) return;
+  g_output_stream_write_all(g_io_stream_get_output_stream(stream), answer.data(), answer.size(),
+                            nullptr, nullptr, nullptr);
+  g_io_stream_close(stream, nullptr, nullptr);
+  g_object_unref(stream);
+}
+
 bool ends_with_ci(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() &&
          g_ascii_strcasecmp(s.c_str() + s.size() - suffix.size(), std::string(suffix).c_str()) == 0;
@@ -198,6 +233,8 @@ class Loop {
   void handle_options(SoupServerMessage* msg);
   void handle_status(SoupServerMessage* msg);
   void handle_download(SoupServerMessage* msg, const url::Request& r, const Published& p);
+  void answer_download(SoupServerMessage* msg, const Result<std::shared_ptr<DownloadFile>>& opened,
+                       const std::string& locator_id, const std::string& name);
   bool answer_from_cache(SoupServerMessage* msg, const PipelineRequest& request);
   void error(SoupServerMessage* msg, const HttpError& e) {
     respond_error(msg, e, shared_.service_id);
@@ -355,36 +392,65 @@ bool Loop::answer_from_cache(SoupServerMessage* msg, const PipelineRequest& requ
   return true;
 }
 
+// A download being opened on a worker: its message, paused meanwhile, and whether libsoup has
+// finished with it (the server was shut down) before the answer is ready.
+struct PendingDownload {
+  explicit PendingDownload(SoupServerMessage* m) : msg(SOUP_SERVER_MESSAGE(g_object_ref(m))) {
+    finished_handler = g_signal_connect_swapped(
+        msg, "finished", G_CALLBACK(+[](PendingDownload* d) { d->finished = true; }), this);
+  }
+  ~PendingDownload() {
+    g_signal_handler_disconnect(msg, finished_handler);
+    g_object_unref(msg);
+  }
+  PendingDownload(const PendingDownload&) = delete;
+  PendingDownload& operator=(const PendingDownload&) = delete;
+
+  SoupServerMessage* msg;
+  gulong finished_handler = 0;
+  bool finished = false;
+  std::optional<Result<std::shared_ptr<DownloadFile>>> opened;
+};
+
+// Opening a download checks where the file really is and may read its index (download.h): on a
+// worker, the message paused meanwhile.
 void Loop::handle_download(SoupServerMessage* msg, const url::Request& r,
                            const Published& published) {
-  // Only media files are offered (never the .ism/.ismc or hidden files), as listPaths says.
-  Result<std::string> file = store::is_downloadable(r.file)
-                                 ? resolve_inside(published.asset.path, r.file)
-                                 : Result<std::string>(not_found(r.file + " is not downloadable"));
-  struct stat st {};
-  if (!file || ::stat(file->c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return error(msg,
-                 http_error(404, hresult::kNotFound, file ? *file : file.status().to_string()));
+  auto pending = std::make_shared<PendingDownload>(msg);
+  soup_server_message_pause(msg);
+  admission_.run_off_loop([pending, folder = published.asset.path,
+                           file = r.file] { pending->opened.emplace(open_download(folder, file)); },
+                          [this, pending, locator = published.locator.id, file = r.file] {
+                            if (pending->finished) return;
+                            soup_server_message_unpause(pending->msg);
+                            answer_download(pending->msg, *pending->opened, locator, file);
+                          });
+}
+
+void Loop::answer_download(SoupServerMessage* msg,
+                           const Result<std::shared_ptr<DownloadFile>>& opened,
+                           const std::string& locator_id, const std::string& name) {
+  if (!opened) {
+    return error(msg, http_error(404, hresult::kNotFound, opened.status().to_string()));
   }
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
-  const int64_t mtime_ns =
-      static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  DownloadFile& file = **opened;
+  const uint64_t size = file.state().size;
   Entity e;
-  e.content_type = download_type(r.file);
-  e.etag = make_etag(published.locator.id + "\n" + *file + "\n" + std::to_string(size) + ":" +
-                     std::to_string(mtime_ns));
-  e.last_modified_ns = mtime_ns;
+  e.content_type = download_type(name);
+  // The file's state as the presentation's identity takes it (size, mtime, ctime, inode).
+  e.etag = make_etag(locator_id + "\n" + file.path() + "\n" + model::identity_of(file.state()));
+  e.last_modified_ns = file.state().mtime_ns;
   e.max_age_seconds = shared_.config.max_age_seconds;
   if (answer_not_modified(msg, e)) return;
   const RangeAnswer range = decide_range(msg, e, size);
   set_entity_headers(msg, e, range, size);
   if (range.status == 416) return error(msg, http_error(416, hresult::kRangeNotSatisfiable));
   if (is_head(msg)) return;
-  stream_file_range(msg, *file, range.first, range.length);
+  stream_file_range(msg, file.release(), range.first, range.length);
 }
 
 void Loop::log(SoupServerMessage* msg) {
-  if (shared_.access_log == nullptr) return;
+  if (shared_.config.access_log.empty()) return;
   auto* start = static_cast<RequestStart*>(g_object_get_data(G_OBJECT(msg), kStartQuark));
   LogEntry e;
   e.unix_time_us = g_get_real_time();
@@ -412,6 +478,7 @@ void Loop::log(SoupServerMessage* msg) {
   e.referer = header(msg, "Referer");
   e.user_agent = header(msg, "User-Agent");
   std::string line = access_log_line(e) + "\n";
+  // Under the lock: reopen_access_log() swaps the file.
   std::lock_guard<std::mutex> guard(shared_.log_lock);
   std::fputs(line.c_str(), shared_.access_log);
   std::fflush(shared_.access_log);
@@ -430,6 +497,20 @@ Status Loop::listen(GSocket* socket) {
                      watch_idle_connection(msg, self->context_);
                    }),
                    this);
+  // Headers libsoup would act on wrongly are refused before it reads a body.
+  g_signal_connect(
+      soup_, "request-started", G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, Loop* self) {
+        g_signal_connect(
+            msg, "got-headers", G_CALLBACK(+[](SoupServerMessage* m, Loop* loop) {
+              SoupMessageHeaders* h = soup_server_message_get_request_headers(m);
+              if (!valid_content_length(soup_message_headers_get_list(h, "Content-Length"))) {
+                refuse_before_body(m, loop->shared_.service_id);
+                loop->log(m);  // libsoup, without the connection, finishes nothing
+              }
+            }),
+            self);
+      }),
+      this);
   soup_server_add_handler(
       soup_, nullptr,
       [](SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*, gpointer self) {
@@ -613,6 +694,19 @@ Result<std::string> Server::listen() {
   g_object_unref(bound);
   if (!st) return Status(st).with_context("cannot listen on " + listen);
   return impl->loops[0]->url();
+}
+
+Status Server::reopen_access_log() {
+  Shared& shared = impl_->shared;
+  if (!shared.own_log) return Status::ok();
+  FILE* reopened = std::fopen(shared.config.access_log.c_str(), "a");
+  if (reopened == nullptr) {
+    return io_error("cannot reopen " + shared.config.access_log + ": " + g_strerror(errno));
+  }
+  std::lock_guard<std::mutex> guard(shared.log_lock);
+  std::fclose(shared.access_log);
+  shared.access_log = reopened;
+  return Status::ok();
 }
 
 void Server::shutdown() {

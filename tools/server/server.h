@@ -51,6 +51,11 @@ class Server {
   // Stops accepting and drops open connections; running pipelines are stopped.
   void shutdown();
 
+  // Opens the access log file again at its path (after logrotate moved it away: SIGHUP), and
+  // goes on writing there; the old file is closed. Nothing to do for no log or standard output.
+  // Any thread. On failure the server keeps writing to the file it had.
+  Status reopen_access_log();
+
   struct Impl;
 
  private:

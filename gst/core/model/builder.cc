@@ -23,8 +23,7 @@ namespace {
 using mp4::fourcc;
 
 struct Stat {
-  uint64_t size = 0;
-  int64_t mtime = 0;
+  FileState state;
   bool is_dir = false;
   bool operator==(const Stat&) const = default;
 };
@@ -32,9 +31,7 @@ struct Stat {
 Result<Stat> stat_path(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return not_found(path + ": no such file or folder");
-  return Stat{static_cast<uint64_t>(st.st_size),
-              static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
-              S_ISDIR(st.st_mode)};
+  return Stat{file_state_of(st), S_ISDIR(st.st_mode)};
 }
 
 bool ends_with(const std::string& s, std::string_view suffix) {
@@ -222,7 +219,7 @@ struct Built {
 };
 
 void add_input(Built& built, const FileIndex& index) {
-  built.inputs.push_back({index.path, Stat{index.size, index.mtime_ns, false}});
+  built.inputs.push_back({index.path, Stat{index.state, false}});
 }
 
 Result<Built> build_from_ism(const std::string& ism_path, IndexCache& cache,
@@ -236,7 +233,7 @@ Result<Built> build_from_ism(const std::string& ism_path, IndexCache& cache,
   if (!ism) return Status(ism.status()).with_context(ism_path);
 
   Built built;
-  built.inputs.push_back({ism_path, Stat{f->size(), f->mtime_ns(), false}});
+  built.inputs.push_back({ism_path, Stat{f->state(), false}});
   auto p = std::make_shared<Presentation>();
   p->name = stem_of(ism_path);
   p->folder = dirname_of(ism_path);
@@ -388,7 +385,7 @@ Result<Built> build_uncached(const std::string& path, const Stat& st, IndexCache
 bool fresh(const CacheEntry& e) {
   for (const Input& in : e.inputs) {
     auto now = stat_path(in.path);
-    if (!now || now->size != in.stat.size || now->mtime != in.stat.mtime) return false;
+    if (!now || now->state != in.stat.state) return false;
   }
   return true;
 }
@@ -423,9 +420,8 @@ Result<std::shared_ptr<const Presentation>> build_presentation(const std::string
   // The folder itself is an input too: a file added to it or removed changes its mtime.
   if (st.is_dir) built.inputs.insert(built.inputs.begin(), Input{path, st});
   for (const Input& in : built.inputs) {
-    p.identity +=
-        in.path + ":" + std::to_string(in.stat.size) + ":" + std::to_string(in.stat.mtime) + "\n";
-    p.newest_mtime_ns = std::max(p.newest_mtime_ns, in.stat.mtime);
+    p.identity += in.path + ":" + identity_of(in.stat.state) + "\n";
+    p.newest_mtime_ns = std::max(p.newest_mtime_ns, in.stat.state.mtime_ns);
   }
   std::shared_ptr<const Presentation> out = std::move(built.presentation);
   std::lock_guard<std::mutex> lock(g_cache_mutex);

@@ -298,7 +298,7 @@ Result<FileIndex> read_file_index(const MediaFile& file, const IndexLimits& limi
   FileIndex index;
   index.path = file.path();
   index.size = file.size();
-  index.mtime_ns = file.mtime_ns();
+  index.state = file.state();
 
   std::optional<mp4::Moov> moov;
   std::vector<std::vector<Sample>> fragment_samples;

@@ -29,7 +29,7 @@ struct FileTrack {
 struct FileIndex {
   std::string path;
   uint64_t size = 0;
-  int64_t mtime_ns = 0;
+  FileState state;  // of the file the index was read from
   bool fragmented = false;
   std::vector<FileTrack> tracks;
 

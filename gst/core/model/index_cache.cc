@@ -32,13 +32,11 @@ Result<std::shared_ptr<const FileIndex>> IndexCache::get(const std::string& path
     if (errno == ENOENT) return not_found(path + ": no such file");
     return io_error(path + ": " + std::strerror(errno));
   }
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
-  const int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  const FileState now = file_state_of(st);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = entries_.find(path);
-    if (it != entries_.end() && it->second.index->size == size &&
-        it->second.index->mtime_ns == mtime) {
+    if (it != entries_.end() && it->second.index->state == now) {
       lru_.splice(lru_.begin(), lru_, it->second.lru);
       ++stats_.hits;
       return it->second.index;

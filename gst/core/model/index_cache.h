@@ -1,5 +1,6 @@
-// A process-wide cache of parsed file indexes, keyed by path, size and modification time: a file
-// replaced on disk is parsed again; an unchanged one costs a stat().
+// A process-wide cache of parsed file indexes, keyed by path and checked against the file's state
+// (size, mtime, ctime, inode: model::FileState): a file replaced or rewritten on disk is parsed
+// again; an unchanged one costs a stat().
 #pragma once
 
 #include <cstdint>

@@ -12,6 +12,20 @@
 
 namespace ams::model {
 
+FileState file_state_of(const struct stat& st) {
+  FileState s;
+  s.size = static_cast<uint64_t>(st.st_size);
+  s.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  s.ctime_ns = static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
+  s.inode = static_cast<uint64_t>(st.st_ino);
+  return s;
+}
+
+std::string identity_of(const FileState& state) {
+  return std::to_string(state.size) + ":" + std::to_string(state.mtime_ns) + ":" +
+         std::to_string(state.ctime_ns) + ":" + std::to_string(state.inode);
+}
+
 Result<std::unique_ptr<MediaFile>> MediaFile::open(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -24,9 +38,7 @@ Result<std::unique_ptr<MediaFile>> MediaFile::open(const std::string& path) {
     ::close(fd);
     return invalid_argument(path + ": not a regular file");
   }
-  int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-  return std::unique_ptr<MediaFile>(
-      new MediaFile(path, fd, static_cast<uint64_t>(st.st_size), mtime));
+  return std::unique_ptr<MediaFile>(new MediaFile(path, fd, file_state_of(st)));
 }
 
 MediaFile::~MediaFile() {
@@ -39,9 +51,10 @@ Status MediaFile::read_at(uint64_t offset, size_t n, Bytes& out) const {
 }
 
 Status MediaFile::read_at(uint64_t offset, size_t n, uint8_t* out) const {
-  if (offset > size_ || n > size_ - offset) {
+  if (offset > state_.size || n > state_.size - offset) {
     return truncated(path_ + ": read of " + std::to_string(n) + " bytes at " +
-                     std::to_string(offset) + " past the end (" + std::to_string(size_) + ")");
+                     std::to_string(offset) + " past the end (" + std::to_string(state_.size) +
+                     ")");
   }
   size_t done = 0;
   while (done < n) {
@@ -60,9 +73,10 @@ Status MediaFile::read_gathered(const Piece* pieces, size_t count, uint8_t* out,
   uint64_t end = 0;
   for (size_t i = 0; i < count; ++i) {
     const Piece& p = pieces[i];
-    if (p.offset > size_ || p.length > size_ - p.offset) {
+    if (p.offset > state_.size || p.length > state_.size - p.offset) {
       return truncated(path_ + ": read of " + std::to_string(p.length) + " bytes at " +
-                       std::to_string(p.offset) + " past the end (" + std::to_string(size_) + ")");
+                       std::to_string(p.offset) + " past the end (" + std::to_string(state_.size) +
+                       ")");
     }
     if (i > 0 && p.offset < end) {
       return invalid_argument(path_ + ": gathered read out of file order");

@@ -2,6 +2,8 @@
 // can serve concurrent fragment requests.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -11,6 +13,23 @@
 
 namespace ams::model {
 
+// What a file's bytes are taken to depend on, as stat(2) says: an input whose state is unchanged
+// is not read again (index cache, presentation cache, entity tags). Size and mtime alone miss a
+// file rewritten in place with its mtime set back (`touch -r`); the change time cannot be set
+// back without privileges (it moves on every write, utimensat and chmod), and the inode tells a
+// file replaced by rename from the one it replaced.
+struct FileState {
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+  uint64_t inode = 0;
+  bool operator==(const FileState&) const = default;
+};
+
+FileState file_state_of(const struct stat& st);
+// "size:mtime:ctime:inode" (times in ns): a file's part of a presentation's identity.
+std::string identity_of(const FileState& state);
+
 class MediaFile {
  public:
   static Result<std::unique_ptr<MediaFile>> open(const std::string& path);
@@ -19,8 +38,10 @@ class MediaFile {
   MediaFile& operator=(const MediaFile&) = delete;
 
   const std::string& path() const { return path_; }
-  uint64_t size() const { return size_; }
-  int64_t mtime_ns() const { return mtime_ns_; }
+  uint64_t size() const { return state_.size; }
+  int64_t mtime_ns() const { return state_.mtime_ns; }
+  // As fstat(2) said when the file was opened.
+  const FileState& state() const { return state_; }
 
   // Reads exactly n bytes at offset; a range past the end of the file is an error, never a
   // short read.
@@ -40,13 +61,12 @@ class MediaFile {
                        uint64_t max_gap = 64 * 1024) const;
 
  private:
-  MediaFile(std::string path, int fd, uint64_t size, int64_t mtime_ns)
-      : path_(std::move(path)), fd_(fd), size_(size), mtime_ns_(mtime_ns) {}
+  MediaFile(std::string path, int fd, const FileState& state)
+      : path_(std::move(path)), fd_(fd), state_(state) {}
 
   std::string path_;
   int fd_ = -1;
-  uint64_t size_ = 0;
-  int64_t mtime_ns_ = 0;
+  FileState state_;
 };
 
 }  // namespace ams::model

@@ -1,4 +1,6 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -234,6 +236,43 @@ TEST(ModelPresentation, SingleFileGetsAmsNamesCodecsAndFragments) {
   auto again = build_presentation(path, cache);
   ASSERT_TRUE(again.is_ok());
   EXPECT_EQ(again->get(), p->get());
+}
+
+// A file rewritten in place with its size and mtime put back (`touch -r`) is a changed input:
+// the change time moved. The presentation is built again, with another identity, and the index
+// cache parses the file again.
+TEST(ModelPresentation, AFileRewrittenWithItsTimesPutBackIsBuiltAgain) {
+  TempDir dir;
+  Bytes bytes = TestFile{}.build();
+  std::string path = dir.write("rewritten.mp4", bytes);
+  IndexCache cache;
+  auto first = build_presentation(path, cache);
+  ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+  struct stat before {};
+  ASSERT_EQ(::stat(path.c_str(), &before), 0);
+  // The kernel's file times move in clock ticks: make sure the rewrite lands in a later one.
+  usleep(20000);
+  {
+    std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(static_cast<std::streamoff>(bytes.size() - 4));
+    f.write("ZZZZ", 4);
+  }
+  struct timespec times[2] = {before.st_atim, before.st_mtim};
+  ASSERT_EQ(utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+  struct stat after {};
+  ASSERT_EQ(::stat(path.c_str(), &after), 0);
+  ASSERT_EQ(after.st_size, before.st_size);
+  ASSERT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+  ASSERT_EQ(after.st_ino, before.st_ino);
+
+  EXPECT_EQ(cached_presentation(path), nullptr);
+  auto second = build_presentation(path, cache);
+  ASSERT_TRUE(second.is_ok()) << second.status().to_string();
+  EXPECT_NE(second->get(), first->get());
+  EXPECT_NE((*second)->identity, (*first)->identity);
+  EXPECT_EQ(cache.stats().misses, 2u);
+  EXPECT_NE((*first)->identity.find(":" + std::to_string(before.st_ino) + "\n"), std::string::npos)
+      << (*first)->identity;
 }
 
 // The asset that broke every player (issue 11): AAC with its priming edit list beside B-frame

@@ -111,8 +111,9 @@ struct Presentation {
   // Unique in the process for each presentation built: a cache key that a rebuilt presentation
   // (a file changed) never shares.
   uint64_t id = 0;
-  // Every input and its state, "path:size:mtime\n" per file (the .ism first): what the bytes of
-  // every answer derived from this presentation depend on (entity tags).
+  // Every input and its state, "path:size:mtime:ctime:inode\n" per file (the folder of a folder
+  // asset, then the .ism, then the MP4s; model::FileState): what the bytes of every answer derived
+  // from this presentation depend on (entity tags).
   std::string identity;
   int64_t newest_mtime_ns = 0;  // the newest input's modification time (Last-Modified)
   std::string client_manifest;  // .ismc named by the .ism, if any
