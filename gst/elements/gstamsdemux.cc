@@ -451,8 +451,8 @@ static ams::Status read_fragment(Stream& s, bool first_only) {
       // only the fragments that need them fail, before anything is allocated for them.
       const uint64_t size = s.file->size();
       if (samples[k].offset > size || samples[k].size > size - samples[k].offset) {
-        return ams::truncated(s.file->path() + ": sample " + std::to_string(k + 1) +
-                              " at offset " + std::to_string(samples[k].offset) + " (+" +
+        return ams::truncated(s.file->path() + ": sample " + std::to_string(k + 1) + " at offset " +
+                              std::to_string(samples[k].offset) + " (+" +
                               std::to_string(samples[k].size) + ") lies outside the file (" +
                               std::to_string(size) + " bytes): the file is shorter than its index");
       }
