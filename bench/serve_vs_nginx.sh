@@ -479,7 +479,8 @@ echo
 frag_start=$(echo "$fragment_url" | sed 's/.*=\([0-9]*\),format.*/\1/')
 seg_start=$(echo "$segment_url" | sed 's/.*=\([0-9]*\),format.*/\1/')
 mp4=$asset/bench_1280x720_AACAudio_3000.mp4
-echo "pread64 calls of one request (a fresh server, after one GET of the first fragment; other"
+echo "read calls of the MP4 in one request (pread64 and preadv: amsdemux reads a run of samples, small"
+echo "gaps included, with one preadv; a fresh server, after one GET of the first fragment; other"
 echo "pread64 = SQLite reading the locator on a loop that had not seen it yet):"
 echo "  file layout, fragment: $(helper runs "$mp4" "$(awk -v t="$frag_start" 'BEGIN {print t / 1e7}')" 2)"
 echo "  file layout, TS segment: $(helper runs "$mp4" "$(awk -v t="$seg_start" 'BEGIN {print t / 1e7}')" 6)"
@@ -491,7 +492,7 @@ if command -v strace >/dev/null; then
     sleep 0.3
     syscr0=$(awk '/^syscr/ {print $2}' "/proc/$server_pid/io")
     # -ff: one file per thread, so that no call is split into unfinished/resumed lines
-    strace -ff -qq -y -e trace=pread64,futex -o "$work/strace.$which" -p "$server_pid" &
+    strace -ff -qq -y -e trace=pread64,preadv,futex -o "$work/strace.$which" -p "$server_pid" &
     strace_pid=$!
     sleep 1
     fetch "$url" /dev/null
@@ -500,8 +501,8 @@ if command -v strace >/dev/null; then
     syscr1=$(awk '/^syscr/ {print $2}' "/proc/$server_pid/io")
     t=$work/strace-all.$which
     cat "$work/strace.$which".* >"$t"
-    echo "  $which: pread64 of the MP4 $(grep -c 'pread64([0-9]*<[^>]*\.mp4>' "$t")" \
-      "($(grep 'pread64([0-9]*<[^>]*\.mp4>' "$t" | awk '{s += $NF} END {print s + 0}') bytes)," \
+    echo "  $which: pread64/preadv of the MP4 $(grep -Ec 'preadv?(64)?\([0-9]*<[^>]*\.mp4>' "$t")" \
+      "($(grep -E 'preadv?(64)?\([0-9]*<[^>]*\.mp4>' "$t" | awk '{s += $NF} END {print s + 0}') bytes)," \
       "other pread64 $(grep 'pread64(' "$t" | grep -vc '\.mp4>'), futex $(grep -c 'futex(' "$t")" \
       "(strace -f on the server); /proc/PID/io syscr +$((syscr1 - syscr0))"
     stop_server
