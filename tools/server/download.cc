@@ -21,13 +21,8 @@ namespace {
 
 constexpr gsize kChunkBytes = 256 * 1024;
 
-bool ends_with_ci(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() &&
-         g_ascii_strcasecmp(s.c_str() + s.size() - suffix.size(), std::string(suffix).c_str()) == 0;
-}
-
 bool is_side_car_text(const std::string& name) {
-  return ends_with_ci(name, ".vtt") || ends_with_ci(name, ".ttml") || ends_with_ci(name, ".dfxp");
+  return iends_with(name, ".vtt") || iends_with(name, ".ttml") || iends_with(name, ".dfxp");
 }
 
 // What the descriptor names now (Linux /proc): "" when it cannot be told.

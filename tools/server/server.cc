@@ -12,6 +12,7 @@
 
 #include "admission.h"
 #include "base/json.h"
+#include "base/path.h"
 #include "catalog.h"
 #include "download.h"
 #include "http.h"
@@ -152,19 +153,14 @@ void refuse_before_body(SoupServerMessage* msg, const std::string& service_id) {
   g_object_unref(stream);
 }
 
-bool ends_with_ci(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() &&
-         g_ascii_strcasecmp(s.c_str() + s.size() - suffix.size(), std::string(suffix).c_str()) == 0;
-}
-
 // The media type of a file offered for download, by its extension.
 const char* download_type(const std::string& file) {
-  if (ends_with_ci(file, ".m4a") || ends_with_ci(file, ".isma") || ends_with_ci(file, ".mp4a")) {
+  if (iends_with(file, ".m4a") || iends_with(file, ".isma") || iends_with(file, ".mp4a")) {
     return "audio/mp4";
   }
-  if (ends_with_ci(file, ".vtt")) return "text/vtt";
-  if (ends_with_ci(file, ".ttml") || ends_with_ci(file, ".dfxp")) return "application/ttml+xml";
-  if (ends_with_ci(file, ".xml")) return "application/xml";
+  if (iends_with(file, ".vtt")) return "text/vtt";
+  if (iends_with(file, ".ttml") || iends_with(file, ".dfxp")) return "application/ttml+xml";
+  if (iends_with(file, ".xml")) return "application/xml";
   return "video/mp4";  // .mp4, .ismv, .m4v
 }
 

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "base/json.h"
+#include "base/path.h"
 #include "store.h"
 #include "url/request.h"
 
@@ -127,9 +128,7 @@ bool is_downloadable(std::string_view name) {
   if (name.empty() || name[0] == '.') return false;
   bool media = false;
   for (std::string_view ext : kDownloadExtensions) {
-    std::string tail(name.substr(name.size() - std::min(name.size(), ext.size())));
-    media =
-        media || (name.size() > ext.size() && g_ascii_strcasecmp(tail.c_str(), ext.data()) == 0);
+    media = media || (name.size() > ext.size() && iends_with(name, ext));
   }
   if (!media) return false;
   // Only names the URL grammar routes back to this very file (no control characters).

@@ -106,4 +106,14 @@ std::string stem_of(const std::string& path) {
   return base.substr(0, dot);
 }
 
+bool iends_with(std::string_view s, std::string_view suffix) {
+  if (s.size() < suffix.size()) return false;
+  const std::string_view tail = s.substr(s.size() - suffix.size());
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  for (size_t i = 0; i < tail.size(); ++i) {
+    if (lower(tail[i]) != lower(suffix[i])) return false;
+  }
+  return true;
+}
+
 }  // namespace ams

@@ -27,5 +27,8 @@ std::string basename_of(const std::string& path);
 // The base name without its last extension: "a/b/x.ism" -> "x", "x.tar.gz" -> "x.tar",
 // ".hidden" -> ".hidden".
 std::string stem_of(const std::string& path);
+// Whether `s` ends with `suffix`, ASCII letters compared without case: a file name's extension
+// (".MP4" is ".mp4").
+bool iends_with(std::string_view s, std::string_view suffix);
 
 }  // namespace ams

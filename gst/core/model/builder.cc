@@ -34,14 +34,6 @@ Result<Stat> stat_path(const std::string& path) {
   return Stat{file_state_of(st), S_ISDIR(st.st_mode)};
 }
 
-bool ends_with(const std::string& s, std::string_view suffix) {
-  if (s.size() < suffix.size()) return false;
-  return std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(), [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) ==
-           std::tolower(static_cast<unsigned char>(b));
-  });
-}
-
 uint32_t measured_bitrate(const Track& t) {
   if (t.duration <= 0 || t.timescale == 0) return 0;
   uint64_t bytes = 0;
@@ -256,7 +248,7 @@ Result<Built> build_from_ism(const std::string& ism_path, IndexCache& cache,
     if (it.kind == smil::IsmTrackKind::kText) {
       Track t;
       t.type = TrackType::kText;
-      t.codec = ends_with(it.src, ".vtt") ? Codec::kWebVtt : Codec::kUnknown;
+      t.codec = iends_with(it.src, ".vtt") ? Codec::kWebVtt : Codec::kUnknown;
       t.name = it.track_name.empty() ? stem_of(it.src) : it.track_name;
       t.language = it.system_language.empty() ? "und" : it.system_language;
       t.bitrate = it.system_bitrate;
@@ -343,8 +335,9 @@ Result<std::vector<std::string>> list_folder(const std::string& dir, size_t max_
   while (struct dirent* e = ::readdir(d)) {
     std::string n = e->d_name;
     if (n.empty() || n[0] == '.') continue;
-    if (ends_with(n, ".ism")) isms.push_back(n);
-    if (ends_with(n, ".mp4") || ends_with(n, ".ismv") || ends_with(n, ".isma")) mp4s.push_back(n);
+    if (iends_with(n, ".ism")) isms.push_back(n);
+    if (iends_with(n, ".mp4") || iends_with(n, ".ismv") || iends_with(n, ".isma"))
+      mp4s.push_back(n);
     if (mp4s.size() > max_files) break;
   }
   ::closedir(d);
@@ -377,7 +370,7 @@ Result<Built> build_uncached(const std::string& path, const Stat& st, IndexCache
     if (mp4s.empty()) return not_found(path + ": no .ism and no .mp4 file in the folder");
     return build_from_files(basename_of(path), path, mp4s, cache, options);
   }
-  if (ends_with(path, ".ism")) return build_from_ism(path, cache, options);
+  if (iends_with(path, ".ism")) return build_from_ism(path, cache, options);
   return build_from_files(stem_of(path), "", {path}, cache, options);
 }
 

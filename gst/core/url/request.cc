@@ -4,6 +4,7 @@
 #include <limits>
 #include <utility>
 
+#include "base/path.h"
 #include "manifest/manifest.h"
 #include "manifest/url_template.h"
 
@@ -58,10 +59,6 @@ bool iequals(std::string_view a, std::string_view b) {
     if (lower(a[i]) != lower(b[i])) return false;
   }
   return true;
-}
-
-bool iends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && iequals(s.substr(s.size() - suffix.size()), suffix);
 }
 
 int hex_value(char c) {
