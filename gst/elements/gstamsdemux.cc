@@ -444,23 +444,15 @@ static ams::Status read_fragment(Stream& s, bool first_only) {
                                   : f.first_sample + f.sample_count;
   std::vector<ams::model::MediaFile::Piece> pieces;
   for (const ams::model::ReadRange& r : ams::model::plan_reads(samples, f.first_sample, end)) {
-    pieces.clear();
-    uint64_t payload = 0;
+    // Only the fragments that need a sample past the end of a damaged file fail.
+    ams::Result<uint64_t> payload = ams::model::pieces_of(samples, r, *s.file, pieces);
+    if (!payload) return payload.status();
+    uint64_t at = 0;
     for (uint32_t k = r.first_sample; k < r.first_sample + r.sample_count; ++k) {
-      // The index keeps samples that lie past the end of a damaged file (model/file_index.h):
-      // only the fragments that need them fail, before anything is allocated for them.
-      const uint64_t size = s.file->size();
-      if (samples[k].offset > size || samples[k].size > size - samples[k].offset) {
-        return ams::truncated(s.file->path() + ": sample " + std::to_string(k + 1) + " at offset " +
-                              std::to_string(samples[k].offset) + " (+" +
-                              std::to_string(samples[k].size) + ") lies outside the file (" +
-                              std::to_string(size) + " bytes): the file is shorter than its index");
-      }
-      pieces.push_back({samples[k].offset, samples[k].size});
-      s.places.push_back({static_cast<uint32_t>(s.runs.size()), samples[k].size, payload});
-      payload += samples[k].size;
+      s.places.push_back({static_cast<uint32_t>(s.runs.size()), samples[k].size, at});
+      at += samples[k].size;
     }
-    GstBuffer* buf = gst_buffer_new_allocate(nullptr, payload, nullptr);
+    GstBuffer* buf = gst_buffer_new_allocate(nullptr, *payload, nullptr);
     GstMapInfo map;
     gst_buffer_map(buf, &map, GST_MAP_WRITE);
     ams::Status st = s.file->read_gathered(pieces.data(), pieces.size(), map.data);

@@ -23,7 +23,7 @@ namespace {
 // give a buffer above 128 KiB (a fragment's samples, a TS segment) pages of its own, mapped for
 // the request and unmapped after it, and trim freed memory back to the kernel: every request
 // then pays a page fault per 4 KiB it touches, which on this kind of VM costs more than the
-// packaging (a 760 KB fragment: 2.0 ms of CPU instead of 1.0). Buffers up to 32 MiB come from
+// packaging (a 760 KB fragment: 2.0 ms of CPU instead of 1.1-1.2). Buffers up to 32 MiB come from
 // the arenas and stay there (64 MiB of free memory kept per arena), and there are as many arenas
 // as HTTP loops (at least 2), which bounds what is kept. An operator's GLIBC_TUNABLES win.
 void tune_allocator(unsigned loops) {

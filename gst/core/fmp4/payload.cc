@@ -42,12 +42,7 @@ Result<Bytes> read_fragment_payload(const model::Track& track, size_t fragment_i
   size_t at = 0;
   for (const model::ReadRange& r :
        model::plan_reads(all, f.first_sample, f.first_sample + f.sample_count)) {
-    pieces.clear();
-    uint64_t bytes = 0;
-    for (uint32_t k = r.first_sample; k < r.first_sample + r.sample_count; ++k) {
-      pieces.push_back({all[k].offset, all[k].size});
-      bytes += all[k].size;
-    }
+    AMS_ASSIGN_OR_RETURN(uint64_t bytes, model::pieces_of(all, r, file, pieces));
     AMS_RETURN_IF_ERROR(file.read_gathered(pieces.data(), pieces.size(), buf.data() + at));
     at += static_cast<size_t>(bytes);
   }

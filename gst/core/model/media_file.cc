@@ -98,7 +98,7 @@ Status MediaFile::read_gathered(const Piece* pieces, size_t count, uint8_t* out,
       const Piece& p = pieces[j];
       const uint64_t gap = p.offset - at;
       if (gap > 0) {
-        if (j == i || gap > max_gap) break;
+        if (gap > max_gap) break;
         if (scratch.size() < gap) scratch.resize(static_cast<size_t>(max_gap));
         iov.push_back({scratch.data(), static_cast<size_t>(gap)});
       }

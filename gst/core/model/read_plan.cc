@@ -32,4 +32,23 @@ std::vector<ReadRange> plan_reads(const std::vector<Sample>& samples, uint32_t f
   return reads;
 }
 
+Result<uint64_t> pieces_of(const std::vector<Sample>& samples, const ReadRange& r,
+                           const MediaFile& file, std::vector<MediaFile::Piece>& pieces) {
+  pieces.clear();
+  uint64_t payload = 0;
+  const uint64_t size = file.size();
+  for (uint32_t k = r.first_sample; k < r.first_sample + r.sample_count; ++k) {
+    const Sample& s = samples[k];
+    if (s.offset > size || s.size > size - s.offset) {
+      return truncated(file.path() + ": sample " + std::to_string(k + 1) + " at offset " +
+                       std::to_string(s.offset) + " (+" + std::to_string(s.size) +
+                       ") lies outside the file (" + std::to_string(size) +
+                       " bytes): the file is shorter than its index");
+    }
+    pieces.push_back({s.offset, s.size});
+    payload += s.size;
+  }
+  return payload;
+}
+
 }  // namespace ams::model

@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "base/status.h"
+#include "model/media_file.h"
 #include "model/presentation.h"
 
 namespace ams::model {
@@ -31,5 +33,12 @@ inline constexpr uint64_t kDefaultMaxReadGap = 16 * 1024;
 // before the current read's end (out of file order) starts a new read, so no byte is read twice.
 std::vector<ReadRange> plan_reads(const std::vector<Sample>& samples, uint32_t first, uint32_t end,
                                   uint64_t max_gap = kDefaultMaxReadGap);
+
+// The byte ranges of read `r`'s samples, for MediaFile::read_gathered (into `pieces`), and their
+// total: the size of the buffer the read fills. A sample that lies past the end of `file` (the
+// index keeps those of a damaged file, model/file_index.h) fails the read here, before anything
+// is allocated for it, naming the file and the sample.
+Result<uint64_t> pieces_of(const std::vector<Sample>& samples, const ReadRange& r,
+                           const MediaFile& file, std::vector<MediaFile::Piece>& pieces);
 
 }  // namespace ams::model
