@@ -255,6 +255,19 @@ class ServerTest : public ::testing::Test {
   }
   static std::string ism(const std::string& rest) { return url(kClear, "testsrc.ism/" + rest); }
 
+  // A copy of the asset folder (without its symlink that leads out) published as asset `name`
+  // under `locator` with the clear streaming policy, for a test that changes its files. Returns
+  // the folder.
+  static std::string publish_copy(const std::string& name, const char* locator) {
+    const std::string folder = dir_ + "/" + name;
+    std::filesystem::copy(asset_, folder, std::filesystem::copy_options::recursive);
+    std::filesystem::remove(folder + "/evil.mp4");
+    run_ams({"asset", "create", name, "--path", folder, "--db", db_});
+    run_ams({"locator", "create", "--asset", name, "--policy", "Predefined_ClearStreamingOnly",
+             "--id", locator, "--db", db_});
+    return folder;
+  }
+
   // The first URI line of a playlist (relative to the playlist), and its EXT-X-MAP if any.
   static std::vector<std::string> uris(const std::string& playlist) {
     std::vector<std::string> out;
@@ -948,13 +961,8 @@ TEST_F(ServerTest, AFragmentReadsItsSamplesOnceAndNothingElse) {
 // The answer cache keeps manifests, but a change to any input of the presentation (the .ism, an
 // MP4) is seen by the next request: a new body and a new entity tag.
 TEST_F(ServerTest, AChangedAssetIsSeenByTheNextRequest) {
-  const std::string folder = dir_ + "/changing";
-  std::filesystem::copy(asset_, folder, std::filesystem::copy_options::recursive);
-  std::filesystem::remove(folder + "/evil.mp4");
   const char* locator = "11111111-0000-4000-8000-0000000000cc";
-  run_ams({"asset", "create", "changing", "--path", folder, "--db", db_});
-  run_ams({"locator", "create", "--asset", "changing", "--policy", "Predefined_ClearStreamingOnly",
-           "--id", locator, "--db", db_});
+  const std::string folder = publish_copy("changing", locator);
   const std::string master = url(locator, "testsrc.ism/manifest(format=m3u8-aapl)");
   Response first = fetch(master);
   ASSERT_EQ(first.status, 200u) << first.body;
@@ -992,13 +1000,8 @@ TEST_F(ServerTest, AChangedAssetIsSeenByTheNextRequest) {
 // manifests, the rung's earlier segments and every other rung play as before, byte for byte, and
 // putting the whole file back serves everything again (issue 19, "faults stay local").
 TEST_F(ServerTest, ADamagedRungFailsOnlyTheSegmentsItLost) {
-  const std::string folder = dir_ + "/damaged";
-  std::filesystem::copy(asset_, folder, std::filesystem::copy_options::recursive);
-  std::filesystem::remove(folder + "/evil.mp4");
   const char* locator = "11111111-0000-4000-8000-0000000000dd";
-  run_ams({"asset", "create", "damaged", "--path", folder, "--db", db_});
-  run_ams({"locator", "create", "--asset", "damaged", "--policy", "Predefined_ClearStreamingOnly",
-           "--id", locator, "--db", db_});
+  const std::string folder = publish_copy("damaged", locator);
   const std::string base = url(locator, "testsrc.ism/");
   Response master = fetch(base + "manifest(format=m3u8-cmaf)");
   ASSERT_EQ(master.status, 200u) << master.body;
@@ -1078,13 +1081,8 @@ TEST_F(ServerTest, ADamagedRungFailsOnlyTheSegmentsItLost) {
 // without privileges. The next manifest and fragment have new entity tags, and a client holding
 // the old tag gets the new bytes, not a 304.
 TEST_F(ServerTest, AnMp4RewrittenInPlaceWithItsTimesPutBackIsSeen) {
-  const std::string folder = dir_ + "/rewritten";
-  std::filesystem::copy(asset_, folder, std::filesystem::copy_options::recursive);
-  std::filesystem::remove(folder + "/evil.mp4");
   const char* locator = "11111111-0000-4000-8000-0000000000cd";
-  run_ams({"asset", "create", "rewritten", "--path", folder, "--db", db_});
-  run_ams({"locator", "create", "--asset", "rewritten", "--policy", "Predefined_ClearStreamingOnly",
-           "--id", locator, "--db", db_});
+  const std::string folder = publish_copy("rewritten", locator);
   const std::string base = url(locator, "testsrc.ism/");
   const std::string master = base + "manifest(format=mpd-time-csf)";
   const std::string playlist = base + "QualityLevels(3400000)/Manifest(video,format=m3u8-cmaf)";
