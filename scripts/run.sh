@@ -38,6 +38,13 @@ locator=$("$AMS" locator list --db "$DB" | awk -F'\t' '$2 == "sample" {print $1;
 if [ -z "$locator" ]; then
   locator=$("$AMS" locator create --asset sample --policy Predefined_DownloadAndClearStreaming --db "$DB")
 fi
+# The operator's token for the locator list of the player page (/api/locators): made once, kept
+# beside the database, readable by its owner only.
+TOKEN_FILE=${AMS_OPERATOR_TOKEN_FILE:-$(dirname "$DB")/operator-token}
+if [ ! -s "$TOKEN_FILE" ]; then
+  (umask 077; head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$TOKEN_FILE")
+fi
+token=$(head -n 1 "$TOKEN_FILE")
 base="http://$LISTEN/$locator/$name.ism"
 cat <<URLS
 
@@ -48,7 +55,7 @@ Streaming locator $locator publishes $ism:
   HLS CMAF   $base/manifest(format=m3u8-cmaf)
   DASH CSF   $base/manifest(format=mpd-time-csf)
   DASH CMAF  $base/manifest(format=mpd-time-cmaf)
-  Player     http://$LISTEN/
+  Player     http://$LISTEN/#token=$token
 
 URLS
-exec "$AMS" serve --db "$DB" --listen "$LISTEN"
+exec "$AMS" serve --db "$DB" --listen "$LISTEN" --operator-token-file "$TOKEN_FILE"

@@ -339,7 +339,7 @@ async function playerPage(context, { asset, client, format }) {
   watchPage(page, row.log);
   try {
     await page.setViewportSize({ width: 1280, height: 900 });
-    const response = await page.goto(`${ORIGIN}/`);
+    const response = await page.goto(`${ORIGIN}/#token=${encodeURIComponent(PLAN.operatorToken || '')}`);
     if (!response || response.status() !== 200) throw new Error(`GET / answered ${response && response.status()}`);
     await until(page, 'the locator list', () => document.querySelectorAll('[data-url]').length > 0, null, 10000);
     const wanted = `${A.base}/${FORMATS[format]}`;

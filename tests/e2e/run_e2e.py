@@ -21,6 +21,7 @@ is reported in others. Every 5xx answer of the endpoint (its access log) fails t
 when the client that got it recovered.
 """
 import argparse
+import base64
 import fnmatch
 import json
 import math
@@ -276,6 +277,12 @@ class Suite:
                     self.problem("setup", "ams locator create %s: %s" % (name, r.stderr.strip()))
             cmd = [self.ams, "serve", "--db", db, "--listen", "127.0.0.1:0", "--access-log",
                    self.access_log]
+            # The player page lists the locators with the operator's token (#token= in its URL).
+            self.operator_token = base64.urlsafe_b64encode(os.urandom(24)).decode()
+            token_file = os.path.join(self.out, "operator-token")
+            with open(token_file, "w") as f:
+                f.write(self.operator_token + "\n")
+            cmd += ["--operator-token-file", token_file]
             if "--player-dir" in run_text([self.ams, "serve", "--help"]):
                 cmd += ["--player-dir", os.path.join(self.args.src, "tools", "player")]
             pattern = re.compile(r"on http://127\.0\.0\.1:(\d+)/")
@@ -561,7 +568,8 @@ class Suite:
 
     def browser_round(self, cases, assets_by_name, try_):
         """Runs browsers.mjs once over `cases` [(asset, client, format)], try number `try_`."""
-        plan = {"origin": self.origin, "results": self.results, "out": self.out, "try": try_,
+        plan = {"origin": self.origin, "operatorToken": getattr(self, "operator_token", ""),
+                "results": self.results, "out": self.out, "try": try_,
                 "static": self.mode == "static", "cases": [], "assets": {}}
         for asset, client, fmt in cases:
             a = assets_by_name[asset]

@@ -41,6 +41,23 @@ std::string ams_binary() {
   return std::string(root != nullptr ? root : ".") + "/tools/ams";
 }
 
+// The operator's token every server of these tests is started with (--operator-token-file), and
+// the header that carries it.
+constexpr char kOperatorToken[] = "test-operator-token-0123456789";
+const std::pair<std::string, std::string> kOperator = {"Authorization",
+                                                       std::string("Bearer ") + kOperatorToken};
+
+// A file holding kOperatorToken, made once per test process.
+const std::string& operator_token_file() {
+  static const std::string path = [] {
+    std::string p =
+        std::string(g_get_tmp_dir()) + "/ams-server-test-token-" + std::to_string(getpid());
+    g_file_set_contents(p.c_str(), kOperatorToken, -1, nullptr);
+    return p;
+  }();
+  return path;
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
@@ -68,7 +85,14 @@ void run_ams(std::vector<std::string> args) {
 class ServerProcess {
  public:
   ServerProcess(const std::string& db, std::vector<std::string> extra) {
-    std::vector<std::string> args = {ams_binary(), "serve", "--db", db, "--listen", "127.0.0.1:0"};
+    std::vector<std::string> args = {ams_binary(),
+                                     "serve",
+                                     "--db",
+                                     db,
+                                     "--listen",
+                                     "127.0.0.1:0",
+                                     "--operator-token-file",
+                                     operator_token_file()};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
@@ -589,6 +613,109 @@ TEST_F(ServerTest, NothingOutsideTheAssetIsServed) {
 // whose real path is inside the asset folder: a file merely named .mp4 is not, nor is a symlink
 // out of the folder, whatever it points to. The folder is the one registered (the store has no
 // root of its own): an asset registered through a symlinked folder serves that folder's files.
+// A locator id is the only secret a clear stream has: the list of them (/api/locators) answers the
+// operator's token only, and /api/status without it says nothing but "ok" (issue 19, item 6).
+TEST_F(ServerTest, TheLocatorListAndStatusDetailsNeedTheOperatorToken) {
+  const std::string locators = server_->url() + "/api/locators";
+  std::string wrong = std::string("Bearer ") + kOperatorToken;
+  wrong.back() = wrong.back() == 'x' ? 'y' : 'x';  // same length, last byte differs
+  const std::vector<std::pair<std::string, std::string>> refused[] = {
+      {},
+      {{"Authorization", wrong}},
+      {{"Authorization", std::string("Bearer ") + kOperatorToken + "0"}},
+      {{"Authorization", std::string("Bearer ") + std::string(kOperatorToken).substr(1)}},
+      {{"Authorization", std::string("Basic ") + kOperatorToken}},
+      {{"Authorization", kOperatorToken}},
+      {{"Authorization", "Bearer "}},
+  };
+  for (const auto& headers : refused) {
+    Response r = fetch(locators, "GET", headers);
+    SCOPED_TRACE(headers.empty() ? "no Authorization" : headers[0].second);
+    EXPECT_EQ(r.status, 401u) << r.body;
+    EXPECT_EQ(r.header("www-authenticate"), "Bearer realm=\"gst-ams\"");
+    EXPECT_EQ(r.body.find("11111111-"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("AuthenticationFailed"), std::string::npos) << r.body;
+  }
+  Response allowed = fetch(locators, "GET", {kOperator});
+  EXPECT_EQ(allowed.status, 200u) << allowed.body;
+  EXPECT_NE(allowed.body.find(kClear), std::string::npos) << allowed.body;
+  // The scheme is case-insensitive (RFC 9110 11.1).
+  EXPECT_EQ(
+      fetch(locators, "GET", {{"Authorization", std::string("bearer ") + kOperatorToken}}).status,
+      200u);
+
+  Response health = fetch(server_->url() + "/api/status");
+  EXPECT_EQ(health.status, 200u);
+  EXPECT_EQ(health.body, "{\"status\": \"ok\"}\n");
+  Response details = fetch(server_->url() + "/api/status", "GET", {kOperator});
+  EXPECT_EQ(details.status, 200u);
+  EXPECT_NE(details.body.find("\"pipelines\""), std::string::npos) << details.body;
+  EXPECT_NE(details.body.find("\"status\": \"ok\""), std::string::npos) << details.body;
+}
+
+// Without --operator-token-file the server makes a token and prints the player page's URL with it;
+// a token file that is too short is refused at start.
+TEST_F(ServerTest, ATokenIsMadeWhenNoneIsGivenAndAShortOneIsRefused) {
+  std::string bin = ams_binary();
+  std::vector<char*> argv = {
+      bin.data(), const_cast<char*>("serve"),    const_cast<char*>("--db"),
+      db_.data(), const_cast<char*>("--listen"), const_cast<char*>("127.0.0.1:0"),
+      nullptr};
+  GPid pid = 0;
+  gint out = -1;
+  GError* error = nullptr;
+  ASSERT_TRUE(g_spawn_async_with_pipes(nullptr, argv.data(), nullptr, G_SPAWN_DO_NOT_REAP_CHILD,
+                                       nullptr, nullptr, &pid, nullptr, &out, nullptr, &error));
+  std::string printed;
+  char c = 0;
+  int lines = 0;
+  while (lines < 3 && read(out, &c, 1) == 1) {
+    printed += c;
+    if (c == '\n') ++lines;
+  }
+  close(out);
+  std::smatch m;
+  bool found = std::regex_search(
+      printed, m,
+      std::regex("Player page: (http://127\\.0\\.0\\.1:\\d+)/#token=([A-Za-z0-9_-]{43})\n"));
+  EXPECT_TRUE(found) << printed;
+  if (found) {
+    const std::string base = m[1].str();
+    const std::string token = m[2].str();
+    EXPECT_EQ(fetch(base + "/api/locators").status, 401u);
+    Response r = fetch(base + "/api/locators", "GET", {{"Authorization", "Bearer " + token}});
+    EXPECT_EQ(r.status, 200u) << r.body;
+    EXPECT_NE(r.body.find(kClear), std::string::npos);
+    // The test's own token is not this server's.
+    EXPECT_EQ(fetch(base + "/api/locators", "GET", {kOperator}).status, 401u);
+  }
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  g_spawn_close_pid(pid);
+
+  const std::string short_token = dir_ + "/short-token";
+  ASSERT_TRUE(g_file_set_contents(short_token.c_str(), "too-short\n", -1, nullptr));
+  std::string err;
+  gint code = 0;
+  std::vector<char*> refused = {bin.data(),
+                                const_cast<char*>("serve"),
+                                const_cast<char*>("--db"),
+                                db_.data(),
+                                const_cast<char*>("--listen"),
+                                const_cast<char*>("127.0.0.1:0"),
+                                const_cast<char*>("--operator-token-file"),
+                                const_cast<char*>(short_token.c_str()),
+                                nullptr};
+  gchar* stderr_text = nullptr;
+  ASSERT_TRUE(g_spawn_sync(nullptr, refused.data(), nullptr, G_SPAWN_STDOUT_TO_DEV_NULL, nullptr,
+                           nullptr, nullptr, &stderr_text, &code, nullptr));
+  err = stderr_text != nullptr ? stderr_text : "";
+  g_free(stderr_text);
+  EXPECT_FALSE(g_spawn_check_wait_status(code, nullptr));
+  EXPECT_NE(err.find("shorter than 16 characters"), std::string::npos) << err;
+}
+
 TEST_F(ServerTest, DownloadsAreMediaFilesInsideTheAssetFolderOnly) {
   const std::string folder = dir_ + "/downloads";
   std::filesystem::copy(asset_, folder, std::filesystem::copy_options::recursive);
@@ -858,7 +985,7 @@ TEST_F(ServerTest, PipelinesWaitingToStopCountAgainstTheBound) {
   std::string path = "/" + std::string(kClear) +
                      "/testsrc.ism/QualityLevels(3400000)/Fragments(video=0,format=m3u8-aapl)";
   auto live = [&](unsigned* stopping = nullptr) -> int {
-    Response r = fetch(server.url() + "/api/status");
+    Response r = fetch(server.url() + "/api/status", "GET", {kOperator});
     std::smatch m;
     if (r.status != 200 || !std::regex_search(r.body, m, std::regex("\"live\": (\\d+)"))) return -1;
     std::smatch s;
@@ -969,7 +1096,8 @@ TEST_F(ServerTest, AChangedAssetIsSeenByTheNextRequest) {
   Response again = fetch(master);
   EXPECT_EQ(again.body, first.body);
   EXPECT_EQ(again.header("etag"), first.header("etag"));
-  EXPECT_NE(fetch(server_->url() + "/api/status").body.find("\"hits\""), std::string::npos);
+  EXPECT_NE(fetch(server_->url() + "/api/status", "GET", {kOperator}).body.find("\"hits\""),
+            std::string::npos);
 
   // The .ism names another audio bitrate, in the same second as before (so only its size and
   // content, not a coarse mtime, can tell).

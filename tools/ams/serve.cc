@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "glib_ptr.h"
+#include "operator_auth.h"
 #include "server.h"
 #include "store/store.h"
 
@@ -45,12 +46,14 @@ struct Options {
   gchar* client_access_policy = nullptr;
   gchar* access_log = nullptr;
   gchar* player_dir = nullptr;
+  gchar* operator_token_file = nullptr;
 
   Options() = default;
   Options(const Options&) = delete;
   Options& operator=(const Options&) = delete;
   ~Options() {
-    for (gchar* s : {db, listen, cross_domain, client_access_policy, access_log, player_dir})
+    for (gchar* s : {db, listen, cross_domain, client_access_policy, access_log, player_dir,
+                     operator_token_file})
       g_free(s);
   }
 };
@@ -100,6 +103,10 @@ int serve_main(int argc, char** argv) {
        "File served as /clientaccesspolicy.xml (default: AMS's example policy)", "FILE"},
       {"player-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.player_dir,
        "Folder of the player page served at / (default: tools/player of the source tree)", "DIR"},
+      {"operator-token-file", 0, 0, G_OPTION_ARG_FILENAME, &o.operator_token_file,
+       "The operator's token (first line of FILE, 16 characters or more) that /api/locators and "
+       "the details of /api/status need (default: a new one, printed at start)",
+       "FILE"},
       {"access-log", 0, 0, G_OPTION_ARG_FILENAME, &o.access_log,
        "Append one line per request to FILE, or to standard output with '-'", "FILE|-"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
@@ -156,6 +163,11 @@ int serve_main(int argc, char** argv) {
   if (o.client_access_policy != nullptr) config.client_access_policy_file = o.client_access_policy;
   if (o.access_log != nullptr) config.access_log = o.access_log;
   if (o.player_dir != nullptr) config.player_dir = o.player_dir;
+  // The locator list is the operator's: without a token of theirs, one made now, told only here.
+  const bool own_token = o.operator_token_file == nullptr;
+  auto token = own_token ? server::new_token() : server::read_token_file(o.operator_token_file);
+  if (!token) return fail(token.status().to_string());
+  config.operator_token = *token;
 
   // The server's GSources attach to the default context, which this loop runs.
   GLibPtr<GMainLoop> loop(g_main_loop_new(nullptr, FALSE));
@@ -168,6 +180,12 @@ int serve_main(int argc, char** argv) {
   guint sigterm = g_unix_signal_add(SIGTERM, quit, loop.get());
   guint sighup = g_unix_signal_add(SIGHUP, reopen_log, server->get());
   std::printf("Serving %s on %s\n", db.c_str(), url->c_str());
+  if (own_token) {
+    std::printf(
+        "Operator token (for /api/locators and /api/status; --operator-token-file sets "
+        "one): %s\nPlayer page: %s#token=%s\n",
+        token->c_str(), url->c_str(), token->c_str());
+  }
   std::fflush(stdout);
   g_main_loop_run(loop.get());
   g_source_remove(sigint);

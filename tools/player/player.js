@@ -58,11 +58,28 @@
     return row;
   }
 
+  // The locator list is the operator's: `ams serve` prints this page's URL with #token=TOKEN.
+  // The token is kept for this tab only and taken out of the address bar (and so out of
+  // bookmarks, screenshots and the history).
+  function operatorToken() {
+    const m = /(?:^#|&)token=([^&]*)/.exec(location.hash);
+    if (m) {
+      sessionStorage.setItem('ams-operator-token', decodeURIComponent(m[1]));
+      history.replaceState(null, '', location.pathname + location.search);
+    }
+    return sessionStorage.getItem('ams-operator-token') || '';
+  }
+
   async function listLocators() {
     const section = $('locators');
     let data;
     try {
-      const response = await fetch('/api/locators');
+      const token = operatorToken();
+      const response = await fetch('/api/locators',
+        token ? { headers: { Authorization: `Bearer ${token}` } } : {});
+      if (response.status === 401) {
+        throw new Error('the locator list needs the operator token: open the page at the URL `ams serve` printed, ending in #token=…');
+      }
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       data = await response.json();
     } catch (e) {

@@ -71,6 +71,10 @@ bool is_player_path(std::string_view path) {
          path.substr(0, kFilesPrefix.size()) == kFilesPrefix;
 }
 
+bool needs_operator_token(std::string_view path) {
+  return path == "/api/locators";
+}
+
 PlayerAnswer answer_player_path(std::string_view path, const std::string& player_dir,
                                 store::Store& store) {
   if (path == "/api/locators") return locators_answer(store);

@@ -2,6 +2,7 @@
 // "/player/{file}" its scripts and styles and the player libraries npm installed beside them, and
 // "/api/locators" lists every streaming locator with its AMS listPaths document:
 //   {"locators": [{"id": "...", "asset": "...", "policy": "...", "paths": {listPaths}}]}
+// to the operator only (operator_auth.h): the page reads the token from its URL (#token=...).
 // These paths never collide with the AMS grammar: a locator is a GUID.
 #pragma once
 
@@ -13,6 +14,8 @@
 namespace ams::server {
 
 bool is_player_path(std::string_view path);
+// Whether the path answers only a request with the operator's token (the locator list).
+bool needs_operator_token(std::string_view path);
 
 struct PlayerAnswer {
   unsigned status = 200;

@@ -18,6 +18,7 @@
 #include "http.h"
 #include "model/builder.h"
 #include "model/media_file.h"
+#include "operator_auth.h"
 #include "player_page.h"
 #include "respond.h"
 #include "routes.h"
@@ -228,6 +229,8 @@ class Loop {
   void handle(SoupServerMessage* msg, const char* path);
   void handle_options(SoupServerMessage* msg);
   void handle_status(SoupServerMessage* msg);
+  bool operator_authorized(SoupServerMessage* msg) const;
+  void refuse_operator_path(SoupServerMessage* msg);
   void handle_download(SoupServerMessage* msg, const url::Request& r, const Published& p);
   void answer_download(SoupServerMessage* msg, const Result<std::shared_ptr<DownloadFile>>& opened,
                        const std::string& locator_id, const std::string& name);
@@ -249,7 +252,14 @@ class Loop {
 // What the endpoint is doing now, for operators and the load test, summed over the loops:
 // requests running (planning included) and waiting for a slot, pipelines answered and still being
 // stopped (they hold their slot too), and the pipelines that exist, which never exceed `max`.
+// Without the operator's token it is a health check that says nothing but that the server answers.
 void Loop::handle_status(SoupServerMessage* msg) {
+  set_common_headers(msg);
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
+                               "no-store");
+  if (!operator_authorized(msg)) {
+    return respond_body(msg, 200, "application/json", "{\"status\": \"ok\"}\n");
+  }
   Admission::Stats total;
   for (const Loop* loop : shared_.loops) {
     Admission::Stats s = loop->stats();
@@ -261,7 +271,7 @@ void Loop::handle_status(SoupServerMessage* msg) {
   }
   AnswerCache::Stats cache = shared_.answers.stats();
   JsonWriter json;
-  json.begin_object().key("pipelines").begin_object();
+  json.begin_object().key("status").value("ok").key("pipelines").begin_object();
   json.key("running").value(total.running);
   json.key("stopping").value(total.stopping);
   json.key("live").value(total.live);
@@ -276,10 +286,26 @@ void Loop::handle_status(SoupServerMessage* msg) {
   json.key("hits").value(cache.hits);
   json.key("misses").value(cache.misses);
   json.end_object().end_object();
-  set_common_headers(msg);
-  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
-                               "no-store");
   respond_body(msg, 200, "application/json", json.str() + "\n");
+}
+
+bool Loop::operator_authorized(SoupServerMessage* msg) const {
+  return bearer_matches(
+      soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization"),
+      shared_.config.operator_token);
+}
+
+// 401 with the challenge RFC 6750 gives for a missing or wrong bearer token, and an ARM-style
+// error body (these are management paths, not AMS streaming ones).
+void Loop::refuse_operator_path(SoupServerMessage* msg) {
+  set_common_headers(msg);
+  SoupMessageHeaders* h = soup_server_message_get_response_headers(msg);
+  soup_message_headers_replace(h, "Cache-Control", "no-store");
+  soup_message_headers_replace(h, "WWW-Authenticate", "Bearer realm=\"gst-ams\"");
+  respond_body(msg, 401, "application/json",
+               "{\"error\": {\"code\": \"AuthenticationFailed\", \"message\": \"This path "
+               "needs the operator's token: Authorization: Bearer TOKEN (ams serve "
+               "--operator-token-file).\"}}\n");
 }
 
 // A CORS preflight: any origin may GET/HEAD anything, with the headers players send.
@@ -311,6 +337,7 @@ void Loop::handle(SoupServerMessage* msg, const char* path) {
   if (p.size() > url::kMaxPathLength) return error(msg, http_error(414, hresult::kBadRequest));
   if (p == "/api/status") return handle_status(msg);
   if (is_player_path(p)) {
+    if (needs_operator_token(p) && !operator_authorized(msg)) return refuse_operator_path(msg);
     PlayerAnswer a = answer_player_path(p, config.player_dir, catalog_.store());
     set_common_headers(msg);
     return respond_body(msg, a.status, a.content_type, std::move(a.body));

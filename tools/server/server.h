@@ -36,6 +36,9 @@ struct Config {
   std::string client_access_policy_file;    // empty: AMS's default policy
   std::string access_log;                   // "" none, "-" stdout, else a file appended to
   std::string player_dir = AMS_PLAYER_DIR;  // the player page served at / (player_page.h)
+  // The operator's token (operator_auth.h): /api/locators and the details of /api/status answer
+  // only a request with "Authorization: Bearer TOKEN". Empty: they answer nobody.
+  std::string operator_token;
 };
 
 class Server {
