@@ -653,6 +653,17 @@ TEST_F(ServerTest, TheLocatorListAndStatusDetailsNeedTheOperatorToken) {
   EXPECT_NE(details.body.find("\"status\": \"ok\""), std::string::npos) << details.body;
 }
 
+// A second server started on a port that one already listens on fails at start, as nginx would,
+// instead of sharing the port through SO_REUSEPORT and taking half of its connections.
+TEST_F(ServerTest, ASecondServerOnTheSamePortFailsAtStart) {
+  const std::string port = std::to_string(server_->port());
+  ServerProcess second(db_, {"--listen", "127.0.0.1:" + port});
+  EXPECT_TRUE(second.url().empty()) << "a second server listens on " << port;
+  EXPECT_NE(second.stop(), 0);
+  // The first one still answers every request.
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(fetch(ism("manifest")).status, 200u);
+}
+
 // Without --operator-token-file the server makes a token and prints the player page's URL with it;
 // a token file that is too short is refused at start.
 TEST_F(ServerTest, ATokenIsMadeWhenNoneIsGivenAndAShortOneIsRefused) {

@@ -2,6 +2,7 @@
 
 #include <gio/gio.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -564,6 +565,31 @@ std::string Loop::url() const {
 // A listening socket on `address` that other loops can bind to as well (SO_REUSEPORT), with a
 // deep accept backlog: GSocket's default of 10 drops the SYNs of a burst of new connections (64
 // at once under wrk: 169 listen overflows, each a 1 s retransmission).
+// Whether `address` is free, checked before the loops bind it with SO_REUSEPORT. Another process of
+// the same user that listens there with SO_REUSEPORT too (a second `ams serve` started by mistake,
+// an old version left running) would otherwise share the port without a word, the kernel handing
+// each new connection to one of the two. A socket without SO_REUSEPORT cannot bind a port that any
+// socket listens on; SO_REUSEADDR lets it past connections of an earlier run in TIME_WAIT.
+Status address_is_free(GSocketAddress* address) {
+  const int fd = ::socket(g_socket_address_get_family(address), SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return io_error(g_strerror(errno));
+  const int on = 1;
+  sockaddr_storage native{};
+  const gssize length = g_socket_address_get_native_size(address);
+  Status st = Status::ok();
+  if (length <= 0 || !g_socket_address_to_native(address, &native, sizeof native, nullptr)) {
+    st = invalid_argument("an address of an unknown kind");
+  } else if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+             ::bind(fd, reinterpret_cast<sockaddr*>(&native), static_cast<socklen_t>(length)) !=
+                 0) {
+    st = io_error(errno == EADDRINUSE ? "the address is in use (is another server listening "
+                                        "there?)"
+                                      : g_strerror(errno));
+  }
+  ::close(fd);
+  return st;
+}
+
 Result<GSocket*> reusable_listener(GSocketAddress* address) {
   GError* error = nullptr;
   GSocket* socket = g_socket_new(g_socket_address_get_family(address), G_SOCKET_TYPE_STREAM,
@@ -670,6 +696,13 @@ Result<std::string> Server::listen() {
   const unsigned loops = std::max(1u, shared.config.threads);
 
   // Loop 0, on the caller's context. Its socket fixes the port the others bind to.
+  if (port != 0) {
+    Status free = address_is_free(address);
+    if (!free) {
+      g_object_unref(address);
+      return Status(free).with_context("cannot listen on " + listen);
+    }
+  }
   Result<GSocket*> first = reusable_listener(address);
   g_object_unref(address);
   if (!first) return Status(first.status()).with_context("cannot listen on " + listen);
