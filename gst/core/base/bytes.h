@@ -134,6 +134,17 @@ class ByteWriter {
     }
     out_.insert(out_.end(), n, 0);
   }
+  // Appends `n` bytes (zero until the caller writes them) and returns where they start, for a
+  // writer that fills a block it has sized (TS packets); null when counting.
+  uint8_t* append_space(size_t n) {
+    if (counting_) {
+      count_ += n;
+      return nullptr;
+    }
+    const size_t at = out_.size();
+    out_.resize(at + n);
+    return out_.data() + at;
+  }
   // Overwrites a 32-bit value written earlier (box sizes). No-op when counting.
   void patch_u32(size_t pos, uint32_t v) {
     if (counting_) return;

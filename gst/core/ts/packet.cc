@@ -1,6 +1,7 @@
 #include "ts/packet.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace ams::ts {
 namespace {
@@ -104,42 +105,85 @@ uint64_t pes_packet_count(size_t pes_size, const PesMarks& marks) {
   return 1 + (pes_size - first + kPacketPayloadSize - 1) / kPacketPayloadSize;
 }
 
-Status write_pes_packets(ByteSpan pes, uint64_t packet_count, const PesMarks& marks,
-                         uint8_t& continuity, ByteWriter& out) {
-  if (packet_count < pes_packet_count(pes.size(), marks)) {
+Status write_pes_packets(ByteSpan header, const EsPieces& es, uint64_t packet_count,
+                         const PesMarks& marks, uint8_t& continuity, ByteWriter& out) {
+  const size_t total = header.size() + es.size();
+  if (packet_count < pes_packet_count(total, marks)) {
     return invalid_argument("PES needs more packets than were planned");
   }
-  if (pes.size() < packet_count) {
+  if (total < packet_count) {
     return invalid_data("PES too short for its planned packets (oversized parameter sets?)");
   }
+  uint8_t* dst = out.append_space(packet_count * kPacketSize);
+  if (dst == nullptr) {  // counting
+    continuity = static_cast<uint8_t>((continuity + packet_count) & 0xf);
+    return Status::ok();
+  }
+  // The bytes to copy, header first, as (span, position in it).
+  std::vector<ByteSpan> spans;
+  spans.push_back(header);
+  es.for_each([&](ByteSpan piece) { spans.push_back(piece); });
+  size_t span = 0;
+  size_t in_span = 0;
+  auto copy = [&](uint8_t* to, size_t n) {
+    while (n > 0) {
+      while (in_span == spans[span].size()) {
+        ++span;
+        in_span = 0;
+      }
+      const size_t k = std::min(n, spans[span].size() - in_span);
+      std::memcpy(to, spans[span].data() + in_span, k);
+      to += k;
+      n -= k;
+      in_span += k;
+    }
+  };
   const size_t fixed = first_packet_adaptation_size(marks);
   size_t pos = 0;
-  for (uint64_t i = 0; i < packet_count; ++i) {
+  for (uint64_t i = 0; i < packet_count; ++i, dst += kPacketSize) {
     const size_t room = kPacketPayloadSize - (i == 0 ? fixed : 0);
-    const size_t left = pes.size() - pos;
+    const size_t left = total - pos;
     const size_t take = std::min<size_t>(room, left - (packet_count - 1 - i));
     const size_t stuffing = room - take;
     const bool has_fixed = i == 0 && fixed > 0;
-    write_packet_header(marks.pid, i == 0, has_fixed || stuffing > 0, continuity, out);
+    const bool adaptation = has_fixed || stuffing > 0;
+    dst[0] = kSyncByte;
+    dst[1] = static_cast<uint8_t>((i == 0 ? 0x40 : 0) | ((marks.pid >> 8) & 0x1f));
+    dst[2] = static_cast<uint8_t>(marks.pid);
+    dst[3] = static_cast<uint8_t>((adaptation ? 0x30 : 0x10) | (continuity & 0xf));
     continuity = (continuity + 1) & 0xf;
+    uint8_t* p = dst + 4;
     if (has_fixed) {
-      out.u8(static_cast<uint8_t>(fixed - 1 + stuffing));  // adaptation_field_length
-      out.u8(static_cast<uint8_t>((marks.random_access ? 0x40 : 0) | (marks.pcr ? 0x10 : 0)));
+      *p++ = static_cast<uint8_t>(fixed - 1 + stuffing);  // adaptation_field_length
+      *p++ = static_cast<uint8_t>((marks.random_access ? 0x40 : 0) | (marks.pcr ? 0x10 : 0));
       if (marks.pcr) {
         const uint64_t base = static_cast<uint64_t>(*marks.pcr & kMask33);
-        out.u32(static_cast<uint32_t>(base >> 1));
-        out.u16(static_cast<uint16_t>(((base & 1) << 15) | 0x7e00));  // reserved bits, extension 0
+        const uint32_t high = static_cast<uint32_t>(base >> 1);
+        const uint16_t low = static_cast<uint16_t>(((base & 1) << 15) | 0x7e00);  // reserved, ext 0
+        *p++ = static_cast<uint8_t>(high >> 24);
+        *p++ = static_cast<uint8_t>(high >> 16);
+        *p++ = static_cast<uint8_t>(high >> 8);
+        *p++ = static_cast<uint8_t>(high);
+        *p++ = static_cast<uint8_t>(low >> 8);
+        *p++ = static_cast<uint8_t>(low);
       }
-      for (size_t k = 0; k < stuffing; ++k) out.u8(0xff);
+      std::memset(p, 0xff, stuffing);
+      p += stuffing;
     } else if (stuffing > 0) {
-      out.u8(static_cast<uint8_t>(stuffing - 1));
-      if (stuffing > 1) out.u8(0x00);  // no flags
-      for (size_t k = 2; k < stuffing; ++k) out.u8(0xff);
+      *p++ = static_cast<uint8_t>(stuffing - 1);
+      if (stuffing > 1) *p++ = 0x00;  // no flags
+      if (stuffing > 2) std::memset(p, 0xff, stuffing - 2);
+      p += stuffing > 2 ? stuffing - 2 : 0;
     }
-    out.bytes(pes.subspan(pos, take));
+    copy(p, take);
     pos += take;
   }
   return Status::ok();
+}
+
+Status write_pes_packets(ByteSpan pes, uint64_t packet_count, const PesMarks& marks,
+                         uint8_t& continuity, ByteWriter& out) {
+  return write_pes_packets(pes, EsPieces(), packet_count, marks, continuity, out);
 }
 
 }  // namespace ams::ts

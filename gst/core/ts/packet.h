@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "base/bytes.h"
 #include "base/status.h"
@@ -59,6 +60,55 @@ size_t first_packet_adaptation_size(const PesMarks& marks);
 // Packets a PES of `pes_size` bytes (header included) needs: the count is a function of the size
 // and the marks alone.
 uint64_t pes_packet_count(size_t pes_size, const PesMarks& marks);
+
+// A PES's elementary stream as the pieces it is made of, in order, so that the packets copy each
+// byte once, straight from where it is: spans that stay valid until the packets are written (a
+// sample's NAL units or audio frame, a stream's parameter sets, a start code), and small bytes
+// made for it and kept here (ADTS headers).
+class EsPieces {
+ public:
+  void borrow(ByteSpan s) {
+    if (!s.empty()) pieces_.push_back({s.data(), 0, s.size()});
+    size_ += s.size();
+  }
+  // Bytes written to kept() from here on become a piece of their own at keep_since(mark).
+  size_t mark() const { return kept_.size(); }
+  ByteWriter& kept() { return kept_; }
+  void keep_since(size_t mark) {
+    const size_t n = kept_.size() - mark;
+    if (n > 0) pieces_.push_back({nullptr, mark, n});
+    size_ += n;
+  }
+  size_t size() const { return size_; }
+  void clear() {
+    pieces_.clear();
+    kept_ = ByteWriter();
+    size_ = 0;
+  }
+  // Calls f(ByteSpan) for each piece, in order.
+  template <typename F>
+  void for_each(F&& f) const {
+    const Bytes& kept = kept_.bytes();
+    for (const Piece& p : pieces_) {
+      f(p.data != nullptr ? ByteSpan(p.data, p.size) : ByteSpan(kept).subspan(p.offset, p.size));
+    }
+  }
+
+ private:
+  struct Piece {
+    const uint8_t* data;  // null: bytes of kept_ from offset
+    size_t offset;
+    size_t size;
+  };
+  std::vector<Piece> pieces_;
+  ByteWriter kept_;
+  size_t size_ = 0;
+};
+
+// Writes the PES `header` followed by `es` in exactly `packet_count` packets, as the
+// one-buffer overload below does with header and es back to back.
+Status write_pes_packets(ByteSpan header, const EsPieces& es, uint64_t packet_count,
+                         const PesMarks& marks, uint8_t& continuity, ByteWriter& out);
 
 // Writes `pes` in exactly `packet_count` packets (at least pes_packet_count(pes.size())), each
 // carrying at least one payload byte, with adaptation-field stuffing where the bytes run short:

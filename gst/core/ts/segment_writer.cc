@@ -49,7 +49,7 @@ Status write(const SegmentInput& in, ByteWriter& out, const std::function<void()
   write_pmt(has_video ? kVideoPid : kAudioPid, pmt, psi_continuity, out);
   if (flush) flush();
 
-  ByteWriter pes;
+  EsPieces es;
   while (true) {
     // Interleave by decode time, video first on ties.
     Track* t = nullptr;
@@ -64,22 +64,19 @@ Status write(const SegmentInput& in, ByteWriter& out, const std::function<void()
       t->continuity = static_cast<uint8_t>((t->continuity + p.packet_count) & 0xf);
       continue;
     }
-    // The elementary stream goes straight after room for the header, which is written once the
-    // stream's size (its PES_packet_length) is known.
+    // The elementary stream as pieces of the samples (no copy), then the header, which needs the
+    // stream's size (its PES_packet_length); the packets copy both once.
     const bool has_dts = p.dts != p.pts;
-    const size_t header_size = pes_header_size(has_dts);
-    pes = ByteWriter();
-    pes.reserve(header_size + p.reserved_es_size);
-    pes.zeros(header_size);
-    AMS_RETURN_IF_ERROR(stream.write_es(p, t->in->samples, t->in->payloads, pes));
+    es.clear();
+    AMS_RETURN_IF_ERROR(stream.write_es(p, t->in->samples, t->in->payloads, es));
     ByteWriter header;
     write_pes_header(stream.stream_id(), p.pts,
-                     has_dts ? std::optional<int64_t>(p.dts) : std::nullopt,
-                     pes.size() - header_size, stream.is_video(), header);
-    pes.patch(0, header.bytes());
+                     has_dts ? std::optional<int64_t>(p.dts) : std::nullopt, es.size(),
+                     stream.is_video(), header);
     const PesMarks marks{stream.pid(), p.random_access,
                          p.pcr ? std::optional<int64_t>(p.dts) : std::nullopt};
-    AMS_RETURN_IF_ERROR(write_pes_packets(pes.bytes(), p.packet_count, marks, t->continuity, out));
+    AMS_RETURN_IF_ERROR(
+        write_pes_packets(header.bytes(), es, p.packet_count, marks, t->continuity, out));
     if (flush) flush();
   }
   return Status::ok();

@@ -151,28 +151,29 @@ Result<std::vector<PesPlan>> Stream::plan(std::span<const model::Sample> samples
   return out;
 }
 
-Status Stream::write_access_unit(const model::Sample& s, ByteSpan payload, ByteWriter& out) const {
+Status Stream::write_access_unit(const model::Sample& s, ByteSpan payload, EsPieces& out) const {
   const codec::NalFormat format =
       codec_ == model::Codec::kH264 ? codec::NalFormat::kAvc : codec::NalFormat::kHevc;
   AMS_ASSIGN_OR_RETURN(codec::NalSummary summary,
                        codec::summarize_sample(payload, nal_length_size_, format));
-  if (!summary.has_aud) out.bytes(aud_);
+  static constexpr uint8_t kStartCode[] = {0, 0, 0, 1};
+  if (!summary.has_aud) out.borrow(aud_);
   bool params_due = s.sync && !summary.has_parameter_sets;
   const uint8_t aud_type = format == codec::NalFormat::kAvc ? 9 : codec::kHevcNalAud;
   AMS_RETURN_IF_ERROR(codec::for_each_nal(payload, nal_length_size_, [&](ByteSpan nal) {
     if (params_due && codec::nal_type(format, nal) != aud_type) {
-      out.bytes(parameter_sets_);
+      out.borrow(parameter_sets_);
       params_due = false;
     }
-    out.u32(1);
-    out.bytes(nal);
+    out.borrow(kStartCode);
+    out.borrow(nal);
   }));
-  if (params_due) out.bytes(parameter_sets_);
+  if (params_due) out.borrow(parameter_sets_);
   return Status::ok();
 }
 
 Status Stream::write_es(const PesPlan& pes, std::span<const model::Sample> samples,
-                        std::span<const ByteSpan> payloads, ByteWriter& out) const {
+                        std::span<const ByteSpan> payloads, EsPieces& out) const {
   for (size_t i = pes.first_sample; i < pes.first_sample + pes.sample_count; ++i) {
     const ByteSpan payload = payload_at(payloads, i);
     if (payload.size() != samples[i].size) {
@@ -183,9 +184,11 @@ Status Stream::write_es(const PesPlan& pes, std::span<const model::Sample> sampl
       continue;
     }
     if (codec_ == model::Codec::kAac) {
-      AMS_RETURN_IF_ERROR(codec::write_adts_header(aac_, payload.size(), out));
+      const size_t mark = out.mark();
+      AMS_RETURN_IF_ERROR(codec::write_adts_header(aac_, payload.size(), out.kept()));
+      out.keep_since(mark);
     }
-    out.bytes(payload);
+    out.borrow(payload);
   }
   return Status::ok();
 }

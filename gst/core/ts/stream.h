@@ -18,6 +18,7 @@
 #include "codec/aac.h"
 #include "codec/nal.h"
 #include "model/presentation.h"
+#include "ts/packet.h"
 
 namespace ams::ts {
 
@@ -69,13 +70,14 @@ class Stream {
                                     std::span<const ByteSpan> payloads, bool pcr) const;
 
   // The elementary stream bytes of plan's samples: Annex B with AUD (and parameter sets on sync
-  // samples) for video, ADTS frames for AAC, frames as stored for AC-3 / E-AC-3.
+  // samples) for video, ADTS frames for AAC, frames as stored for AC-3 / E-AC-3; as pieces that
+  // point into `payloads` and this stream, valid while both are.
   Status write_es(const PesPlan& pes, std::span<const model::Sample> samples,
-                  std::span<const ByteSpan> payloads, ByteWriter& out) const;
+                  std::span<const ByteSpan> payloads, EsPieces& out) const;
 
  private:
   Result<size_t> reserved_size(const model::Sample& s, ByteSpan payload) const;
-  Status write_access_unit(const model::Sample& s, ByteSpan payload, ByteWriter& out) const;
+  Status write_access_unit(const model::Sample& s, ByteSpan payload, EsPieces& out) const;
 
   model::Codec codec_ = model::Codec::kUnknown;
   bool video_ = false;
