@@ -102,7 +102,9 @@ int serve_main(int argc, char** argv) {
       {"client-access-policy", 0, 0, G_OPTION_ARG_FILENAME, &o.client_access_policy,
        "File served as /clientaccesspolicy.xml (default: AMS's example policy)", "FILE"},
       {"player-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.player_dir,
-       "Folder of the player page served at / (default: tools/player of the source tree)", "DIR"},
+       "Folder of the player page served at / (default: the installed one, or the source "
+       "tree's tools/player when run from the build tree)",
+       "DIR"},
       {"operator-token-file", 0, 0, G_OPTION_ARG_FILENAME, &o.operator_token_file,
        "The operator's token (first line of FILE, 16 characters or more) that /api/locators and "
        "the details of /api/status need (default: a new one, printed at start)",

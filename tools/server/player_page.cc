@@ -66,6 +66,26 @@ PlayerAnswer locators_answer(store::Store& store) {
 
 }  // namespace
 
+std::string default_player_dir() {
+  const std::string bindir = AMS_INSTALLED_BINDIR;
+  const std::string installed = AMS_INSTALLED_PLAYER_DIR;
+  gchar* exe = g_file_read_link("/proc/self/exe", nullptr);
+  std::string dir;
+  if (exe != nullptr) {
+    gchar* d = g_path_get_dirname(exe);
+    dir = d;
+    g_free(d);
+    g_free(exe);
+  }
+  // Installed at the prefix itself, or below a DESTDIR: the same prefix goes before the player.
+  if (dir.size() >= bindir.size() &&
+      dir.compare(dir.size() - bindir.size(), bindir.size(), bindir) == 0) {
+    const std::string root = dir.substr(0, dir.size() - bindir.size());
+    return root + installed;
+  }
+  return AMS_SOURCE_PLAYER_DIR;
+}
+
 bool is_player_path(std::string_view path) {
   return path == "/" || path == "/api/locators" ||
          path.substr(0, kFilesPrefix.size()) == kFilesPrefix;

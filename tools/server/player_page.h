@@ -13,6 +13,12 @@
 
 namespace ams::server {
 
+// The player folder of this program: the installed one ($datadir/gst-ams/player) when the
+// program runs from the folder `meson install` put it in, under its prefix or below a DESTDIR
+// (a staged or relocated install); else, for a program run from the build tree, the source
+// tree's tools/player, where npm installed the libraries.
+std::string default_player_dir();
+
 bool is_player_path(std::string_view path);
 // Whether the path answers only a request with the operator's token (the locator list).
 bool needs_operator_token(std::string_view path);

@@ -651,6 +651,7 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config,
                                                std::unique_ptr<store::Store> store) {
   auto impl = std::make_unique<Impl>(config);
   Shared& shared = impl->shared;
+  if (shared.config.player_dir.empty()) shared.config.player_dir = default_player_dir();
   if (!config.cross_domain_file.empty()) {
     AMS_ASSIGN_OR_RETURN(shared.cross_domain, read_file(config.cross_domain_file));
   }

@@ -32,10 +32,10 @@ struct Config {
   // The answer cache (manifests, playlists, init segments): at most this many, and bytes.
   size_t answer_cache_entries = 4096;
   uint64_t answer_cache_bytes = 64ull << 20;
-  std::string cross_domain_file;            // empty: AMS's default policy
-  std::string client_access_policy_file;    // empty: AMS's default policy
-  std::string access_log;                   // "" none, "-" stdout, else a file appended to
-  std::string player_dir = AMS_PLAYER_DIR;  // the player page served at / (player_page.h)
+  std::string cross_domain_file;          // empty: AMS's default policy
+  std::string client_access_policy_file;  // empty: AMS's default policy
+  std::string access_log;                 // "" none, "-" stdout, else a file appended to
+  std::string player_dir;  // the player page served at /; empty: default_player_dir()
   // The operator's token (operator_auth.h): /api/locators and the details of /api/status answer
   // only a request with "Authorization: Bearer TOKEN". Empty: they answer nobody.
   std::string operator_token;
