@@ -10,6 +10,7 @@ marker added to the installed page must be what GET / answers, so the page canno
 source tree; the installed libraries must be what /player/ serves; and GStreamer's playbin must
 play the HLS stream to its end. Prints one gtest-style count line for scripts/test.sh.
 """
+import json
 import os
 import re
 import shutil
@@ -20,7 +21,6 @@ import time
 import urllib.request
 
 BUILD = os.environ["AMS_BUILD_ROOT"]
-PREFIX = "/usr/local"  # meson's default, as configured by scripts/setup.sh
 failures = []
 
 
@@ -37,12 +37,11 @@ def get(url, timeout=20):
 
 
 def main():
-    prefix = subprocess.run(["meson", "introspect", "--buildoptions", BUILD], capture_output=True,
-                            text=True)
-    m = re.search(r'"name": "prefix", "value": "([^"]+)"', prefix.stdout)
-    root = m.group(1) if m else PREFIX
-    m = re.search(r'"name": "libdir", "value": "([^"]+)"', prefix.stdout)
-    libdir = m.group(1) if m else "lib/x86_64-linux-gnu"
+    options = json.loads(subprocess.run(["meson", "introspect", "--buildoptions", BUILD],
+                                        capture_output=True, text=True, check=True).stdout)
+    option = {o["name"]: o["value"] for o in options}
+    root, libdir = option["prefix"], option["libdir"]
+    bindir, datadir = option["bindir"], option["datadir"]
     work = tempfile.mkdtemp(prefix="ams-install-test-")
     server = None
     try:
@@ -52,10 +51,10 @@ def main():
         if not check(r.returncode == 0, "meson install --destdir: " + r.stderr.strip()[-300:]):
             return
         top = stage + root
-        ams = os.path.join(top, "bin", "ams")
+        ams = os.path.join(top, bindir, "ams")
         plugin_dir = os.path.join(top, libdir, "gstreamer-1.0")
         private = os.path.join(top, libdir, "gst-ams")
-        player = os.path.join(top, "share", "gst-ams", "player")
+        player = os.path.join(top, datadir, "gst-ams", "player")
         page_files = ["index.html", "player.js", "adapters.js", "style.css",
                       "node_modules/hls.js/dist/hls.min.js", "node_modules/hls.js/LICENSE",
                       "node_modules/dashjs/dist/modern/umd/dash.all.min.js",
