@@ -76,6 +76,29 @@ def main():
         page = open(os.path.join(player, "index.html")).read()
         for src in re.findall(r'(?:src|href)="/player/([^"]+)"', page):
             check(os.path.isfile(os.path.join(player, src)), "the page's " + src + " is installed")
+        # ams(1): every command and every option its --help gives, and groff has nothing to say.
+        man = os.path.join(top, option["mandir"], "man1", "ams.1")
+        if check(os.path.isfile(man), option["mandir"] + "/man1/ams.1 installed"):
+            text = open(man).read().replace("\\-", "-")
+            top_help = subprocess.run([os.path.join(BUILD, "tools", "ams"), "--help"],
+                                      capture_output=True, text=True).stdout
+            commands = re.findall(r"^  (\w[\w-]*)\s{2,}", top_help, re.M)
+            check(len(commands) >= 7, "ams --help lists %d commands" % len(commands))
+            for c in commands:
+                check(".SS ams " + c in text, "the man page has a section for ams " + c)
+                h = subprocess.run([os.path.join(BUILD, "tools", "ams"), c, "--help"],
+                                   capture_output=True, text=True)
+                for flag in sorted(set(re.findall(r"^\s+(?:-\w, )?(--[\w-]+)", h.stdout, re.M))):
+                    if flag.startswith("--help"):
+                        continue
+                    check(flag in text, "the man page names ams %s %s" % (c, flag))
+            if shutil.which("groff"):
+                g = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z", man],
+                                   capture_output=True, text=True)
+                check(g.returncode == 0 and not g.stderr.strip(),
+                      "groff -ww renders the man page without a warning: " + g.stderr.strip())
+            else:
+                print("note: no groff here, the man page was not rendered")
         marker = "<!-- installed-page-marker %d -->" % os.getpid()
         with open(os.path.join(player, "index.html"), "a") as f:
             f.write(marker + "\n")
