@@ -653,6 +653,55 @@ TEST_F(ServerTest, TheLocatorListAndStatusDetailsNeedTheOperatorToken) {
   EXPECT_NE(details.body.find("\"status\": \"ok\""), std::string::npos) << details.body;
 }
 
+// `ams serve --config FILE`: the [serve] group's keys are the long options, relative paths are
+// the file's folder's, the command line overrides the file, and an unknown key or group stops the
+// start with the file and line (issue 18, "Configure").
+TEST_F(ServerTest, AConfigFileGivesOptionsAndTheCommandLineOverridesThem) {
+  const std::string conf = dir_ + "/ams.conf";
+  ASSERT_TRUE(g_file_set_contents(
+      conf.c_str(), "# gst-ams\n[serve]\nmax-age = 17\naccess-log = config-access.log\n", -1,
+      nullptr));
+  {
+    ServerProcess server(db_, {"--config", conf});
+    ASSERT_FALSE(server.url().empty());
+    Response r = fetch(server.url() + "/" + kClear + "/testsrc.ism/manifest");
+    EXPECT_EQ(r.status, 200u);
+    EXPECT_NE(r.header("cache-control").find("max-age=17"), std::string::npos)
+        << r.header("cache-control");
+  }
+  EXPECT_NE(read_file(dir_ + "/config-access.log").find("/testsrc.ism/manifest"), std::string::npos)
+      << "the relative access-log path is the config file's folder's";
+  {
+    ServerProcess server(db_, {"--config", conf, "--max-age", "23"});
+    ASSERT_FALSE(server.url().empty());
+    Response r = fetch(server.url() + "/" + kClear + "/testsrc.ism/manifest");
+    EXPECT_NE(r.header("cache-control").find("max-age=23"), std::string::npos)
+        << r.header("cache-control");
+  }
+  const std::pair<const char*, const char*> refused[] = {
+      {"[serve]\nmax-age = 1\nno-such-option = 2\n", ":3: unknown key 'no-such-option'"},
+      {"[serve]\nmax-age = 1\n\n[server]\nlisten = x\n", ":4: unknown group [server]"},
+      {"[serve]\nmax-age = 1\n[", "ams-bad.conf: "},
+  };
+  const std::string bad = dir_ + "/ams-bad.conf";
+  std::string bin = ams_binary();
+  for (const auto& [text, expected] : refused) {
+    ASSERT_TRUE(g_file_set_contents(bad.c_str(), text, -1, nullptr));
+    std::vector<char*> argv = {
+        bin.data(), const_cast<char*>("serve"),    const_cast<char*>("--db"),
+        db_.data(), const_cast<char*>("--config"), const_cast<char*>(bad.c_str()),
+        nullptr};
+    gchar* err = nullptr;
+    gint code = 0;
+    ASSERT_TRUE(g_spawn_sync(nullptr, argv.data(), nullptr, G_SPAWN_STDOUT_TO_DEV_NULL, nullptr,
+                             nullptr, nullptr, &err, &code, nullptr));
+    std::string message = err != nullptr ? err : "";
+    g_free(err);
+    EXPECT_FALSE(g_spawn_check_wait_status(code, nullptr)) << text;
+    EXPECT_NE(message.find(expected), std::string::npos) << text << " -> " << message;
+  }
+}
+
 // A second server started on a port that one already listens on fails at start, as nginx would,
 // instead of sharing the port through SO_REUSEPORT and taking half of its connections.
 TEST_F(ServerTest, ASecondServerOnTheSamePortFailsAtStart) {

@@ -10,10 +10,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "commands.h"
 #include "glib_ptr.h"
 #include "operator_auth.h"
+#include "serve_config.h"
 #include "server.h"
 #include "store/store.h"
 
@@ -47,13 +50,14 @@ struct Options {
   gchar* access_log = nullptr;
   gchar* player_dir = nullptr;
   gchar* operator_token_file = nullptr;
+  gchar* config = nullptr;
 
   Options() = default;
   Options(const Options&) = delete;
   Options& operator=(const Options&) = delete;
   ~Options() {
     for (gchar* s : {db, listen, cross_domain, client_access_policy, access_log, player_dir,
-                     operator_token_file})
+                     operator_token_file, config})
       g_free(s);
   }
 };
@@ -81,6 +85,10 @@ gboolean reopen_log(gpointer server) {
 int serve_main(int argc, char** argv) {
   Options o;
   const GOptionEntry entries[] = {
+      {"config", 0, 0, G_OPTION_ARG_FILENAME, &o.config,
+       "Read options from the [serve] group of this key file, the long option names as keys; "
+       "the command line overrides it (default: /etc/gst-ams/ams.conf when installed and there)",
+       "FILE"},
       {"db", 0, 0, G_OPTION_ARG_FILENAME, &o.db, "Database (default: $AMS_DB or ~/.local/share)",
        "FILE"},
       {"listen", 0, 0, G_OPTION_ARG_STRING, &o.listen,
@@ -119,6 +127,28 @@ int serve_main(int argc, char** argv) {
                                "CMAF) and DASH (CSF, CMAF), packaged per request.");
   g_option_context_add_main_entries(context.get(), entries, nullptr);
   g_option_context_add_group(context.get(), gst_init_get_option_group());
+  // The configuration file's options go first, so that the command line's win.
+  std::string config_file = default_config_path();
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--config" && i + 1 < argc) config_file = argv[i + 1];
+    if (a.substr(0, 9) == "--config=") config_file = std::string(a.substr(9));
+  }
+  std::vector<std::string> merged = {argv[0]};
+  if (!config_file.empty()) {
+    auto from_file = config_arguments(config_file, entries);
+    if (!from_file) {
+      std::fprintf(stderr, "ams serve: %s\n", from_file.status().message().c_str());
+      return 2;
+    }
+    merged.insert(merged.end(), from_file->begin(), from_file->end());
+  }
+  for (int i = 1; i < argc; ++i) merged.push_back(argv[i]);
+  std::vector<char*> merged_argv;
+  for (std::string& a : merged) merged_argv.push_back(a.data());
+  merged_argv.push_back(nullptr);
+  argc = static_cast<int>(merged.size());
+  argv = merged_argv.data();
   GError* error = nullptr;
   if (!g_option_context_parse(context.get(), &argc, &argv, &error)) {
     std::fprintf(stderr, "ams serve: %s\n", error->message);
