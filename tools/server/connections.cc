@@ -1,6 +1,7 @@
 #include "connections.h"
 
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -36,7 +37,7 @@ unsigned ConnectionCounts::total() const {
 enum class ConnectionWatch::State {
   kRequest,   // waiting for a request's headers (and body): the header timeout
   kIdle,      // between requests: the idle timeout
-  kHandling,  // the request is being answered: no deadline here (pipelines have theirs)
+  kHandling,  // the request is being answered: only a check that the client still reads
   kSending,   // the answer is being written: the send timeout, renewed by every write
   kRefused,   // over a limit: answered 503 at its headers, closed if they do not come
   kClosing,   // shut down; closed at the next tick if libsoup has not closed it
@@ -47,6 +48,7 @@ struct ConnectionWatch::Conn {
   std::string client;
   State state = State::kRequest;
   gint64 deadline_us = 0;  // 0: none
+  bool unread = false;     // kHandling: bytes were left unsent at the last check
   GSource* idle_source = nullptr;
   uint64_t serial = 0;
 };
@@ -98,6 +100,7 @@ ConnectionWatch::Conn* ConnectionWatch::find(SoupServerMessage* msg) {
 
 void ConnectionWatch::set_state(Conn& c, State state, unsigned timeout_ms) {
   c.state = state;
+  c.unread = false;
   c.deadline_us = timeout_ms > 0 ? g_get_monotonic_time() + gint64{timeout_ms} * 1000 : 0;
 }
 
@@ -126,8 +129,8 @@ void ConnectionWatch::request_started(SoupServerMessage* msg) {
       new Disconnect{this, socket, conns_[socket]->serial},
       [](gpointer d, GClosure*) { delete static_cast<Disconnect*>(d); },
       static_cast<GConnectFlags>(0));
-  g_signal_connect(msg, "got-body", G_CALLBACK(on_got_body), this);
-  g_signal_connect(msg, "wrote-headers", G_CALLBACK(on_wrote_headers), this);
+  // The headers of an answer always fit the socket's buffer, so the first body write is the
+  // first one that can stall: "wrote-body-data" alone starts and renews the send deadline.
   g_signal_connect(msg, "wrote-body-data", G_CALLBACK(on_wrote_body_data), this);
 }
 
@@ -147,19 +150,10 @@ bool ConnectionWatch::refused(SoupServerMessage* msg) const {
   return it != conns_.end() && it->second->state == State::kRefused;
 }
 
-// The request is read (libsoup calls the handler next): the server's own work has no deadline
-// here; a pipeline has its --timeout.
-void ConnectionWatch::on_got_body(SoupServerMessage* msg, ConnectionWatch* self) {
-  Conn* c = self->find(msg);
+void ConnectionWatch::handling(SoupServerMessage* msg) {
+  Conn* c = find(msg);
   if (c != nullptr && (c->state == State::kRequest || c->state == State::kIdle)) {
-    self->set_state(*c, State::kHandling, 0);
-  }
-}
-
-void ConnectionWatch::on_wrote_headers(SoupServerMessage* msg, ConnectionWatch* self) {
-  Conn* c = self->find(msg);
-  if (c != nullptr && c->state == State::kHandling) {
-    self->set_state(*c, State::kSending, self->limits_.send_timeout_ms);
+    set_state(*c, State::kHandling, limits_.send_timeout_ms);
   }
 }
 
@@ -167,7 +161,7 @@ void ConnectionWatch::on_wrote_headers(SoupServerMessage* msg, ConnectionWatch* 
 // stopped reading is cut (nginx's send_timeout).
 void ConnectionWatch::on_wrote_body_data(SoupServerMessage* msg, guint, ConnectionWatch* self) {
   Conn* c = self->find(msg);
-  if (c != nullptr && c->state == State::kSending) {
+  if (c != nullptr && (c->state == State::kHandling || c->state == State::kSending)) {
     self->set_state(*c, State::kSending, self->limits_.send_timeout_ms);
   }
 }
@@ -253,7 +247,21 @@ gboolean ConnectionWatch::tick() {
   }
   for (GSocket* s : closed) release(s);
   for (Conn* c : due) {
-    if (c->state == State::kClosing) {
+    if (c->state == State::kHandling) {
+      // The server's own work takes the time it takes (a pipeline has its --timeout), but an
+      // answer's headers can stall too: behind a previous answer the client left unread, with
+      // no body write to start the send deadline. Bytes still unsent at two checks a second
+      // apart (a reading client takes them within a round trip) are a client that stopped.
+      int unsent = 0;
+      ::ioctl(g_socket_get_fd(c->socket), TIOCOUTQ, &unsent);
+      if (unsent > 0 && c->unread) {
+        begin_close(*c, true);
+      } else {
+        const bool unread = unsent > 0;
+        set_state(*c, State::kHandling, unread ? 1000 : limits_.send_timeout_ms);
+        c->unread = unread;
+      }
+    } else if (c->state == State::kClosing) {
       GSocket* s = c->socket;
       g_socket_close(s, nullptr);
       release(s);

@@ -55,6 +55,10 @@ class ConnectionWatch {
   // "request-started": a connection seen for the first time is counted, and refused when it
   // is over a limit; the message's signals move its connection from state to state.
   void request_started(SoupServerMessage* msg);
+  // The request is read and its handler runs: the server's own work has no deadline here (a
+  // pipeline has its --timeout). Called by the handler rather than from "got-body", one signal
+  // handler less per request.
+  void handling(SoupServerMessage* msg);
   // "request-finished": the connection waits for the next request (the idle timeout). Also
   // frees the descriptor of a connection the client closed while idle, which libsoup 3.2 never
   // does (fixed upstream in 3.3, commit d20c6601).
@@ -77,8 +81,6 @@ class ConnectionWatch {
   void begin_close(Conn& c, bool reset);
   void release(GSocket* socket);
   gboolean tick();
-  static void on_got_body(SoupServerMessage* msg, ConnectionWatch* self);
-  static void on_wrote_headers(SoupServerMessage* msg, ConnectionWatch* self);
   static void on_wrote_body_data(SoupServerMessage* msg, guint n, ConnectionWatch* self);
   static gboolean on_idle_socket(GSocket* s, GIOCondition condition, gpointer self);
   struct Disconnect;

@@ -577,8 +577,10 @@ Status Loop::listen(GSocket* socket) {
       this);
   soup_server_add_handler(
       soup_, nullptr,
-      [](SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*, gpointer self) {
-        static_cast<Loop*>(self)->handle(msg, path);
+      [](SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*, gpointer data) {
+        auto* self = static_cast<Loop*>(data);
+        self->connections_.handling(msg);
+        self->handle(msg, path);
       },
       this, nullptr);
   GError* error = nullptr;
