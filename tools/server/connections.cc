@@ -1,5 +1,6 @@
 #include "connections.h"
 
+#include <linux/tcp.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -35,12 +36,11 @@ unsigned ConnectionCounts::total() const {
 
 // What a connection is doing, and so which deadline it has.
 enum class ConnectionWatch::State {
-  kRequest,   // waiting for a request's headers (and body): the header timeout
-  kIdle,      // between requests: the idle timeout
-  kHandling,  // the request is being answered: only a check that the client still reads
-  kSending,   // the answer is being written: the send timeout, renewed by every write
-  kRefused,   // over a limit: answered 503 at its headers, closed if they do not come
-  kClosing,   // shut down; closed at the next tick if libsoup has not closed it
+  kRequest,    // waiting for a request's headers (and body): the header timeout
+  kIdle,       // between requests: the idle timeout
+  kAnswering,  // the handler has the request: the send timeout, when the client stops reading
+  kRefused,    // over a limit: answered 503 at its headers, closed if they do not come
+  kClosing,    // shut down; closed at the next tick if libsoup has not closed it
 };
 
 struct ConnectionWatch::Conn {
@@ -48,7 +48,9 @@ struct ConnectionWatch::Conn {
   std::string client;
   State state = State::kRequest;
   gint64 deadline_us = 0;  // 0: none
-  bool unread = false;     // kHandling: bytes were left unsent at the last check
+  // kAnswering: the client's last progress (bytes acknowledged, or nothing left to send).
+  gint64 progress_us = 0;
+  uint64_t acked = 0;
   GSource* idle_source = nullptr;
   uint64_t serial = 0;
 };
@@ -100,7 +102,6 @@ ConnectionWatch::Conn* ConnectionWatch::find(SoupServerMessage* msg) {
 
 void ConnectionWatch::set_state(Conn& c, State state, unsigned timeout_ms) {
   c.state = state;
-  c.unread = false;
   c.deadline_us = timeout_ms > 0 ? g_get_monotonic_time() + gint64{timeout_ms} * 1000 : 0;
 }
 
@@ -122,16 +123,6 @@ void ConnectionWatch::request_started(SoupServerMessage* msg) {
     c->serial = ++serial_;
     conns_.emplace(socket, c);
   }
-  // Counted out as soon as libsoup closes it: a client that opens and closes connections fast
-  // (one request each) must not find its earlier ones still counted.
-  g_signal_connect_data(
-      msg, "disconnected", G_CALLBACK(on_disconnected),
-      new Disconnect{this, socket, conns_[socket]->serial},
-      [](gpointer d, GClosure*) { delete static_cast<Disconnect*>(d); },
-      static_cast<GConnectFlags>(0));
-  // The headers of an answer always fit the socket's buffer, so the first body write is the
-  // first one that can stall: "wrote-body-data" alone starts and renews the send deadline.
-  g_signal_connect(msg, "wrote-body-data", G_CALLBACK(on_wrote_body_data), this);
 }
 
 void ConnectionWatch::on_disconnected(SoupServerMessage*, Disconnect* d) {
@@ -150,27 +141,48 @@ bool ConnectionWatch::refused(SoupServerMessage* msg) const {
   return it != conns_.end() && it->second->state == State::kRefused;
 }
 
+// The server's own work takes the time it takes (a pipeline has its --timeout); what is timed
+// is the client: from here on, bytes it leaves unread (tick()).
 void ConnectionWatch::handling(SoupServerMessage* msg) {
   Conn* c = find(msg);
   if (c != nullptr && (c->state == State::kRequest || c->state == State::kIdle)) {
-    set_state(*c, State::kHandling, limits_.send_timeout_ms);
+    set_state(*c, State::kAnswering, 0);
+    c->progress_us = g_get_monotonic_time();
+    c->acked = 0;
   }
 }
 
-// Every write the client makes room for renews the deadline: a slow reader is served, one that
-// stopped reading is cut (nginx's send_timeout).
-void ConnectionWatch::on_wrote_body_data(SoupServerMessage* msg, guint, ConnectionWatch* self) {
-  Conn* c = self->find(msg);
-  if (c != nullptr && (c->state == State::kHandling || c->state == State::kSending)) {
-    self->set_state(*c, State::kSending, self->limits_.send_timeout_ms);
+namespace {
+
+// Whether libsoup closes the connection after this answer (RFC 9112 9.3, as libsoup reads it).
+bool closes_after(SoupServerMessage* msg) {
+  SoupMessageHeaders* request = soup_server_message_get_request_headers(msg);
+  SoupMessageHeaders* response = soup_server_message_get_response_headers(msg);
+  if (soup_message_headers_header_contains(request, "Connection", "close") ||
+      soup_message_headers_header_contains(response, "Connection", "close")) {
+    return true;
   }
+  return soup_server_message_get_http_version(msg) == SOUP_HTTP_1_0 &&
+         !soup_message_headers_header_contains(request, "Connection", "Keep-Alive");
 }
+
+}  // namespace
 
 void ConnectionWatch::request_finished(SoupServerMessage* msg) {
   Conn* c = find(msg);
   if (c == nullptr || g_socket_is_closed(c->socket)) return;
   if (c->state == State::kClosing || c->state == State::kRefused) return;
   set_state(*c, State::kIdle, limits_.idle_timeout_ms);
+  if (closes_after(msg)) {
+    // libsoup closes it once this returns: counted out then, not at the next tick, so that a
+    // client that opens a connection per request does not find its earlier ones still counted.
+    g_signal_connect_data(
+        msg, "disconnected", G_CALLBACK(on_disconnected),
+        new Disconnect{this, c->socket, c->serial},
+        [](gpointer d, GClosure*) { delete static_cast<Disconnect*>(d); },
+        static_cast<GConnectFlags>(0));
+    return;
+  }
   if (c->idle_source != nullptr) return;
   c->idle_source = g_socket_create_source(
       c->socket, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr);
@@ -241,32 +253,37 @@ gboolean ConnectionWatch::tick() {
   for (auto& [socket, c] : conns_) {
     if (g_socket_is_closed(socket)) {
       closed.push_back(socket);
-    } else if (c->deadline_us != 0 && now >= c->deadline_us) {
+    } else if ((c->deadline_us != 0 && now >= c->deadline_us) ||
+               (c->state == State::kAnswering && limits_.send_timeout_ms > 0)) {
       due.push_back(c);
     }
   }
   for (GSocket* s : closed) release(s);
   for (Conn* c : due) {
-    if (c->state == State::kHandling) {
-      // The server's own work takes the time it takes (a pipeline has its --timeout), but an
-      // answer's headers can stall too: behind a previous answer the client left unread, with
-      // no body write to start the send deadline. Bytes still unsent at two checks a second
-      // apart (a reading client takes them within a round trip) are a client that stopped.
+    if (c->state == State::kAnswering) {
+      // nginx's send_timeout: the client took none of the bytes waiting for it for that long.
+      // Checked here rather than at each write, so that a request costs no signal handler: the
+      // kernel says what the client acknowledged and what is still unsent.
+      const int fd = g_socket_get_fd(c->socket);
       int unsent = 0;
-      ::ioctl(g_socket_get_fd(c->socket), TIOCOUTQ, &unsent);
-      if (unsent > 0 && c->unread) {
+      tcp_info info{};
+      socklen_t length = sizeof info;
+      if (::ioctl(fd, TIOCOUTQ, &unsent) != 0 ||
+          ::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) {
+        continue;
+      }
+      if (unsent == 0 || info.tcpi_bytes_acked != c->acked) {
+        c->progress_us = now;
+        c->acked = info.tcpi_bytes_acked;
+      } else if (now - c->progress_us >= gint64{limits_.send_timeout_ms} * 1000) {
         begin_close(*c, true);
-      } else {
-        const bool unread = unsent > 0;
-        set_state(*c, State::kHandling, unread ? 1000 : limits_.send_timeout_ms);
-        c->unread = unread;
       }
     } else if (c->state == State::kClosing) {
       GSocket* s = c->socket;
       g_socket_close(s, nullptr);
       release(s);
     } else {
-      begin_close(*c, c->state == State::kSending);
+      begin_close(*c, false);
     }
   }
   return G_SOURCE_CONTINUE;

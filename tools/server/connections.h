@@ -5,9 +5,11 @@
 //
 // libsoup accepts the connections; each loop's ConnectionWatch learns of one at its first
 // "request-started" (emitted as soon as libsoup has accepted it), keeps its GSocket, follows its
-// requests through their signals, and closes it when the deadline of its state passes. One
-// timer per loop checks every deadline (a few times per shortest timeout), rather than a timer
-// per connection. The counts are shared by every loop, so that the limits hold for the server.
+// requests (started, handled, finished), and closes it when the deadline of its state passes.
+// One timer per loop checks every deadline (a few times per shortest timeout) rather than a
+// timer per connection, and reads from the kernel whether a client takes its answer, rather than
+// a signal handler per write. The counts are shared by every loop, so that the limits hold for
+// the server.
 #pragma once
 
 #include <gio/gio.h>
@@ -81,7 +83,6 @@ class ConnectionWatch {
   void begin_close(Conn& c, bool reset);
   void release(GSocket* socket);
   gboolean tick();
-  static void on_wrote_body_data(SoupServerMessage* msg, guint n, ConnectionWatch* self);
   static gboolean on_idle_socket(GSocket* s, GIOCondition condition, gpointer self);
   struct Disconnect;
   static void on_disconnected(SoupServerMessage* msg, Disconnect* d);
