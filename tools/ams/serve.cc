@@ -45,6 +45,13 @@ struct Options {
   gint max_queue = 256;
   gint timeout = 60;
   gint threads = 0;
+  gint idle_timeout = 60;
+  gint header_timeout = 30;
+  gint send_timeout = 60;
+  gint max_connections = 10000;
+  gint max_connections_per_client = 256;
+  gint max_request_line = 8192;
+  gint max_header_bytes = 32768;
   gchar* cross_domain = nullptr;
   gchar* client_access_policy = nullptr;
   gchar* access_log = nullptr;
@@ -105,6 +112,25 @@ int serve_main(int argc, char** argv) {
        "HTTP loops, one thread each, sharing the port (default: one per core)", "N"},
       {"timeout", 0, 0, G_OPTION_ARG_INT, &o.timeout,
        "Seconds a pipeline may take before the request fails with 500 (default 60)", "SECONDS"},
+      {"idle-timeout", 0, 0, G_OPTION_ARG_INT, &o.idle_timeout,
+       "Seconds a keep-alive connection may wait for its next request (default 60; 0: no limit)",
+       "SECONDS"},
+      {"header-timeout", 0, 0, G_OPTION_ARG_INT, &o.header_timeout,
+       "Seconds a request's headers may take to arrive, from the accept for the first request "
+       "(default 30; 0: no limit)",
+       "SECONDS"},
+      {"send-timeout", 0, 0, G_OPTION_ARG_INT, &o.send_timeout,
+       "Seconds an answer may wait for the client to read before the connection is reset "
+       "(default 60; 0: no limit)",
+       "SECONDS"},
+      {"max-connections", 0, 0, G_OPTION_ARG_INT, &o.max_connections,
+       "Connections the server holds at once; beyond, 503 and close (default 10000)", "N"},
+      {"max-connections-per-client", 0, 0, G_OPTION_ARG_INT, &o.max_connections_per_client,
+       "Connections from one client address; beyond, 503 and close (default 256)", "N"},
+      {"max-request-line", 0, 0, G_OPTION_ARG_INT, &o.max_request_line,
+       "Bytes of a request line; beyond, 414 (default 8192)", "BYTES"},
+      {"max-header-bytes", 0, 0, G_OPTION_ARG_INT, &o.max_header_bytes,
+       "Bytes of a request's header fields; beyond, 431 (default 32768)", "BYTES"},
       {"cross-domain", 0, 0, G_OPTION_ARG_FILENAME, &o.cross_domain,
        "File served as /crossdomain.xml (default: allow any domain, as AMS)", "FILE"},
       {"client-access-policy", 0, 0, G_OPTION_ARG_FILENAME, &o.client_access_policy,
@@ -165,6 +191,20 @@ int serve_main(int argc, char** argv) {
                  "--threads >= 0\n");
     return 2;
   }
+  // libsoup drops, without an answer, a connection whose request line and headers pass 64 KiB
+  // together: the limits that answer 414 and 431 must be reached first.
+  constexpr gint kSoupHeaderLimit = 64 * 1024;
+  constexpr gint kDay = 86400;
+  if (o.idle_timeout < 0 || o.header_timeout < 0 || o.send_timeout < 0 || o.idle_timeout > kDay ||
+      o.header_timeout > kDay || o.send_timeout > kDay || o.max_connections < 1 ||
+      o.max_connections_per_client < 1 || o.max_request_line < 64 || o.max_header_bytes < 1024 ||
+      o.max_request_line + o.max_header_bytes > kSoupHeaderLimit - 1024) {
+    std::fprintf(stderr,
+                 "ams serve: --idle-timeout, --header-timeout, --send-timeout 0 to 86400, "
+                 "--max-connections(-per-client) >= 1, --max-request-line >= 64, "
+                 "--max-header-bytes >= 1024, and their sum at most 63 KiB\n");
+    return 2;
+  }
   tune_allocator(o.threads > 0 ? static_cast<unsigned>(o.threads) : g_get_num_processors());
   // GStreamer's streaming threads come from GLib's shared thread pool, which keeps 2 idle
   // threads by default and ends the others: every media request started (clone, a fresh stack,
@@ -191,6 +231,13 @@ int serve_main(int argc, char** argv) {
   config.pipeline_timeout_seconds = static_cast<unsigned>(o.timeout);
   config.threads = o.threads > 0 ? static_cast<unsigned>(o.threads) : g_get_num_processors();
   config.database = db;
+  config.idle_timeout_ms = static_cast<unsigned>(o.idle_timeout) * 1000;
+  config.header_timeout_ms = static_cast<unsigned>(o.header_timeout) * 1000;
+  config.send_timeout_ms = static_cast<unsigned>(o.send_timeout) * 1000;
+  config.max_connections = static_cast<unsigned>(o.max_connections);
+  config.max_connections_per_client = static_cast<unsigned>(o.max_connections_per_client);
+  config.max_request_line = static_cast<unsigned>(o.max_request_line);
+  config.max_header_bytes = static_cast<unsigned>(o.max_header_bytes);
   if (o.cross_domain != nullptr) config.cross_domain_file = o.cross_domain;
   if (o.client_access_policy != nullptr) config.client_access_policy_file = o.client_access_policy;
   if (o.access_log != nullptr) config.access_log = o.access_log;

@@ -35,6 +35,7 @@ inline constexpr const char* kFilterNotSupported = "MPE_FILTER_NOT_SUPPORTED";
 inline constexpr const char* kMethodNotAllowed = "MPE_METHOD_NOT_ALLOWED";
 inline constexpr const char* kRangeNotSatisfiable = "MPE_RANGE_NOT_SATISFIABLE";
 inline constexpr const char* kServerBusy = "MPE_SERVER_BUSY";
+inline constexpr const char* kHeadersTooLarge = "MPE_REQUEST_HEADERS_TOO_LARGE";
 inline constexpr const char* kPipelineError = "MPE_PACKAGER_ERROR";
 inline constexpr const char* kTimeout = "MPE_PACKAGER_TIMEOUT";
 inline constexpr const char* kInternal = "MPE_INTERNAL_ERROR";

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "base/json.h"
 #include "base/path.h"
 #include "catalog.h"
+#include "connections.h"
 #include "download.h"
 #include "http.h"
 #include "model/builder.h"
@@ -90,36 +92,6 @@ bool is_head(SoupServerMessage* msg) {
   return soup_server_message_get_method(msg) == SOUP_METHOD_HEAD;
 }
 
-// libsoup 3.2 (Debian 12) leaks a keep-alive connection that the client closes while idle: the
-// socket stays in CLOSE_WAIT and its descriptor is never freed (fixed upstream in 3.3, commit
-// d20c6601). Until then, each idle connection is watched between requests and closed when the
-// peer has gone. Closing the GSocket object (not its descriptor number) keeps libsoup safe: it
-// sees a closed socket, never a reused descriptor.
-gboolean on_idle_socket(GSocket* s, GIOCondition condition, gpointer) {
-  if (g_socket_is_closed(s)) return G_SOURCE_REMOVE;
-  char byte = 0;
-  GInputVector vector = {&byte, 1};
-  gint flags = G_SOCKET_MSG_PEEK;
-  gssize n = (condition & (G_IO_HUP | G_IO_ERR))
-                 ? 0
-                 : g_socket_receive_message(s, nullptr, &vector, 1, nullptr, nullptr, &flags,
-                                            nullptr, nullptr);
-  if (n == 0) g_socket_close(s, nullptr);  // the peer closed: free the descriptor
-  // Data is the next request (libsoup reads it); an error is libsoup's to handle.
-  return G_SOURCE_REMOVE;
-}
-
-void watch_idle_connection(SoupServerMessage* msg, GMainContext* context) {
-  GSocket* socket = soup_server_message_get_socket(msg);
-  if (socket == nullptr || g_socket_is_closed(socket)) return;
-  GSource* source = g_socket_create_source(
-      socket, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr);
-  // The source holds the socket; the callback needs nothing else.
-  g_source_set_callback(source, G_SOURCE_FUNC(on_idle_socket), nullptr, nullptr);
-  g_source_attach(source, context);
-  g_source_unref(source);
-}
-
 // RFC 9110 8.6: Content-Length = 1*DIGIT. libsoup 3.2 reads the value with g_ascii_strtoull, which
 // takes a sign ("-5" is 2^64 - 5) and saturates on overflow, and hands its body reader the result
 // as a negative length: GObject refuses it with a warning on stderr, and "+5" waits for a body the
@@ -133,18 +105,48 @@ bool valid_content_length(const char* value) {
   return digits > 0;
 }
 
-// A 400 written on the connection itself, which is taken from libsoup first: once the headers
-// are parsed libsoup goes on to read the body with the length it took, and nothing tells it not
-// to. Called from "got-headers", before that read starts; the connection is closed after.
-void refuse_before_body(SoupServerMessage* msg, const std::string& service_id) {
-  const std::string body = error_body(http_error(400, hresult::kBadRequest), service_id);
-  std::string answer = "HTTP/1.1 400 Bad Request\r\nServer: gst-ams/" AMS_VERSION
+// The request line as it came, or as near as libsoup lets us see it: method, target (path and
+// query, as sent), version. libsoup keeps the raw line only until it has parsed it.
+size_t request_line_bytes(SoupServerMessage* msg) {
+  GUri* uri = soup_server_message_get_uri(msg);
+  size_t target = 0;
+  if (uri != nullptr) {
+    target = std::strlen(g_uri_get_path(uri));
+    if (const char* q = g_uri_get_query(uri)) target += 1 + std::strlen(q);
+  }
+  return std::strlen(soup_server_message_get_method(msg)) + 1 + target + sizeof(" HTTP/1.1") - 1;
+}
+
+// The header block's size on the wire: "Name: value\r\n" per field.
+size_t header_bytes(SoupServerMessage* msg) {
+  size_t bytes = 0;
+  soup_message_headers_foreach(
+      soup_server_message_get_request_headers(msg),
+      [](const char* name, const char* value, gpointer total) {
+        *static_cast<size_t*>(total) += std::strlen(name) + 2 + std::strlen(value) + 2;
+      },
+      &bytes);
+  return bytes;
+}
+
+// An error written on the connection itself, which is taken from libsoup first: once the
+// headers are parsed libsoup goes on to read the body with the length it took, and nothing tells
+// it not to. Called from "got-headers", before that read starts; the connection is closed after.
+void refuse_before_body(SoupServerMessage* msg, const HttpError& e, const std::string& service_id) {
+  const std::string body = error_body(e, service_id);
+  // libsoup 3.2 knows no phrase for 431 ("Unknown Error").
+  const char* phrase =
+      e.status == 431 ? "Request Header Fields Too Large" : soup_status_get_phrase(e.status);
+  std::string answer = "HTTP/1.1 " + std::to_string(e.status) + " " + phrase +
+                       "\r\nServer: gst-ams/" AMS_VERSION
                        "\r\nContent-Type: application/xml\r\nCache-Control: no-store\r\n"
                        "Access-Control-Allow-Origin: *\r\nContent-Length: " +
-                       std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+                       std::to_string(body.size()) + "\r\n";
+  if (e.status == 503) answer += "Retry-After: 1\r\n";
+  answer += "Connection: close\r\n\r\n";
   if (soup_server_message_get_method(msg) != SOUP_METHOD_HEAD) answer += body;
   // What the access log reads of the message.
-  soup_server_message_set_status(msg, 400, nullptr);
+  soup_server_message_set_status(msg, e.status, nullptr);
   soup_message_body_append(soup_server_message_get_response_body(msg), SOUP_MEMORY_COPY,
                            body.data(), body.size());
   GIOStream* stream = soup_server_message_steal_connection(msg);
@@ -178,6 +180,16 @@ std::string now_iso(int64_t& second, std::string& text) {
 
 class Loop;
 
+ConnectionLimits limits_of(const Config& c) {
+  ConnectionLimits l;
+  l.idle_timeout_ms = c.idle_timeout_ms;
+  l.header_timeout_ms = c.header_timeout_ms;
+  l.send_timeout_ms = c.send_timeout_ms;
+  l.max_connections = c.max_connections;
+  l.max_per_client = c.max_connections_per_client;
+  return l;
+}
+
 // What every loop shares: the configuration, the answer cache (thread-safe), the policy files,
 // the access log.
 struct Shared {
@@ -192,6 +204,7 @@ struct Shared {
   FILE* access_log = nullptr;
   bool own_log = false;
   std::vector<Loop*> loops;  // set before any request
+  ConnectionCounts connections;
 
   ~Shared() {
     if (own_log && access_log != nullptr) std::fclose(access_log);
@@ -208,7 +221,8 @@ class Loop {
       : shared_(shared),
         context_(context),
         catalog_(std::move(store)),
-        admission_(admission_config, shared.service_id, context, &shared.answers) {}
+        admission_(admission_config, shared.service_id, context, &shared.answers),
+        connections_(limits_of(shared.config), shared.connections, context) {}
 
   ~Loop() {
     if (soup_ != nullptr) {
@@ -223,6 +237,7 @@ class Loop {
   void shutdown() {
     admission_.cancel_all();
     if (soup_ != nullptr) soup_server_disconnect(soup_);
+    connections_.clear();
   }
   Admission::Stats stats() const { return admission_.stats(); }
 
@@ -240,15 +255,38 @@ class Loop {
     respond_error(msg, e, shared_.service_id);
   }
   void log(SoupServerMessage* msg);
+  std::optional<HttpError> refusal(SoupServerMessage* msg);
 
   Shared& shared_;
   GMainContext* context_;
   Catalog catalog_;
   Admission admission_;
+  ConnectionWatch connections_;
   SoupServer* soup_ = nullptr;
   int64_t now_second_ = 0;
   std::string now_text_;
 };
+
+// What "got-headers" refuses, the first that applies: a request line or header block over its
+// limit (414, 431: libsoup itself only drops a connection past 64 KiB of both), a connection
+// over a limit (503), a Content-Length libsoup would misread (400).
+std::optional<HttpError> Loop::refusal(SoupServerMessage* msg) {
+  const Config& c = shared_.config;
+  if (request_line_bytes(msg) > c.max_request_line) {
+    return http_error(414, hresult::kBadRequest, "request line over --max-request-line");
+  }
+  if (header_bytes(msg) > c.max_header_bytes) {
+    return http_error(431, hresult::kHeadersTooLarge, "headers over --max-header-bytes");
+  }
+  if (connections_.refused(msg)) {
+    return http_error(503, hresult::kServerBusy, "over --max-connections(-per-client)");
+  }
+  SoupMessageHeaders* h = soup_server_message_get_request_headers(msg);
+  if (!valid_content_length(soup_message_headers_get_list(h, "Content-Length"))) {
+    return http_error(400, hresult::kBadRequest);
+  }
+  return std::nullopt;
+}
 
 // What the endpoint is doing now, for operators and the load test, summed over the loops:
 // requests running (planning included) and waiting for a slot, pipelines answered and still being
@@ -518,27 +556,31 @@ Status Loop::listen(GSocket* socket) {
   }
   g_signal_connect(soup_, "request-finished",
                    G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, Loop* self) {
-                     watch_idle_connection(msg, self->context_);
+                     self->connections_.request_finished(msg);
                    }),
                    this);
-  // Headers libsoup would act on wrongly are refused before it reads a body.
+  // Requests over a limit, and headers libsoup would act on wrongly, are refused before it
+  // reads a body.
   g_signal_connect(
       soup_, "request-started", G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, Loop* self) {
-        g_signal_connect(
-            msg, "got-headers", G_CALLBACK(+[](SoupServerMessage* m, Loop* loop) {
-              SoupMessageHeaders* h = soup_server_message_get_request_headers(m);
-              if (!valid_content_length(soup_message_headers_get_list(h, "Content-Length"))) {
-                refuse_before_body(m, loop->shared_.service_id);
-                loop->log(m);  // libsoup, without the connection, finishes nothing
-              }
-            }),
-            self);
+        self->connections_.request_started(msg);
+        g_signal_connect(msg, "got-headers", G_CALLBACK(+[](SoupServerMessage* m, Loop* loop) {
+                           if (std::optional<HttpError> e = loop->refusal(m)) {
+                             GSocket* socket = soup_server_message_get_socket(m);
+                             refuse_before_body(m, *e, loop->shared_.service_id);
+                             if (socket != nullptr) loop->connections_.closed(socket);
+                             loop->log(m);  // libsoup, without the connection, finishes nothing
+                           }
+                         }),
+                         self);
       }),
       this);
   soup_server_add_handler(
       soup_, nullptr,
-      [](SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*, gpointer self) {
-        static_cast<Loop*>(self)->handle(msg, path);
+      [](SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*, gpointer data) {
+        auto* self = static_cast<Loop*>(data);
+        self->connections_.handling(msg);
+        self->handle(msg, path);
       },
       this, nullptr);
   GError* error = nullptr;

@@ -39,6 +39,18 @@ struct Config {
   // The operator's token (operator_auth.h): /api/locators and the details of /api/status answer
   // only a request with "Authorization: Bearer TOKEN". Empty: they answer nobody.
   std::string operator_token;
+  // Client connections (connections.h, docs/server.md "Timeouts and limits"). A timeout of 0
+  // turns that timeout off.
+  unsigned idle_timeout_ms = 60000;           // a keep-alive connection with no request
+  unsigned header_timeout_ms = 30000;         // a request's headers (the first: from the accept)
+  unsigned send_timeout_ms = 60000;           // an answer the client does not read
+  unsigned max_connections = 10000;           // the whole server; beyond it 503 and close
+  unsigned max_connections_per_client = 256;  // one client address
+  // The request line (method, target, version) and the header block (the fields after it), in
+  // bytes: 414 and 431 beyond them. libsoup drops a connection whose request line and headers
+  // together pass 64 KiB before any handler sees it, so their sum must stay below that.
+  unsigned max_request_line = 8192;
+  unsigned max_header_bytes = 32768;
 };
 
 class Server {
