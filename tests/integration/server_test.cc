@@ -145,6 +145,21 @@ class ServerProcess {
     g_dir_close(dir);
     return n;
   }
+  // Waits up to `timeout_ms` for the process to end by itself; its exit status (128 + signal when
+  // killed), or -1 while it still runs.
+  int wait_exit(int timeout_ms) {
+    for (int waited = 0; pid_ != 0 && waited <= timeout_ms; waited += 20) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        g_spawn_close_pid(pid_);
+        pid_ = 0;
+        exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        break;
+      }
+      g_usleep(20000);
+    }
+    return pid_ == 0 ? exit_status_ : -1;
+  }
   const std::string& url() const { return url_; }
   GPid pid() const { return pid_; }
   int port() const { return std::stoi(url_.substr(url_.rfind(':') + 1)); }
@@ -700,6 +715,110 @@ TEST_F(ServerTest, AConfigFileGivesOptionsAndTheCommandLineOverridesThem) {
     EXPECT_FALSE(g_spawn_check_wait_status(code, nullptr)) << text;
     EXPECT_NE(message.find(expected), std::string::npos) << text << " -> " << message;
   }
+}
+
+// SIGTERM drains (issue 19, item 5): the answers under way finish, a request that comes meanwhile
+// is answered 503 so that a load balancer sends it elsewhere, and the server ends by itself, with
+// status 0, once nothing is left; past --drain-timeout it stops what is left.
+class DrainTest : public ServerTest {
+ protected:
+  // A download of `size` bytes on a locator that allows downloads, for an answer that takes as
+  // long as its client wants.
+  static std::string big_download(const std::string& name, const char* locator, size_t size) {
+    const std::string folder = dir_ + "/" + name;
+    std::filesystem::create_directories(folder);
+    std::filesystem::copy(asset_ + "/testsrc.ism", folder + "/testsrc.ism");
+    for (const auto& entry : std::filesystem::directory_iterator(asset_)) {
+      if (entry.path().extension() == ".mp4" && entry.path().filename() != "evil.mp4") {
+        std::filesystem::copy(entry.path(), folder / entry.path().filename());
+      }
+    }
+    std::string vtt = "WEBVTT\n\n";
+    while (vtt.size() < size) vtt += "00:00:00.000 --> 00:00:01.000\nfiller text of a cue\n\n";
+    vtt.resize(size);
+    EXPECT_TRUE(g_file_set_contents((folder + "/big.vtt").c_str(), vtt.data(),
+                                    static_cast<gssize>(vtt.size()), nullptr));
+    run_ams({"asset", "create", name, "--path", folder, "--db", db_});
+    run_ams({"locator", "create", "--asset", name, "--policy",
+             "Predefined_DownloadAndClearStreaming", "--id", locator, "--db", db_});
+    return "/" + std::string(locator) + "/big.vtt";
+  }
+  // A connection with a small receive buffer that has sent `path` and read the answer's headers,
+  // so that the rest of the answer waits for it.
+  static GSocket* start_download(int port, const std::string& path) {
+    GSocket* s =
+        g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, nullptr);
+    const int small = 4096;
+    setsockopt(g_socket_get_fd(s), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    GInetAddress* loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    GSocketAddress* address = g_inet_socket_address_new(loopback, static_cast<guint16>(port));
+    EXPECT_TRUE(g_socket_connect(s, address, nullptr, nullptr));
+    g_object_unref(address);
+    g_object_unref(loopback);
+    const std::string request = "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
+    g_socket_send(s, request.data(), request.size(), nullptr, nullptr);
+    return s;
+  }
+  // Reads what the connection gives until `total` body bytes came after the headers, the peer
+  // closed, or 20 s passed; the body bytes read.
+  static size_t read_body(GSocket* s, std::string& head, size_t total) {
+    std::string got;
+    size_t body = 0;
+    g_socket_set_timeout(s, 20);
+    char buffer[65536];
+    while (true) {
+      gssize n = g_socket_receive(s, buffer, sizeof buffer, nullptr, nullptr);
+      if (n <= 0) break;
+      got.append(buffer, static_cast<size_t>(n));
+      size_t end = got.find("\r\n\r\n");
+      if (end != std::string::npos) {
+        head = got.substr(0, end);
+        body = got.size() - end - 4;
+        if (body >= total) break;
+      }
+    }
+    return body;
+  }
+};
+
+TEST_F(DrainTest, SigtermLetsTheAnswersUnderWayFinishAndRefusesNewOnes) {
+  constexpr size_t kSize = 16u << 20;
+  const std::string path = big_download("draining", "11111111-0000-4000-8000-0000000000d1", kSize);
+  ServerProcess server(db_, {"--drain-timeout", "30"});
+  ASSERT_FALSE(server.url().empty());
+  GSocket* download = start_download(server.port(), path);
+  g_usleep(300000);  // the answer is under way, held by the client's full buffer
+  ASSERT_EQ(kill(server.pid(), SIGTERM), 0);
+  g_usleep(300000);
+  std::string refused = raw_request(server.port(), "GET /" + std::string(kClear) +
+                                                       "/testsrc.ism/manifest HTTP/1.1\r\nHost: "
+                                                       "x\r\n\r\n");
+  EXPECT_NE(status_line(refused).find(" 503 "), std::string::npos) << refused.substr(0, 300);
+  EXPECT_NE(refused.find("Retry-After: 1"), std::string::npos);
+  EXPECT_NE(refused.find("MPE_SERVER_BUSY"), std::string::npos);
+  EXPECT_EQ(server.wait_exit(0), -1) << "the server ended with an answer under way";
+  std::string head;
+  const size_t body = read_body(download, head, kSize);
+  EXPECT_NE(head.find(" 200 "), std::string::npos) << head;
+  EXPECT_EQ(body, kSize) << "the answer under way was cut";
+  g_object_unref(download);
+  EXPECT_EQ(server.wait_exit(5000), 0) << "the server did not end once drained";
+}
+
+TEST_F(DrainTest, AnAnswerThatOutlastsTheDrainTimeoutIsStopped) {
+  constexpr size_t kSize = 16u << 20;
+  const std::string path = big_download("stuck", "11111111-0000-4000-8000-0000000000d2", kSize);
+  ServerProcess server(db_, {"--drain-timeout", "1"});
+  ASSERT_FALSE(server.url().empty());
+  GSocket* stuck = start_download(server.port(), path);  // never read
+  g_usleep(300000);
+  const gint64 t0 = g_get_monotonic_time();
+  ASSERT_EQ(kill(server.pid(), SIGTERM), 0);
+  EXPECT_EQ(server.wait_exit(8000), 0);
+  const double seconds = static_cast<double>(g_get_monotonic_time() - t0) / 1e6;
+  EXPECT_GE(seconds, 0.9) << "it did not wait for the answer under way";
+  EXPECT_LE(seconds, 5.0);
+  g_object_unref(stuck);
 }
 
 // A second server started on a port that one already listens on fails at start, as nginx would,

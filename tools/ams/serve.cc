@@ -1,5 +1,6 @@
 // ams serve: the streaming endpoint. Serves every asset published under a streaming locator in
-// the database, packaged per request, until SIGINT or SIGTERM; SIGHUP reopens the access log.
+// the database, packaged per request, until SIGINT or SIGTERM, which drain it first; SIGHUP
+// reopens the access log.
 
 #include <glib-unix.h>
 #include <gst/gst.h>
@@ -44,6 +45,7 @@ struct Options {
   gint max_concurrent = 16;
   gint max_queue = 256;
   gint timeout = 60;
+  gint drain_timeout = 30;
   gint threads = 0;
   gint idle_timeout = 60;
   gint header_timeout = 30;
@@ -74,9 +76,44 @@ int fail(const std::string& message) {
   return 1;
 }
 
-gboolean quit(gpointer loop) {
-  g_main_loop_quit(static_cast<GMainLoop*>(loop));
-  return G_SOURCE_CONTINUE;  // removed by serve_main, after the loop
+// SIGTERM and SIGINT drain: new requests are answered 503 while the answers under way finish,
+// for at most --drain-timeout seconds; then the server stops. A second signal stops it at once.
+struct Drain {
+  GMainLoop* loop = nullptr;
+  server::Server* server = nullptr;
+  unsigned timeout_seconds = 30;
+  gint64 started_us = 0;
+  guint check = 0;
+};
+
+gboolean drained(gpointer data) {
+  auto* d = static_cast<Drain*>(data);
+  const unsigned left = d->server->answering();
+  const bool late = g_get_monotonic_time() - d->started_us >= gint64{d->timeout_seconds} * 1000000;
+  if (left > 0 && !late) return G_SOURCE_CONTINUE;
+  if (left > 0) {
+    std::fprintf(stderr, "ams serve: %u answers still under way after %u s: stopping them\n", left,
+                 d->timeout_seconds);
+  }
+  d->check = 0;
+  g_main_loop_quit(d->loop);
+  return G_SOURCE_REMOVE;
+}
+
+gboolean quit(gpointer data) {
+  auto* d = static_cast<Drain*>(data);
+  if (d->started_us != 0 || d->timeout_seconds == 0) {  // the second signal, or no drain
+    g_main_loop_quit(d->loop);
+    return G_SOURCE_CONTINUE;  // removed by serve_main, after the loop
+  }
+  d->started_us = g_get_monotonic_time();
+  d->server->drain();
+  std::fprintf(stderr,
+               "ams serve: draining: %u answers under way, new requests answered 503 (at most "
+               "%u s; a second signal stops at once)\n",
+               d->server->answering(), d->timeout_seconds);
+  d->check = g_timeout_add(50, drained, d);
+  return G_SOURCE_CONTINUE;
 }
 
 // SIGHUP, what logrotate and daemon managers send: the access log moved away is opened again at
@@ -131,6 +168,10 @@ int serve_main(int argc, char** argv) {
        "Bytes of a request line; beyond, 414 (default 8192)", "BYTES"},
       {"max-header-bytes", 0, 0, G_OPTION_ARG_INT, &o.max_header_bytes,
        "Bytes of a request's header fields; beyond, 431 (default 32768)", "BYTES"},
+      {"drain-timeout", 0, 0, G_OPTION_ARG_INT, &o.drain_timeout,
+       "On SIGTERM or SIGINT, seconds the answers under way may take to finish while new "
+       "requests are answered 503 (default 30; 0: stop at once)",
+       "SECONDS"},
       {"cross-domain", 0, 0, G_OPTION_ARG_FILENAME, &o.cross_domain,
        "File served as /crossdomain.xml (default: allow any domain, as AMS)", "FILE"},
       {"client-access-policy", 0, 0, G_OPTION_ARG_FILENAME, &o.client_access_policy,
@@ -185,10 +226,11 @@ int serve_main(int argc, char** argv) {
     std::fprintf(stderr, "ams serve: unexpected argument %s\n", argv[1]);
     return 2;
   }
-  if (o.max_age < 0 || o.max_concurrent < 1 || o.max_queue < 0 || o.timeout < 1 || o.threads < 0) {
+  if (o.max_age < 0 || o.max_concurrent < 1 || o.max_queue < 0 || o.timeout < 1 || o.threads < 0 ||
+      o.drain_timeout < 0 || o.drain_timeout > 86400) {
     std::fprintf(stderr,
                  "ams serve: --max-age >= 0, --max-concurrent >= 1, --timeout >= 1, "
-                 "--threads >= 0\n");
+                 "--threads >= 0, 0 <= --drain-timeout <= 86400\n");
     return 2;
   }
   // libsoup drops, without an answer, a connection whose request line and headers pass 64 KiB
@@ -255,8 +297,12 @@ int serve_main(int argc, char** argv) {
   Result<std::string> url = (*server)->listen();
   if (!url) return fail(url.status().to_string());
   // Before the URL is printed: whoever reads it may signal at once.
-  guint sigint = g_unix_signal_add(SIGINT, quit, loop.get());
-  guint sigterm = g_unix_signal_add(SIGTERM, quit, loop.get());
+  Drain drain;
+  drain.loop = loop.get();
+  drain.server = server->get();
+  drain.timeout_seconds = static_cast<unsigned>(o.drain_timeout);
+  guint sigint = g_unix_signal_add(SIGINT, quit, &drain);
+  guint sigterm = g_unix_signal_add(SIGTERM, quit, &drain);
   guint sighup = g_unix_signal_add(SIGHUP, reopen_log, server->get());
   std::printf("Serving %s on %s\n", db.c_str(), url->c_str());
   if (own_token) {
@@ -269,6 +315,7 @@ int serve_main(int argc, char** argv) {
   g_main_loop_run(loop.get());
   g_source_remove(sigint);
   g_source_remove(sigterm);
+  if (drain.check != 0) g_source_remove(drain.check);
   g_source_remove(sighup);
   std::fprintf(stderr, "ams serve: shutting down\n");
   (*server)->shutdown();

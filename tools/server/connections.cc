@@ -101,6 +101,8 @@ ConnectionWatch::Conn* ConnectionWatch::find(SoupServerMessage* msg) {
 }
 
 void ConnectionWatch::set_state(Conn& c, State state, unsigned timeout_ms) {
+  if (c.state == State::kAnswering) answering_.fetch_sub(1, std::memory_order_relaxed);
+  if (state == State::kAnswering) answering_.fetch_add(1, std::memory_order_relaxed);
   c.state = state;
   c.deadline_us = timeout_ms > 0 ? g_get_monotonic_time() + gint64{timeout_ms} * 1000 : 0;
 }
@@ -237,6 +239,7 @@ void ConnectionWatch::release(GSocket* socket) {
   if (it == conns_.end()) return;
   Conn* c = it->second;
   conns_.erase(it);
+  if (c->state == State::kAnswering) answering_.fetch_sub(1, std::memory_order_relaxed);
   if (c->idle_source != nullptr) {
     g_source_destroy(c->idle_source);
     g_source_unref(c->idle_source);

@@ -15,6 +15,7 @@
 #include <gio/gio.h>
 #include <libsoup/soup.h>
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -73,6 +74,9 @@ class ConnectionWatch {
   void closed(GSocket* socket);
   // Forgets every connection (the server stops; libsoup closes them).
   void clear();
+  // Connections whose request the handler has and whose answer is not finished: what a drain
+  // waits for. Any thread.
+  unsigned answering() const { return answering_.load(std::memory_order_relaxed); }
 
   struct Conn;
 
@@ -92,7 +96,9 @@ class ConnectionWatch {
   GMainContext* context_;
   GSource* timer_ = nullptr;
   std::unordered_map<GSocket*, Conn*> conns_;
-  uint64_t serial_ = 0;  // tells a connection from an earlier one at the same address
+  uint64_t serial_ = 0;
+  std::atomic<unsigned> answering_{
+      0};  // tells a connection from an earlier one at the same address
 };
 
 }  // namespace ams::server

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -203,7 +204,8 @@ struct Shared {
   std::mutex log_lock;
   FILE* access_log = nullptr;
   bool own_log = false;
-  std::vector<Loop*> loops;  // set before any request
+  std::vector<Loop*> loops;           // set before any request
+  std::atomic<bool> draining{false};  // Server::drain(): new requests are answered 503
   ConnectionCounts connections;
 
   ~Shared() {
@@ -240,6 +242,7 @@ class Loop {
     connections_.clear();
   }
   Admission::Stats stats() const { return admission_.stats(); }
+  unsigned answering() const { return connections_.answering(); }
 
  private:
   void handle(SoupServerMessage* msg, const char* path);
@@ -280,6 +283,9 @@ std::optional<HttpError> Loop::refusal(SoupServerMessage* msg) {
   }
   if (connections_.refused(msg)) {
     return http_error(503, hresult::kServerBusy, "over --max-connections(-per-client)");
+  }
+  if (shared_.draining.load(std::memory_order_relaxed)) {
+    return http_error(503, hresult::kServerBusy, "the server is shutting down");
   }
   SoupMessageHeaders* h = soup_server_message_get_request_headers(msg);
   if (!valid_content_length(soup_message_headers_get_list(h, "Content-Length"))) {
@@ -806,6 +812,18 @@ Status Server::reopen_access_log() {
   std::fclose(shared.access_log);
   shared.access_log = reopened;
   return Status::ok();
+}
+
+void Server::drain() {
+  if (impl_) impl_->shared.draining = true;
+}
+
+unsigned Server::answering() const {
+  unsigned n = 0;
+  if (impl_) {
+    for (const Loop* loop : impl_->shared.loops) n += loop->answering();
+  }
+  return n;
 }
 
 void Server::shutdown() {

@@ -66,6 +66,13 @@ class Server {
   // Stops accepting and drops open connections; running pipelines are stopped.
   void shutdown();
 
+  // The first step of a graceful stop: every request whose headers arrive from now on is
+  // answered 503 (Retry-After: 1, Connection: close), while the answers under way go on. Any
+  // thread.
+  void drain();
+  // Requests being answered now, over every loop: what a drain waits for. Any thread.
+  unsigned answering() const;
+
   // Opens the access log file again at its path (after logrotate moved it away: SIGHUP), and
   // goes on writing there; the old file is closed. Nothing to do for no log or standard output.
   // Any thread. On failure the server keeps writing to the file it had.
