@@ -62,7 +62,8 @@ class ConnectionWatch {
   // pipeline has its --timeout). Called by the handler rather than from "got-body", one signal
   // handler less per request.
   void handling(SoupServerMessage* msg);
-  // "request-finished": the connection waits for the next request (the idle timeout). Also
+  // "request-finished" and "request-aborted": the connection waits for the next request (the
+  // idle timeout), unless libsoup closes it. Also
   // frees the descriptor of a connection the client closed while idle, which libsoup 3.2 never
   // does (fixed upstream in 3.3, commit d20c6601).
   void request_finished(SoupServerMessage* msg);

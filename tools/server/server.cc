@@ -560,11 +560,14 @@ Status Loop::listen(GSocket* socket) {
     g_signal_connect(soup_, "request-finished", log, this);
     g_signal_connect(soup_, "request-aborted", log, this);
   }
-  g_signal_connect(soup_, "request-finished",
-                   G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, Loop* self) {
-                     self->connections_.request_finished(msg);
-                   }),
-                   this);
+  // An aborted request (libsoup gave up on its answer, and may keep the connection: a damaged
+  // file's fragment that fails after its headers went out) is over too: its connection no longer
+  // counts as answering, or a drain would wait for it forever.
+  auto finished = G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, Loop* self) {
+    self->connections_.request_finished(msg);
+  });
+  g_signal_connect(soup_, "request-finished", finished, this);
+  g_signal_connect(soup_, "request-aborted", finished, this);
   // Requests over a limit, and headers libsoup would act on wrongly, are refused before it
   // reads a body.
   g_signal_connect(
