@@ -18,7 +18,7 @@ packages=(
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
   gstreamer1.0-libav
   # tests: independent decoders and validators, a static HTTP server, fuzzing, the style check
-  ffmpeg libxml2-utils python3 curl clang libclang-rt-14-dev clang-format
+  ffmpeg libxml2-utils python3 python3-prometheus-client curl clang libclang-rt-14-dev clang-format
   # end-to-end tests (tests/e2e): a browser for hls.js, dash.js and shaka-player
   chromium
 )

@@ -50,6 +50,7 @@ struct ConnectionWatch::Conn {
   gint64 deadline_us = 0;  // 0: none
   // kAnswering: the client's last progress (bytes acknowledged, or nothing left to send).
   gint64 progress_us = 0;
+  gint64 handled_us = 0;  // when the handler took the current request
   uint64_t acked = 0;
   GSource* idle_source = nullptr;
   uint64_t serial = 0;
@@ -150,6 +151,7 @@ void ConnectionWatch::handling(SoupServerMessage* msg) {
   if (c != nullptr && (c->state == State::kRequest || c->state == State::kIdle)) {
     set_state(*c, State::kAnswering, 0);
     c->progress_us = g_get_monotonic_time();
+    c->handled_us = c->progress_us;
     c->acked = 0;
   }
 }
@@ -169,6 +171,11 @@ bool closes_after(SoupServerMessage* msg) {
 }
 
 }  // namespace
+
+gint64 ConnectionWatch::handled_at(SoupServerMessage* msg) {
+  Conn* c = find(msg);
+  return c != nullptr ? c->handled_us : 0;
+}
 
 void ConnectionWatch::request_finished(SoupServerMessage* msg) {
   Conn* c = find(msg);

@@ -67,6 +67,9 @@ class ConnectionWatch {
   // frees the descriptor of a connection the client closed while idle, which libsoup 3.2 never
   // does (fixed upstream in 3.3, commit d20c6601).
   void request_finished(SoupServerMessage* msg);
+  // When the handler took the message's request (g_get_monotonic_time), for its latency; 0 when
+  // its connection is not followed. Call before request_finished().
+  gint64 handled_at(SoupServerMessage* msg);
   // Whether the message's connection is over a limit: its request is then answered 503 and the
   // connection closed (server.cc, at "got-headers").
   bool refused(SoupServerMessage* msg) const;

@@ -20,7 +20,9 @@
 #include "connections.h"
 #include "download.h"
 #include "http.h"
+#include "metrics.h"
 #include "model/builder.h"
+#include "model/index_cache.h"
 #include "model/media_file.h"
 #include "operator_auth.h"
 #include "player_page.h"
@@ -207,6 +209,7 @@ struct Shared {
   std::vector<Loop*> loops;           // set before any request
   std::atomic<bool> draining{false};  // Server::drain(): new requests are answered 503
   ConnectionCounts connections;
+  Metrics metrics;
 
   ~Shared() {
     if (own_log && access_log != nullptr) std::fclose(access_log);
@@ -249,6 +252,8 @@ class Loop {
   void handle_options(SoupServerMessage* msg);
   void handle_status(SoupServerMessage* msg);
   bool operator_authorized(SoupServerMessage* msg) const;
+  void handle_metrics(SoupServerMessage* msg);
+  void count(SoupServerMessage* msg, bool aborted);
   void refuse_operator_path(SoupServerMessage* msg);
   void handle_download(SoupServerMessage* msg, const url::Request& r, const Published& p);
   void answer_download(SoupServerMessage* msg, const Result<std::shared_ptr<DownloadFile>>& opened,
@@ -334,6 +339,50 @@ void Loop::handle_status(SoupServerMessage* msg) {
   respond_body(msg, 200, "application/json", json.str() + "\n");
 }
 
+// A request's end in the metrics: its kind by its path, its status (an answer cut short is the
+// access log's 499), the body bytes handed to libsoup and the time since its handler started.
+void Loop::count(SoupServerMessage* msg, bool aborted) {
+  const gint64 handled = connections_.handled_at(msg);
+  if (handled == 0) return;  // never handled (refused at its headers, or not followed)
+  GUri* uri = soup_server_message_get_uri(msg);
+  const char* path = uri != nullptr ? g_uri_get_path(uri) : nullptr;
+  unsigned status = soup_server_message_get_status(msg);
+  if (aborted) status = 499;
+  SoupMessageBody* body = soup_server_message_get_response_body(msg);
+  const uint64_t bytes =
+      body != nullptr && body->length > 0 ? static_cast<uint64_t>(body->length) : 0;
+  shared_.metrics.observe(resource_kind_of(path != nullptr ? path : ""), status, bytes,
+                          g_get_monotonic_time() - handled);
+}
+
+void Loop::handle_metrics(SoupServerMessage* msg) {
+  Metrics::Gauges g;
+  for (const Loop* loop : shared_.loops) {
+    Admission::Stats s = loop->stats();
+    g.pipelines_running += s.running;
+    g.pipelines_queued += static_cast<unsigned>(s.queued);
+    g.pipelines_stopping += s.stopping;
+    g.pipelines_live += s.live;
+    g.rendering += s.rendering;
+  }
+  AnswerCache::Stats answers = shared_.answers.stats();
+  g.answer_cache_entries = answers.entries;
+  g.answer_cache_bytes = answers.bytes;
+  g.answer_cache_hits = answers.hits;
+  g.answer_cache_misses = answers.misses;
+  model::IndexCache::Stats index = model::IndexCache::shared().stats();
+  g.index_cache_entries = index.entries;
+  g.index_cache_bytes = index.bytes;
+  g.index_cache_hits = index.hits;
+  g.index_cache_misses = index.misses;
+  g.connections_open = shared_.connections.total();
+  g.loops = static_cast<unsigned>(shared_.loops.size());
+  set_common_headers(msg);
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
+                               "no-store");
+  respond_body(msg, 200, "text/plain; version=0.0.4; charset=utf-8", shared_.metrics.render(g));
+}
+
 bool Loop::operator_authorized(SoupServerMessage* msg) const {
   return bearer_matches(
       soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization"),
@@ -381,6 +430,18 @@ void Loop::handle(SoupServerMessage* msg, const char* path) {
   std::string_view p = path != nullptr ? path : "";
   if (p.size() > url::kMaxPathLength) return error(msg, http_error(414, hresult::kBadRequest));
   if (p == "/api/status") return handle_status(msg);
+  // For load balancers: 200 while the server takes requests (the store opened and the elements
+  // found at start; while draining, requests are refused before this).
+  if (p == "/healthz") {
+    set_common_headers(msg);
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
+                                 "no-store");
+    return respond_body(msg, 200, "text/plain; charset=utf-8", "ok\n");
+  }
+  if (p == "/metrics") {
+    if (!operator_authorized(msg)) return refuse_operator_path(msg);
+    return handle_metrics(msg);
+  }
   if (is_player_path(p)) {
     if (needs_operator_token(p) && !operator_authorized(msg)) return refuse_operator_path(msg);
     PlayerAnswer a = answer_player_path(p, config.player_dir, catalog_.store());
@@ -563,11 +624,18 @@ Status Loop::listen(GSocket* socket) {
   // An aborted request (libsoup gave up on its answer, and may keep the connection: a damaged
   // file's fragment that fails after its headers went out) is over too: its connection no longer
   // counts as answering, or a drain would wait for it forever.
-  auto finished = G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, Loop* self) {
-    self->connections_.request_finished(msg);
-  });
-  g_signal_connect(soup_, "request-finished", finished, this);
-  g_signal_connect(soup_, "request-aborted", finished, this);
+  g_signal_connect(soup_, "request-finished",
+                   G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, Loop* self) {
+                     self->count(msg, false);
+                     self->connections_.request_finished(msg);
+                   }),
+                   this);
+  g_signal_connect(soup_, "request-aborted",
+                   G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, Loop* self) {
+                     self->count(msg, true);
+                     self->connections_.request_finished(msg);
+                   }),
+                   this);
   // Requests over a limit, and headers libsoup would act on wrongly, are refused before it
   // reads a body.
   g_signal_connect(
