@@ -213,7 +213,8 @@ AMS_GENERATOR inline uint32_t pick_duration(FuzzedDataProvider& in, uint32_t usu
     case 3:  // anything, huge included
       return in.ConsumeIntegral<uint32_t>();
     default:
-      return in.ConsumeIntegralInRange<uint32_t>(0, 4 * usual + 1);
+      return static_cast<uint32_t>(
+          in.ConsumeIntegralInRange<uint64_t>(0, std::min<uint64_t>(UINT32_MAX, 4ull * usual + 1)));
   }
 }
 
@@ -342,7 +343,8 @@ AMS_GENERATOR inline GenTrack gen_track(FuzzedDataProvider& in, uint32_t id,
       t.media_time = in.ConsumeBool() ? 1024 : 2112;
       break;
     case 3:
-      t.empty_duration = in.ConsumeIntegralInRange<uint64_t>(1, 2 * movie_timescale);
+      t.empty_duration =
+          in.ConsumeIntegralInRange<uint64_t>(1, std::max<uint64_t>(1, 2ull * movie_timescale));
       t.media_time = 0;
       break;
     case 4:

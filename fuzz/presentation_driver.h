@@ -25,8 +25,10 @@
 #include "base/bytes.h"
 #include "fmp4/writer.h"
 #include "manifest/manifest.h"
+#include "manifest/timeline.h"
 #include "model/media_file.h"
 #include "model/presentation.h"
+#include "model/segments.h"
 #include "ts/segment_writer.h"
 #include "ts/stream.h"
 
@@ -168,6 +170,41 @@ inline void ts_segments(const model::Presentation& p, const model::Track& track,
   }
 }
 
+// What the server's request plan looks up for a media URL of each fragment's time: the segment
+// of a TS URL (packed, and one fragment for key frames), the reference timelines that name Smooth
+// and DASH fragments, and the continuity counters of every TS segment. A segment found must lie
+// inside the track.
+inline void plan_requests(const model::Presentation& p, const model::Track& t) {
+  auto check = [&](const std::optional<model::Segment>& s) {
+    if (s && (s->first_fragment >= t.fragments.size() ||
+              s->fragment_count > t.fragments.size() - s->first_fragment)) {
+      std::abort();
+    }
+  };
+  const size_t per = manifest::fragments_per_segment(p, Format::kHlsV4);
+  const model::Track& smooth = manifest::smooth_reference(p, t);
+  const model::Track& dash = manifest::dash_reference(p, t);
+  for (size_t i = 0; i < t.fragments.size(); ++i) {
+    const int64_t time = t.fragment_start_10mhz(i);
+    check(model::segment_at(t, per, time));
+    check(model::segment_at(t, 1, time));
+  }
+  // Smooth and DASH URLs carry the reference track's fragment times.
+  for (const model::Track* ref : {&smooth, &dash}) {
+    for (size_t j = 0; j < ref->fragments.size(); ++j) {
+      std::optional<size_t> k = ref->fragment_at(ref->fragment_start_10mhz(j));
+      if (k) check(model::segment(t, 1, *k));
+    }
+  }
+  auto stream = ams::ts::Stream::create(ams::ts::StreamConfig::from_track(t));
+  if (!stream.is_ok()) return;
+  for (bool keys : {false, true}) {
+    for (bool pcr : {false, true}) {
+      (void)ams::ts::continuity_table(*stream, t, keys ? 1 : per, keys, pcr);
+    }
+  }
+}
+
 inline void derive_everything(const model::Presentation& p) {
   manifest::Options plain;
   manifest::Options other;
@@ -197,6 +234,7 @@ inline void derive_everything(const model::Presentation& p) {
       }
     }
     (void)t.duration_10mhz();
+    plan_requests(p, t);
   }
 }
 
