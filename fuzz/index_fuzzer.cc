@@ -42,7 +42,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ++stamp;
   const std::string dir = ams::fuzz::work_dir("index_fuzzer") + "/a";
   std::string path;
-  std::vector<std::string> files;
   if (size > 0 && data[0] == '<') {
     const uint8_t* nul = static_cast<const uint8_t*>(memchr(data, 0, size));
     size_t ism_end = nul != nullptr ? static_cast<size_t>(nul - data) : size;
@@ -53,18 +52,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     write_file(dir + "/a.mp4", data + mp4_at, size - mp4_at, stamp);
     static const char vtt[] = "WEBVTT\n\n00:00.000 --> 00:01.000\nx\n";
     write_file(dir + "/a.vtt", reinterpret_cast<const uint8_t*>(vtt), sizeof(vtt) - 1, stamp);
-    files = {path, dir + "/a.mp4", dir + "/a.vtt"};
   } else {
     path = dir + ".mp4";
     write_file(path, data, size, stamp);
-    files = {path};
   }
   {
     model::IndexCache cache;
     auto presentation = model::build_presentation(path, cache);
     if (presentation.is_ok()) ams::fuzz::derive_everything(**presentation);
   }
-  for (const std::string& f : files) unlink(f.c_str());
-  if (files.size() > 1) rmdir(dir.c_str());
   return 0;
 }
