@@ -50,11 +50,13 @@ inline const std::string& work_dir(const char* prefix) {
     std::string name = std::string(shm ? "/dev/shm/" : "/tmp/") + prefix + "-XXXXXX";
     const char* made = mkdtemp(name.data());
     if (made == nullptr) std::abort();
-    // The last input's files stay until the process ends (they are rewritten, not removed).
-    std::atexit([] {
-      std::error_code ignored;
-      std::filesystem::remove_all(work_dir(nullptr), ignored);
-    });
+    // The last input's files stay until the process ends (they are rewritten, not removed); with
+    // AMS_FUZZ_VERBOSE=1 they are kept to be looked at.
+    if (std::getenv("AMS_FUZZ_VERBOSE") == nullptr)
+      std::atexit([] {
+        std::error_code ignored;
+        std::filesystem::remove_all(work_dir(nullptr), ignored);
+      });
     return new std::string(made);
   }();
   return *dir;
