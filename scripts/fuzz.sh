@@ -4,15 +4,35 @@
 # a crash, a leak, a timeout or an out-of-memory input; the reproducer is kept in $OUT.
 #
 #   scripts/fuzz.sh [SECONDS] [FUZZER...]
+#   scripts/fuzz.sh --long [CAP_SECONDS] [FUZZER...]
 #   FUZZ_BUILD=build-fuzz FUZZ_OUT=/tmp/ams-fuzz scripts/fuzz.sh 60 box_fuzzer
+#
+# --long is the nightly run: each fuzzer goes on until it has executed FUZZ_RUNS inputs (default
+# 10,000,000) or for CAP_SECONDS (default 14400, a safeguard), niced (FUZZ_NICE, default 10) so
+# that it leaves the machine to builds, FUZZ_PARALLEL fuzzers at a time (default 1; one process
+# each, as libFuzzer's -jobs would split the run count and the log). The corpus under
+# $FUZZ_OUT/corpus/NAME is kept between runs in either mode, so each night starts where the last
+# one ended. The summary gives runs, time, exec/s and coverage per fuzzer.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SECONDS_EACH=${1:-30}
+LONG=0
+if [ "${1:-}" = "--long" ]; then
+  LONG=1
+  shift
+fi
+if [ $LONG -eq 1 ]; then
+  SECONDS_EACH=${1:-14400}
+else
+  SECONDS_EACH=${1:-30}
+fi
 shift || true
 BUILD=${FUZZ_BUILD:-$ROOT/build-fuzz}
 OUT=${FUZZ_OUT:-/tmp/ams-fuzz}
 EXAMPLES=$ROOT/../shared/reference/examples
+RUNS=${FUZZ_RUNS:-10000000}
+PARALLEL=${FUZZ_PARALLEL:-1}
+NICE=${FUZZ_NICE:-10}
 
 if [ ! -f "$BUILD/build.ninja" ]; then
   CC=clang CXX=clang++ meson setup "$BUILD" "$ROOT" -Dfuzzers=true -Db_lundef=false
@@ -32,7 +52,7 @@ meson compile -C "$BUILD" -j "${FUZZ_JOBS:-2}" "${FUZZERS[@]}"
 mkdir -p "$OUT"
 SEEDS=$OUT/seeds
 rm -rf "$SEEDS"
-mkdir -p "$SEEDS"/{box_fuzzer,codec_fuzzer,index_fuzzer,ism_fuzzer,url_fuzzer}
+mkdir -p "$SEEDS"/{box_fuzzer,codec_fuzzer,index_fuzzer,ism_fuzzer,presentation_fuzzer,url_fuzzer}
 
 make_mp4() {  # name, gst-launch muxer description
   gst-launch-1.0 -q videotestsrc num-buffers=12 ! video/x-raw,width=64,height=48,framerate=12/1 ! \
@@ -94,6 +114,17 @@ for mp4 in (seeds / "box_fuzzer").glob("*.mp4"):
 (seeds / "codec_fuzzer" / "annexb").write_bytes(b"\x04\x00\x00\x00\x05\x65\x88\x84\x00\x10")
 PY
 
+# The presentation fuzzer decodes its input into an asset description (fuzz/asset_generator.h):
+# any bytes make one, and longer inputs make more files, tracks and samples. Fixed pseudo-random
+# inputs of a few sizes, so that the first runs already build assets of every layout.
+python3 - "$SEEDS/presentation_fuzzer" <<'PY'
+import pathlib, random, sys
+out = pathlib.Path(sys.argv[1])
+rng = random.Random(19)
+for n, size in enumerate((16, 64, 256, 512, 1024, 2048, 2048, 4096)):
+    (out / f"random_{n}_{size}").write_bytes(bytes(rng.randrange(256) for _ in range(size)))
+PY
+
 for f in "$EXAMPLES"/*.ism "$EXAMPLES"/*ism*.xml; do
   [ -f "$f" ] && cp "$f" "$SEEDS/ism_fuzzer/"
 done
@@ -104,29 +135,58 @@ printf '%s\n' \
   > "$SEEDS/url_fuzzer/urls"
 
 # --- Runs ----------------------------------------------------------------------------------
-status=0
-summary=()
-for name in "${FUZZERS[@]}"; do
-  exe=$BUILD/fuzz/$name
-  [ -x "$exe" ] || { summary+=("$name: not built"); status=1; continue; }
-  corpus=$OUT/corpus/$name
-  artifacts=$OUT/artifacts/$name
+# One fuzzer: writes $OUT/NAME.log and $OUT/NAME.result (exit code, seconds taken).
+run_one() {
+  local name=$1 exe=$BUILD/fuzz/$1
+  local corpus=$OUT/corpus/$name artifacts=$OUT/artifacts/$name log=$OUT/$name.log
   mkdir -p "$corpus" "$artifacts"
-  log=$OUT/$name.log
-  set +e
   # Reproducers of past findings (fuzz/corpus/NAME, a few KB each) are replayed every run.
-  committed=()
+  local committed=()
   [ -d "$ROOT/fuzz/corpus/$name" ] && committed=("$ROOT/fuzz/corpus/$name")
-  "$exe" -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -timeout=5 -print_final_stats=1 \
+  local limits=(-max_total_time="$SECONDS_EACH")
+  local prefix=()
+  if [ $LONG -eq 1 ]; then
+    limits+=(-runs="$RUNS")
+    prefix=(nice -n "$NICE")
+  fi
+  local start rc
+  start=$(date +%s)
+  set +e
+  "${prefix[@]}" "$exe" "${limits[@]}" -rss_limit_mb=2048 -timeout=5 -print_final_stats=1 \
     -artifact_prefix="$artifacts/" "$corpus" "$SEEDS/$name" "${committed[@]}" >"$log" 2>&1
   rc=$?
   set -e
+  echo "$rc $(($(date +%s) - start))" >"$OUT/$name.result"
+}
+
+status=0
+summary=()
+pending=()
+for name in "${FUZZERS[@]}"; do
+  [ -x "$BUILD/fuzz/$name" ] || { summary+=("$name: not built"); status=1; continue; }
+  rm -f "$OUT/$name.result"
+  pending+=("$name")
+  if [ $LONG -eq 1 ] && [ "$PARALLEL" -gt 1 ]; then
+    run_one "$name" &
+    while [ "$(jobs -rp | wc -l)" -ge "$PARALLEL" ]; do wait -n || true; done
+  else
+    run_one "$name"
+  fi
+done
+wait
+
+for name in "${pending[@]}"; do
+  log=$OUT/$name.log
+  artifacts=$OUT/artifacts/$name
+  corpus=$OUT/corpus/$name
+  read -r rc took <"$OUT/$name.result"
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 || true)  # none when a seed crashes
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+  cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1 || true)  # none when a seed crashes
   found=$(find "$artifacts" -type f | wc -l)
-  if [ $rc -ne 0 ] || [ "$found" -ne 0 ]; then
+  if [ "$rc" -ne 0 ] || [ "$found" -ne 0 ]; then
     status=1
-    summary+=("$name: FAILED (exit $rc, ${execs:-?} runs, $cov); reproducers in $artifacts: $(ls "$artifacts" | tr '\n' ' ')log $log")
+    summary+=("$name: FAILED (exit $rc, ${execs:-?} runs in ${took}s, $cov); reproducers in $artifacts: $(ls "$artifacts" | tr '\n' ' ')log $log")
     # CI keeps only what is printed: the finding itself, so that it can be reproduced from the log.
     echo "== $name: the end of $log =="
     grep -v -E '^#[0-9]+' "$log" | tail -n 40
@@ -134,7 +194,11 @@ for name in "${FUZZERS[@]}"; do
       [ -f "$f" ] && [ "$(stat -c %s "$f")" -le 4096 ] && { echo "== $f (base64) =="; base64 -w 100 "$f"; }
     done
   else
-    summary+=("$name: ok, ${execs:-?} runs in ${SECONDS_EACH}s, $cov, corpus $(ls "$corpus" | wc -l) inputs")
+    line="$name: ok, ${execs:-?} runs in ${took}s (${rate:-?} exec/s), $cov, corpus $(ls "$corpus" | wc -l) inputs"
+    if [ $LONG -eq 1 ] && [ "${execs:-0}" -lt "$RUNS" ] && [ "${rate:-0}" -gt 0 ]; then
+      line+="; stopped by the ${SECONDS_EACH}s cap: $RUNS runs need about $((RUNS / rate))s at this rate"
+    fi
+    summary+=("$line")
   fi
 done
 echo "== fuzz summary =="

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <limits>
 
 #include "model/builder.h"
 #include "model/file_index.h"
@@ -347,6 +348,35 @@ TEST(ModelTimeline, TimesStayExactOverHoursAt23976) {
   int64_t sum = 0;
   for (const Fragment& f : t.fragments) sum += f.duration;
   EXPECT_EQ(sum, t.duration);
+}
+
+TEST(ModelTimeline, AnAudioTrackPresentedPastTheLimitIsRefusedNotCutForever) {
+  // The index bounds decode times (30 days); a composition offset still moves a sample's
+  // presentation up to 2^31 ticks later: 68 years at a timescale of 1, which an audio-only
+  // presentation would cut into a billion 2 s fragments (found by presentation_fuzzer: a hang
+  // that took gigabytes).
+  auto table = std::make_shared<SampleTable>();
+  for (int i = 0; i < 3; ++i) {
+    Sample s;
+    s.dts = i;
+    s.duration = 1;
+    s.sync = true;
+    table->samples.push_back(s);
+  }
+  table->samples[2].cts_offset = std::numeric_limits<int32_t>::max();
+  std::vector<Track> tracks(1);
+  tracks[0].type = TrackType::kAudio;
+  tracks[0].timescale = 1;
+  tracks[0].table = table;
+  Status st = build_fragment_timeline(tracks);
+  EXPECT_EQ(st.code(), StatusCode::kResourceLimit) << st.to_string();
+
+  // Presented up to the limit itself (30 days), the track is fragmented as usual.
+  table->samples[2].cts_offset = 30 * 24 * 3600 - 3;
+  tracks[0].table = table;
+  ASSERT_TRUE(build_fragment_timeline(tracks).is_ok());
+  ASSERT_EQ(tracks[0].fragments.size(), 2u);  // samples 0 and 1 share the first 2 s
+  EXPECT_EQ(tracks[0].fragments[1].first_sample, 2u);
 }
 
 TEST(ModelTimeline, VideoBoundariesAreTheSyncSamplesEveryRungShares) {

@@ -1,6 +1,7 @@
 #include "model/timeline.h"
 
 #include <algorithm>
+#include <string>
 
 namespace ams::model {
 namespace {
@@ -81,6 +82,12 @@ Status build_fragment_timeline(std::vector<Track>& tracks, const TimelineOptions
       return invalid_data("track " + t.name + ": timescale 0");
     }
     t.duration = presentation_end(t.samples());
+    if (t.timescale != 0 && to_10mhz(t.duration, t.timescale) > options.max_duration) {
+      return resource_limit("track " + (t.name.empty() ? t.file : t.name) + " presents until " +
+                            std::to_string(t.duration / t.timescale) + " s (limit " +
+                            std::to_string(options.max_duration / kManifestTimescale) +
+                            " s): a composition offset far past its decode time");
+    }
   }
 
   std::vector<Track*> video;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/time.h"
 #include "model/presentation.h"
 
 namespace ams::model {
@@ -19,6 +20,11 @@ struct TimelineOptions {
   int64_t audio_only_fragment = 20'000'000;
   // Sync samples of two video tracks closer than this (10 MHz ticks) count as the same boundary.
   int64_t alignment_tolerance = 10'000;
+  // Latest presentation end accepted (10 MHz ticks): 30 days, the index's limit on decode times
+  // (IndexLimits::max_duration_seconds). A composition offset can present a sample up to 2^31
+  // ticks after its decode time (68 years at a timescale of 1), and an audio-only presentation is
+  // cut every audio_only_fragment up to its end: without this bound, a billion fragments.
+  int64_t max_duration = int64_t{30} * 24 * 3600 * kManifestTimescale;
 };
 
 // Fills Track::fragments and Track::duration of every track that has samples.
