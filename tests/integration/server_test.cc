@@ -700,7 +700,11 @@ TEST_F(ServerTest, EveryRequestIsLogged) {
   bool found = false;
   for (int attempt = 0; attempt < 100 && !found; ++attempt) {
     std::istringstream log(read_file(log_));
-    for (std::string text; std::getline(log, text) && !found;) found = std::regex_match(text, line);
+    // Only the lines with the marker go to the regex: libstdc++'s matcher recurses once per
+    // character, and the long URLs other tests log overflowed the stack under ASan.
+    for (std::string text; std::getline(log, text) && !found;) {
+      found = text.find("QualityLevels(999)") != std::string::npos && std::regex_match(text, line);
+    }
     if (!found) g_usleep(20000);
   }
   EXPECT_TRUE(found) << read_file(log_);
@@ -1152,13 +1156,18 @@ TEST_F(ServerTest, ServesTheBytesAmsPackageWrites) {
 
 // The server's resident memory over N requests (issue 19, item 1): a leak of a few hundred bytes
 // per request, like the 7 blocks amsdemux's make_pad once lost on each one, shows here within a
-// few thousand requests. After a warm-up (the presentation indexed, the answer cache and
-// glibc's arenas filled), 3000 more requests over every playlist, TS segment, init segment and
+// few thousand requests. After a warm-up of 3000 requests (the presentation indexed, the answer
+// cache and glibc's arenas filled), 6000 more over every playlist, TS segment, init segment and
 // fragment of two formats, on one keep-alive connection, must not grow VmRSS by more than the
 // bound (docs/testing.md has the measured growth and why this bound).
-constexpr long kRssGrowthBoundKib = 1024;
+constexpr long kRssGrowthBoundKib = 2048;
 
 TEST_F(ServerTest, ResidentMemoryStaysFlatOverThousandsOfRequests) {
+#ifdef __SANITIZE_ADDRESS__
+  // ASan keeps freed memory in quarantine (up to 256 MB), so the server's RSS grows without a
+  // leak; in that build LeakSanitizer checks the server at its exit instead.
+  GTEST_SKIP() << "resident memory means nothing under ASan";
+#endif
   std::vector<std::string> urls;
   for (const char* format : {"m3u8-aapl", "m3u8-cmaf"}) {
     const std::string master = std::string("manifest(format=") + format + ")";
@@ -1197,7 +1206,7 @@ TEST_F(ServerTest, ResidentMemoryStaysFlatOverThousandsOfRequests) {
       g_object_unref(msg);
     }
   };
-  constexpr long kWarmUp = 600, kMeasured = 3000;
+  constexpr long kWarmUp = 3000, kMeasured = 6000;
   run(kWarmUp);
   const long before = rss_kib();
   const auto start = std::chrono::steady_clock::now();
