@@ -3,14 +3,21 @@
 # (meson test), then each fuzzer for a short, bounded time. Prints one closing line
 # "tests: N passed, N failed, N skipped".
 #   scripts/test.sh                  the quick test corpus in the end-to-end suite (what CI runs)
-#   scripts/test.sh --full           the full corpus (tests/corpus, AMS_TEST_FULL=1), no 30 min bound
+#   scripts/test.sh --full           the full corpus (tests/corpus, AMS_TEST_FULL=1), no 30 min bound,
+#                                    the valgrind leak run (suite leak) and the ASan + UBSan build of
+#                                    the unit, tool, element and integration suites (scripts/sanitize.sh)
 #   FUZZ_SECONDS=0 scripts/test.sh   skips the fuzzers
 set -uo pipefail
 cd "$(dirname "$0")/.."
 meson_args=()
+full=0
 for arg in "$@"; do
   case $arg in
-    --full) export AMS_TEST_FULL=1; meson_args+=(--timeout-multiplier 4) ;;
+    --full)
+      full=1
+      export AMS_TEST_FULL=1
+      export AMS_EXTRA_PACKAGES="${AMS_EXTRA_PACKAGES:-} valgrind"  # the leak run
+      meson_args+=(--timeout-multiplier 4) ;;
     *) echo "usage: scripts/test.sh [--full]" >&2; exit 2 ;;
   esac
 done
@@ -24,26 +31,50 @@ if [ "${FUZZ_SECONDS:-20}" != "0" ] && [ -x scripts/fuzz.sh ]; then
   scripts/fuzz.sh "${FUZZ_SECONDS:-20}" || status=1
 fi
 
+# The sanitizer build: its own build directory, so its meson testlog is counted beside the first.
+logs=("$BUILD_DIR/meson-logs/testlog.txt")
+if [ "$full" = 1 ]; then
+  scripts/sanitize.sh || status=1
+  logs+=("${ASAN_BUILD_DIR:-build-asan}/meson-logs/testlog.txt")
+fi
+
 # Count test cases: every gtest case, except that the end-to-end suite counts by its own verdict
 # (its player cases, where a failure listed in tests/e2e/known_failures.txt is not a failure).
-read -r passed failed skipped known < <(python3 - "$BUILD_DIR/meson-logs/testlog.txt" <<'PY'
+read -r passed failed skipped known < <(python3 - "${logs[@]}" <<'PY'
 import re, sys
 passed = failed = skipped = known = 0
 name = ""
-try:
-    lines = open(sys.argv[1], errors="replace").read().splitlines()
-except OSError:
-    lines = []
-for line in lines:
+lines = []
+for path in sys.argv[1:]:
+    try:
+        lines += open(path, errors="replace").read().splitlines()
+    except OSError:
+        pass
+# A gtest binary whose cases all passed can still fail: a sanitizer report at its exit (a leak
+# LeakSanitizer found, exit status 23), a crash, a timeout. That counts as one failure.
+result = ""
+case_failed = False
+def close_test():
+    global failed
+    if name and not name.endswith("/ e2e") and result not in ("", "exit status 0", "exit status 77") \
+            and not case_failed:
+        failed += 1
+for line in lines + ["test: (end)"]:
     m = re.match(r"^test:\s+(.*)$", line)
     if m:
+        close_test()
         name = m.group(1)
+        result = ""
+        case_failed = False
+    m = re.match(r"^result:\s+(.*)$", line)
+    if m:
+        result = m.group(1).strip()
     e2e = name.endswith("/ e2e")
     m = re.match(r"^\[  (PASSED|FAILED|SKIPPED) +\] (\d+) tests?[,.]", line)
     if m and not e2e:
         n = int(m.group(2))
         if m.group(1) == "PASSED": passed += n
-        elif m.group(1) == "FAILED": failed += n
+        elif m.group(1) == "FAILED": failed += n; case_failed = True
         else: skipped += n
     m = re.match(r"^\[ e2e +\] (\d+) cases passed, (\d+) known failures, (\d+) unexpected", line)
     if m:

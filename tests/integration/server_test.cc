@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 
 #include <libsoup/soup.h>
@@ -17,6 +18,7 @@
 #include <filesystem>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -99,8 +101,12 @@ class ServerProcess {
     argv.push_back(nullptr);
     gint out = -1;
     GError* error = nullptr;
-    if (!g_spawn_async_with_pipes(nullptr, argv.data(), nullptr, G_SPAWN_DO_NOT_REAP_CHILD, nullptr,
-                                  nullptr, &pid_, nullptr, &out, nullptr, &error)) {
+    // The server ends with the test process: a test that crashes (a sanitizer report) must not
+    // leave it running, holding meson's output pipe open until the suite's timeout.
+    auto die_with_parent = +[](gpointer) { prctl(PR_SET_PDEATHSIG, SIGTERM); };
+    if (!g_spawn_async_with_pipes(nullptr, argv.data(), nullptr, G_SPAWN_DO_NOT_REAP_CHILD,
+                                  die_with_parent, nullptr, &pid_, nullptr, &out, nullptr,
+                                  &error)) {
       ADD_FAILURE() << error->message;
       return;
     }
@@ -1005,7 +1011,11 @@ TEST_F(ServerTest, EveryRequestIsLogged) {
   bool found = false;
   for (int attempt = 0; attempt < 100 && !found; ++attempt) {
     std::istringstream log(read_file(log_));
-    for (std::string text; std::getline(log, text) && !found;) found = std::regex_match(text, line);
+    // Only the lines with the marker go to the regex: libstdc++'s matcher recurses once per
+    // character, and the long URLs other tests log overflowed the stack under ASan.
+    for (std::string text; std::getline(log, text) && !found;) {
+      found = text.find("QualityLevels(999)") != std::string::npos && std::regex_match(text, line);
+    }
     if (!found) g_usleep(20000);
   }
   EXPECT_TRUE(found) << read_file(log_);
@@ -1099,7 +1109,10 @@ TEST_F(ServerTest, AClientThatLeavesMidBodyIsLogged499NotA5xx) {
   for (int attempt = 0; attempt < 100 && found.empty(); ++attempt) {
     std::istringstream log(read_file(log_));
     for (std::string text; std::getline(log, text);) {
-      if (std::regex_match(text, m, line)) found = text;
+      // The marker first: the regex recurses per character (see EveryRequestIsLogged).
+      if (text.find("leaves-early/1.0") != std::string::npos && std::regex_match(text, m, line)) {
+        found = text;
+      }
     }
     if (found.empty()) g_usleep(20000);
   }
@@ -1454,4 +1467,75 @@ TEST_F(ServerTest, ServesTheBytesAmsPackageWrites) {
   }
   // Seven manifests, media playlists, init segments and every fragment of every format.
   EXPECT_GT(compared, 50u);
+}
+
+// The server's resident memory over N requests (issue 19, item 1): a leak of a few hundred bytes
+// per request, like the 7 blocks amsdemux's make_pad once lost on each one, shows here within a
+// few thousand requests. After a warm-up of 3000 requests (the presentation indexed, the answer
+// cache and glibc's arenas filled), 6000 more over every playlist, TS segment, init segment and
+// fragment of two formats, on one keep-alive connection, must not grow VmRSS by more than the
+// bound (docs/testing.md has the measured growth and why this bound).
+constexpr long kRssGrowthBoundKib = 2048;
+
+TEST_F(ServerTest, ResidentMemoryStaysFlatOverThousandsOfRequests) {
+#ifdef __SANITIZE_ADDRESS__
+  // ASan keeps freed memory in quarantine (up to 256 MB), so the server's RSS grows without a
+  // leak; in that build LeakSanitizer checks the server at its exit instead.
+  GTEST_SKIP() << "resident memory means nothing under ASan";
+#endif
+  std::vector<std::string> urls;
+  for (const char* format : {"m3u8-aapl", "m3u8-cmaf"}) {
+    const std::string master = std::string("manifest(format=") + format + ")";
+    urls.push_back(master);
+    Response m = fetch(ism(master));
+    ASSERT_EQ(m.status, 200u);
+    for (const std::string& p : uris(m.body)) {
+      urls.push_back(p);
+      Response media = fetch(ism(p));
+      ASSERT_EQ(media.status, 200u) << p;
+      const std::string base = p.substr(0, p.find('/') + 1);  // "QualityLevels(N)/"
+      for (const std::string& s : uris(media.body)) urls.push_back(base + s);
+    }
+  }
+  urls.push_back("manifest");
+  urls.push_back("manifest(format=mpd-time-csf)");
+  ASSERT_GT(urls.size(), 30u);
+
+  auto rss_kib = [] {
+    std::ifstream status("/proc/" + std::to_string(server_->pid()) + "/status");
+    std::string key;
+    long value = 0;
+    while (status >> key) {
+      if (key == "VmRSS:" && status >> value) return value;
+    }
+    return 0L;
+  };
+  SoupSession* session = soup_session_new();
+  long sent = 0, failed = 0;
+  auto run = [&](long n) {
+    for (long i = 0; i < n; ++i, ++sent) {
+      SoupMessage* msg = soup_message_new("GET", ism(urls[sent % urls.size()]).c_str());
+      GBytes* body = soup_session_send_and_read(session, msg, nullptr, nullptr);
+      if (body == nullptr || soup_message_get_status(msg) != 200) ++failed;
+      if (body != nullptr) g_bytes_unref(body);
+      g_object_unref(msg);
+    }
+  };
+  constexpr long kWarmUp = 3000, kMeasured = 6000;
+  run(kWarmUp);
+  const long before = rss_kib();
+  const auto start = std::chrono::steady_clock::now();
+  run(kMeasured);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const long after = rss_kib();
+  g_object_unref(session);
+  std::printf(
+      "[ rss ] %zu URLs; VmRSS %ld kB after %ld warm-up requests, %ld kB after %ld more "
+      "(%.1f s): %+ld kB\n",
+      urls.size(), before, kWarmUp, after, kMeasured, seconds, after - before);
+  EXPECT_EQ(failed, 0);
+  ASSERT_GT(before, 0) << "no VmRSS for the server";
+  EXPECT_LT(after - before, kRssGrowthBoundKib)
+      << "the server grew by " << after - before << " kB over " << kMeasured << " requests";
 }

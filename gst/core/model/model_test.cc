@@ -170,7 +170,9 @@ TEST(ModelFileIndex, ReadsSamplesOffsetsAndEditListShift) {
 TEST(ModelFileIndex, SamplesOutsideTheFileStayInTheIndex) {
   TempDir dir;
   Bytes bytes = TestFile{}.build();
-  bytes.resize(bytes.size() - 100);  // the last audio samples now lie past the end
+  // The last audio samples now lie past the end. (erase, not resize: GCC 12 with ASan cannot
+  // prove the size stays above 100 and warns of a huge memset on resize's growing path.)
+  bytes.erase(bytes.end() - 100, bytes.end());
   const std::string path = dir.write("cut.mp4", bytes);
   auto index = index_of(path);
   ASSERT_TRUE(index.is_ok()) << index.status().to_string();
