@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 
 
 def roff(text):
@@ -26,12 +27,13 @@ def opt(text):
 
 
 def helptext(ams, *args):
-    env = dict(os.environ)
-    # The default database path is the reader's, not the builder's.
-    env["XDG_DATA_HOME"] = "~/.local/share"
-    env["HOME"] = "~"
-    r = subprocess.run([ams, *args], capture_output=True, text=True, env=env)
-    return (r.stdout + r.stderr).strip("\n")
+    # The default database path is the reader's, not the builder's: the command runs with a home
+    # of its own (where GStreamer may also write its registry), which the text then calls "~".
+    with tempfile.TemporaryDirectory(prefix="ams-manpage-") as home:
+        env = dict(os.environ, HOME=home, XDG_DATA_HOME=home + "/.local/share",
+                   XDG_CACHE_HOME=home + "/.cache")
+        r = subprocess.run([ams, *args], capture_output=True, text=True, env=env)
+        return (r.stdout + r.stderr).strip("\n").replace(home, "~")
 
 
 def command_section(name, text):
