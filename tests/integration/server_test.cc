@@ -86,7 +86,9 @@ void run_ams(std::vector<std::string> args) {
 // One `ams serve` process; its URL is read from the line it prints.
 class ServerProcess {
  public:
-  ServerProcess(const std::string& db, std::vector<std::string> extra) {
+  // `stderr_path`: where the server's standard error goes ("": the test's).
+  ServerProcess(const std::string& db, std::vector<std::string> extra,
+                const std::string& stderr_path = "") {
     std::vector<std::string> args = {ams_binary(),
                                      "serve",
                                      "--db",
@@ -103,10 +105,16 @@ class ServerProcess {
     GError* error = nullptr;
     // The server ends with the test process: a test that crashes (a sanitizer report) must not
     // leave it running, holding meson's output pipe open until the suite's timeout.
-    auto die_with_parent = +[](gpointer) { prctl(PR_SET_PDEATHSIG, SIGTERM); };
+    auto die_with_parent = +[](gpointer path) {
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      const char* to = static_cast<const char*>(path);
+      if (to[0] == '\0') return;
+      int fd = open(to, O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (fd >= 0) dup2(fd, 2);
+    };
     if (!g_spawn_async_with_pipes(nullptr, argv.data(), nullptr, G_SPAWN_DO_NOT_REAP_CHILD,
-                                  die_with_parent, nullptr, &pid_, nullptr, &out, nullptr,
-                                  &error)) {
+                                  die_with_parent, const_cast<char*>(stderr_path.c_str()), &pid_,
+                                  nullptr, &out, nullptr, &error)) {
       ADD_FAILURE() << error->message;
       return;
     }
@@ -1006,7 +1014,7 @@ TEST_F(ServerTest, EveryRequestIsLogged) {
   fetch(ism(marker), "GET", {{"User-Agent", "log-check/1.0"}});
   std::regex line(
       "127\\.0\\.0\\.1 - - \\[[^\\]]+\\] \"GET /[^ ]*QualityLevels\\(999\\)[^ ]* HTTP/1\\.1\" "
-      "404 \\d+ \"-\" \"log-check/1\\.0\" [0-9.]+ms");
+      "404 \\d+ \"-\" \"log-check/1\\.0\" [0-9.]+ms [0-9a-f]{32}");
   // The line is written once the answer has gone out, which may be just after we read it.
   bool found = false;
   for (int attempt = 0; attempt < 100 && !found; ++attempt) {
@@ -1057,6 +1065,85 @@ TEST_F(ServerTest, SighupReopensTheAccessLogAndKeepsServing) {
   EXPECT_EQ(server.stop(), 0);
 }
 
+// SIGHUP reads the configuration file again (issue 18, "Configure"): what can change while
+// serving changes, each option that differs is a line on stderr saying whether it was applied
+// or needs a restart, and a file that no longer parses changes nothing.
+TEST_F(ServerTest, SighupReadsTheConfigurationAgainAndSaysWhatChanged) {
+  const std::string conf = dir_ + "/reload.conf";
+  const std::string err = dir_ + "/reload.stderr";
+  std::filesystem::remove(err);
+  ASSERT_TRUE(g_file_set_contents(conf.c_str(), "[serve]\nmax-age = 17\nmax-concurrent = 16\n", -1,
+                                  nullptr));
+  ServerProcess server(db_, {"--config", conf, "--threads", "2"}, err);
+  ASSERT_FALSE(server.url().empty());
+  const std::string manifest = server.url() + "/" + kClear + "/testsrc.ism/manifest";
+  auto max_age_of = [&] { return fetch(manifest).header("cache-control"); };
+  EXPECT_NE(max_age_of().find("max-age=17"), std::string::npos);
+  auto hup_and_wait = [&](size_t reports) {
+    ASSERT_EQ(kill(server.pid(), SIGHUP), 0);
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      const std::string text = read_file(err);
+      size_t n = 0;
+      for (size_t at = text.find("SIGHUP: "); at != std::string::npos;
+           at = text.find("SIGHUP: ", at + 1)) {
+        if (text.compare(at, 13, "SIGHUP: read ") == 0 ||
+            text.find("stays as it was", at) != std::string::npos)
+          ++n;
+      }
+      if (n >= reports) return;
+      g_usleep(20000);
+    }
+    FAIL() << "no SIGHUP report: " << read_file(err);
+  };
+  ASSERT_TRUE(
+      g_file_set_contents(conf.c_str(), "[serve]\nmax-age = 5\nmax-concurrent = 3\n", -1, nullptr));
+  hup_and_wait(1);
+  const std::string report = read_file(err);
+  EXPECT_NE(report.find("SIGHUP: read " + conf + " again: 2 options changed"), std::string::npos)
+      << report;
+  EXPECT_NE(report.find("SIGHUP: max-age: 17 s -> 5 s: applied"), std::string::npos) << report;
+  EXPECT_NE(report.find("SIGHUP: max-concurrent: 16 -> 3: needs a restart"), std::string::npos)
+      << report;
+  // Both loops take it (the kernel spreads connections over them): every answer says 5.
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_NE(max_age_of().find("max-age=5"), std::string::npos) << "request " << i;
+  }
+  // A file that no longer parses: the server says so and keeps what it has.
+  ASSERT_TRUE(
+      g_file_set_contents(conf.c_str(), "[serve]\nmax-age = 9\nno-such-option = 1\n", -1, nullptr));
+  hup_and_wait(2);
+  EXPECT_NE(read_file(err).find("stays as it was"), std::string::npos) << read_file(err);
+  EXPECT_NE(max_age_of().find("max-age=5"), std::string::npos);
+  int status = 0;
+  EXPECT_EQ(waitpid(server.pid(), &status, WNOHANG), 0) << "the server ended on SIGHUP";
+  EXPECT_EQ(server.stop(), 0);
+}
+
+// Every answer names its request (X-Request-Id), as the access log line does; a proxy's own
+// id is kept when it is a plain token, anything else replaced.
+TEST_F(ServerTest, EveryAnswerCarriesARequestIdThatTheAccessLogNames) {
+  Response mine = fetch(ism("manifest"), "GET", {{"User-Agent", "request-id/1.0"}});
+  const std::string id = mine.header("x-request-id");
+  EXPECT_TRUE(std::regex_match(id, std::regex("[0-9a-f]{32}"))) << id;
+  EXPECT_NE(fetch(ism("manifest")).header("x-request-id"), id) << "ids are per request";
+  EXPECT_EQ(
+      fetch(ism("manifest"), "GET", {{"X-Request-Id", "lb-7f3a.12:x_y"}}).header("x-request-id"),
+      "lb-7f3a.12:x_y");
+  const std::string forged =
+      fetch(ism("manifest"), "GET", {{"X-Request-Id", "a\"b"}}).header("x-request-id");
+  EXPECT_TRUE(std::regex_match(forged, std::regex("[0-9a-f]{32}"))) << forged;
+  Response missing = fetch(url(kClear, "nothing-here.ism/manifest"));
+  EXPECT_EQ(missing.status, 404u);
+  EXPECT_FALSE(missing.header("x-request-id").empty());
+  bool found = false;
+  for (int attempt = 0; attempt < 100 && !found; ++attempt) {
+    found = read_file(log_).find("\"request-id/1.0\" ") != std::string::npos &&
+            read_file(log_).find("ms " + id + "\n") != std::string::npos;
+    if (!found) g_usleep(20000);
+  }
+  EXPECT_TRUE(found) << "no access log line ends with " << id;
+}
+
 // A client that hangs up in the middle of a body: libsoup marks the message 500 when its write
 // fails, but the client was sent 200 and left; the log says 499 (as nginx does), with the bytes
 // that went out, so that a log reader (the e2e verdict counts every 5xx) sees no server error.
@@ -1103,7 +1190,7 @@ TEST_F(ServerTest, AClientThatLeavesMidBodyIsLogged499NotA5xx) {
   ::close(fd);
   std::regex line(
       "127\\.0\\.0\\.1 - - \\[[^\\]]+\\] \"GET [^ ]*leaves_early_download\\.mp4 HTTP/1\\.1\" "
-      "(\\d+) (\\d+) \"-\" \"leaves-early/1\\.0\" [0-9.]+ms");
+      "(\\d+) (\\d+) \"-\" \"leaves-early/1\\.0\" [0-9.]+ms [0-9a-f]{32}");
   std::smatch m;
   std::string found;
   for (int attempt = 0; attempt < 100 && found.empty(); ++attempt) {

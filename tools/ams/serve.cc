@@ -1,6 +1,6 @@
 // ams serve: the streaming endpoint. Serves every asset published under a streaming locator in
 // the database, packaged per request, until SIGINT or SIGTERM, which drain it first; SIGHUP
-// reopens the access log.
+// reopens the access log and reads the configuration again.
 
 #include <glib-unix.h>
 #include <gst/gst.h>
@@ -116,19 +116,8 @@ gboolean quit(gpointer data) {
   return G_SOURCE_CONTINUE;
 }
 
-// SIGHUP, what logrotate and daemon managers send: the access log moved away is opened again at
-// its path, and serving goes on (the default action would end the process with status 129).
-gboolean reopen_log(gpointer server) {
-  Status st = static_cast<server::Server*>(server)->reopen_access_log();
-  if (!st) std::fprintf(stderr, "ams serve: %s\n", st.to_string().c_str());
-  return G_SOURCE_CONTINUE;
-}
-
-}  // namespace
-
-int serve_main(int argc, char** argv) {
-  Options o;
-  const GOptionEntry entries[] = {
+std::vector<GOptionEntry> option_entries(Options& o) {
+  return {
       {"config", 0, 0, G_OPTION_ARG_FILENAME, &o.config,
        "Read options from the [serve] group of this key file, the long option names as keys; "
        "the command line overrides it (default: /etc/gst-ams/ams.conf when installed and there)",
@@ -188,50 +177,49 @@ int serve_main(int argc, char** argv) {
        "Append one line per request to FILE, or to standard output with '-'", "FILE|-"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
   };
+}
+
+// Fills `o` from the configuration file's [serve] group (when `config_file` is not empty) and
+// then from `cli` (the command line after the program's name), so that the command line wins.
+// The first time, GStreamer's options are parsed too; when SIGHUP reads the options again, the
+// command line (checked at start) may hold GStreamer's options, which are left alone.
+Status parse_options(Options& o, const std::string& config_file,
+                     const std::vector<std::string>& cli, bool first) {
+  std::vector<GOptionEntry> entries = option_entries(o);
   GLibPtr<GOptionContext> context(g_option_context_new(""));
   g_option_context_set_summary(context.get(),
                                "Serve the published assets as AMS does: Smooth, HLS (v3, v4, "
                                "CMAF) and DASH (CSF, CMAF), packaged per request.");
-  g_option_context_add_main_entries(context.get(), entries, nullptr);
-  g_option_context_add_group(context.get(), gst_init_get_option_group());
-  // The configuration file's options go first, so that the command line's win.
-  std::string config_file = default_config_path();
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "--config" && i + 1 < argc) config_file = argv[i + 1];
-    if (a.substr(0, 9) == "--config=") config_file = std::string(a.substr(9));
+  g_option_context_add_main_entries(context.get(), entries.data(), nullptr);
+  if (first) {
+    g_option_context_add_group(context.get(), gst_init_get_option_group());
+  } else {
+    g_option_context_set_ignore_unknown_options(context.get(), TRUE);
   }
-  std::vector<std::string> merged = {argv[0]};
+  std::vector<std::string> merged = {"ams-serve"};
   if (!config_file.empty()) {
-    auto from_file = config_arguments(config_file, entries);
-    if (!from_file) {
-      std::fprintf(stderr, "ams serve: %s\n", from_file.status().message().c_str());
-      return 2;
-    }
-    merged.insert(merged.end(), from_file->begin(), from_file->end());
+    AMS_ASSIGN_OR_RETURN(std::vector<std::string> from_file,
+                         config_arguments(config_file, entries.data()));
+    merged.insert(merged.end(), from_file.begin(), from_file.end());
   }
-  for (int i = 1; i < argc; ++i) merged.push_back(argv[i]);
-  std::vector<char*> merged_argv;
-  for (std::string& a : merged) merged_argv.push_back(a.data());
-  merged_argv.push_back(nullptr);
-  argc = static_cast<int>(merged.size());
-  argv = merged_argv.data();
+  merged.insert(merged.end(), cli.begin(), cli.end());
+  std::vector<char*> argv;
+  for (std::string& a : merged) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int argc = static_cast<int>(merged.size());
+  char** args = argv.data();
   GError* error = nullptr;
-  if (!g_option_context_parse(context.get(), &argc, &argv, &error)) {
-    std::fprintf(stderr, "ams serve: %s\n", error->message);
+  if (!g_option_context_parse(context.get(), &argc, &args, &error)) {
+    Status st = invalid_argument(error->message);
     g_error_free(error);
-    return 2;
+    return st;
   }
-  if (argc > 1) {
-    std::fprintf(stderr, "ams serve: unexpected argument %s\n", argv[1]);
-    return 2;
-  }
+  if (first && argc > 1) return invalid_argument(std::string("unexpected argument ") + args[1]);
   if (o.max_age < 0 || o.max_concurrent < 1 || o.max_queue < 0 || o.timeout < 1 || o.threads < 0 ||
       o.drain_timeout < 0 || o.drain_timeout > 86400) {
-    std::fprintf(stderr,
-                 "ams serve: --max-age >= 0, --max-concurrent >= 1, --timeout >= 1, "
-                 "--threads >= 0, 0 <= --drain-timeout <= 86400\n");
-    return 2;
+    return invalid_argument(
+        "--max-age >= 0, --max-concurrent >= 1, --timeout >= 1, --threads >= 0, 0 <= "
+        "--drain-timeout <= 86400");
   }
   // libsoup drops, without an answer, a connection whose request line and headers pass 64 KiB
   // together: the limits that answer 414 and 431 must be reached first.
@@ -241,10 +229,107 @@ int serve_main(int argc, char** argv) {
       o.header_timeout > kDay || o.send_timeout > kDay || o.max_connections < 1 ||
       o.max_connections_per_client < 1 || o.max_request_line < 64 || o.max_header_bytes < 1024 ||
       o.max_request_line + o.max_header_bytes > kSoupHeaderLimit - 1024) {
-    std::fprintf(stderr,
-                 "ams serve: --idle-timeout, --header-timeout, --send-timeout 0 to 86400, "
-                 "--max-connections(-per-client) >= 1, --max-request-line >= 64, "
-                 "--max-header-bytes >= 1024, and their sum at most 63 KiB\n");
+    return invalid_argument(
+        "--idle-timeout, --header-timeout, --send-timeout 0 to 86400, "
+        "--max-connections(-per-client) >= 1, --max-request-line >= 64, "
+        "--max-header-bytes >= 1024, and their sum at most 63 KiB");
+  }
+  return Status::ok();
+}
+
+// The server's configuration from the options (the operator token apart).
+server::Config config_of(const Options& o) {
+  server::Config config;
+  if (o.listen != nullptr) config.listen = o.listen;
+  config.max_age_seconds = static_cast<unsigned>(o.max_age);
+  config.max_concurrent = static_cast<unsigned>(o.max_concurrent);
+  config.max_queue = static_cast<unsigned>(o.max_queue);
+  config.pipeline_timeout_seconds = static_cast<unsigned>(o.timeout);
+  config.threads = o.threads > 0 ? static_cast<unsigned>(o.threads) : g_get_num_processors();
+  config.database = o.db != nullptr ? o.db : store::default_database_path();
+  config.idle_timeout_ms = static_cast<unsigned>(o.idle_timeout) * 1000;
+  config.header_timeout_ms = static_cast<unsigned>(o.header_timeout) * 1000;
+  config.send_timeout_ms = static_cast<unsigned>(o.send_timeout) * 1000;
+  config.max_connections = static_cast<unsigned>(o.max_connections);
+  config.max_connections_per_client = static_cast<unsigned>(o.max_connections_per_client);
+  config.max_request_line = static_cast<unsigned>(o.max_request_line);
+  config.max_header_bytes = static_cast<unsigned>(o.max_header_bytes);
+  if (o.cross_domain != nullptr) config.cross_domain_file = o.cross_domain;
+  if (o.client_access_policy != nullptr) config.client_access_policy_file = o.client_access_policy;
+  if (o.access_log != nullptr) config.access_log = o.access_log;
+  if (o.player_dir != nullptr) config.player_dir = o.player_dir;
+  return config;
+}
+
+// SIGHUP, what logrotate and daemon managers send (its default action would end the process
+// with status 129): the access log is opened again at its path, then the configuration file and
+// the command line are read again, and what may change while serving changes. Each option that
+// differs is one line on stderr, applied or needing a restart; a file that cannot be read, or a
+// value out of range, changes nothing.
+struct Reload {
+  server::Server* server = nullptr;
+  Drain* drain = nullptr;
+  std::string config_file;
+  std::vector<std::string> cli;
+  std::string token;  // the operator's token in use
+};
+
+gboolean reload(gpointer data) {
+  auto* r = static_cast<Reload*>(data);
+  Status st = r->server->reopen_access_log();
+  if (!st) std::fprintf(stderr, "ams serve: SIGHUP: %s\n", st.to_string().c_str());
+  const std::string source = r->config_file.empty() ? "the command line" : r->config_file;
+  auto refused = [&](const Status& why) {
+    std::fprintf(stderr, "ams serve: SIGHUP: %s; the configuration stays as it was\n",
+                 why.message().c_str());
+    return G_SOURCE_CONTINUE;
+  };
+  Options o;
+  st = parse_options(o, r->config_file, r->cli, false);
+  if (!st) return refused(st);
+  server::Config config = config_of(o);
+  // Without a token file the token made at start stays.
+  config.operator_token = r->token;
+  if (o.operator_token_file != nullptr) {
+    auto token = server::read_token_file(o.operator_token_file);
+    if (!token) return refused(token.status());
+    config.operator_token = *token;
+  }
+  auto changes = r->server->reconfigure(config);
+  if (!changes) return refused(changes.status());
+  r->token = config.operator_token;
+  const unsigned drain = static_cast<unsigned>(o.drain_timeout);
+  if (drain != r->drain->timeout_seconds) {
+    changes->push_back({"drain-timeout", std::to_string(r->drain->timeout_seconds) + " s",
+                        std::to_string(drain) + " s", true});
+    r->drain->timeout_seconds = drain;
+  }
+  std::fprintf(stderr, "ams serve: SIGHUP: read %s again: %zu options changed\n", source.c_str(),
+               changes->size());
+  for (const server::ConfigChange& c : *changes) {
+    std::fprintf(stderr, "ams serve: SIGHUP: %s: %s -> %s: %s\n", c.option.c_str(),
+                 c.before.empty() ? "(none)" : c.before.c_str(),
+                 c.after.empty() ? "(none)" : c.after.c_str(),
+                 c.applied ? "applied" : "needs a restart, unchanged until then");
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+}  // namespace
+
+int serve_main(int argc, char** argv) {
+  Options o;
+  // The configuration file's options go first, so that the command line's win.
+  std::string config_file = default_config_path();
+  std::vector<std::string> cli;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--config" && i + 1 < argc) config_file = argv[i + 1];
+    if (a.substr(0, 9) == "--config=") config_file = std::string(a.substr(9));
+    cli.emplace_back(a);
+  }
+  if (Status st = parse_options(o, config_file, cli, true); !st) {
+    std::fprintf(stderr, "ams serve: %s\n", st.message().c_str());
     return 2;
   }
   tune_allocator(o.threads > 0 ? static_cast<unsigned>(o.threads) : g_get_num_processors());
@@ -261,29 +346,11 @@ int serve_main(int argc, char** argv) {
       return fail(std::string("no GStreamer element ") + name + " (set GST_PLUGIN_PATH)");
   }
 
-  std::string db = o.db != nullptr ? o.db : store::default_database_path();
+  server::Config config = config_of(o);
+  const std::string& db = config.database;
   auto store = store::Store::open(db);
   if (!store) return fail(db + ": " + store.status().to_string());
 
-  server::Config config;
-  if (o.listen != nullptr) config.listen = o.listen;
-  config.max_age_seconds = static_cast<unsigned>(o.max_age);
-  config.max_concurrent = static_cast<unsigned>(o.max_concurrent);
-  config.max_queue = static_cast<unsigned>(o.max_queue);
-  config.pipeline_timeout_seconds = static_cast<unsigned>(o.timeout);
-  config.threads = o.threads > 0 ? static_cast<unsigned>(o.threads) : g_get_num_processors();
-  config.database = db;
-  config.idle_timeout_ms = static_cast<unsigned>(o.idle_timeout) * 1000;
-  config.header_timeout_ms = static_cast<unsigned>(o.header_timeout) * 1000;
-  config.send_timeout_ms = static_cast<unsigned>(o.send_timeout) * 1000;
-  config.max_connections = static_cast<unsigned>(o.max_connections);
-  config.max_connections_per_client = static_cast<unsigned>(o.max_connections_per_client);
-  config.max_request_line = static_cast<unsigned>(o.max_request_line);
-  config.max_header_bytes = static_cast<unsigned>(o.max_header_bytes);
-  if (o.cross_domain != nullptr) config.cross_domain_file = o.cross_domain;
-  if (o.client_access_policy != nullptr) config.client_access_policy_file = o.client_access_policy;
-  if (o.access_log != nullptr) config.access_log = o.access_log;
-  if (o.player_dir != nullptr) config.player_dir = o.player_dir;
   // The locator list is the operator's: without a token of theirs, one made now, told only here.
   const bool own_token = o.operator_token_file == nullptr;
   auto token = own_token ? server::new_token() : server::read_token_file(o.operator_token_file);
@@ -303,7 +370,13 @@ int serve_main(int argc, char** argv) {
   drain.timeout_seconds = static_cast<unsigned>(o.drain_timeout);
   guint sigint = g_unix_signal_add(SIGINT, quit, &drain);
   guint sigterm = g_unix_signal_add(SIGTERM, quit, &drain);
-  guint sighup = g_unix_signal_add(SIGHUP, reopen_log, server->get());
+  Reload reloading;
+  reloading.server = server->get();
+  reloading.drain = &drain;
+  reloading.config_file = config_file;
+  reloading.cli = std::move(cli);
+  reloading.token = *token;
+  guint sighup = g_unix_signal_add(SIGHUP, reload, &reloading);
   std::printf("Serving %s on %s\n", db.c_str(), url->c_str());
   if (own_token) {
     std::printf(

@@ -57,6 +57,12 @@ class Admission {
     unsigned rendering = 0;
   };
   // Any thread (the status page sums every loop's).
+  // SIGHUP (Server::reconfigure): the max-age and pipeline timeout of the requests from now
+  // on; the pipelines running keep their deadline. On the main loop.
+  void set_live(unsigned max_age_seconds, unsigned pipeline_timeout_seconds) {
+    config_.max_age_seconds = max_age_seconds;
+    config_.pipeline_timeout_seconds = pipeline_timeout_seconds;
+  }
   Stats stats() const {
     return {active_.load(), queued_.load(), teardown_.pending(), teardown_.live(),
             rendering_.load()};
@@ -81,7 +87,7 @@ class Admission {
   // A pipeline may start: fewer than max_concurrent are running or waiting to be stopped.
   bool has_slot() const { return active_ + teardown_.pending() < config_.max_concurrent; }
 
-  const Config config_;
+  Config config_;  // only set_live() changes it, on the main loop
   const std::string service_id_;
   GMainContext* main_;
   AnswerCache* cache_;

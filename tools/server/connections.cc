@@ -78,11 +78,24 @@ unsigned tick_ms(const ConnectionLimits& l) {
 ConnectionWatch::ConnectionWatch(const ConnectionLimits& limits, ConnectionCounts& counts,
                                  GMainContext* context)
     : limits_(limits), counts_(counts), context_(context) {
+  start_timer();
+}
+
+void ConnectionWatch::start_timer() {
   timer_ = g_timeout_source_new(tick_ms(limits_));
   g_source_set_callback(
       timer_, [](gpointer self) { return static_cast<ConnectionWatch*>(self)->tick(); }, this,
       nullptr);
   g_source_attach(timer_, context_);
+}
+
+void ConnectionWatch::set_limits(const ConnectionLimits& limits) {
+  const unsigned before = tick_ms(limits_);
+  limits_ = limits;
+  if (tick_ms(limits_) == before) return;
+  g_source_destroy(timer_);
+  g_source_unref(timer_);
+  start_timer();
 }
 
 ConnectionWatch::~ConnectionWatch() {

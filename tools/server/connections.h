@@ -76,6 +76,9 @@ class ConnectionWatch {
   // The server closed `socket` itself (a refusal written on the stolen connection): forget it
   // now rather than at the next tick, so that its client may connect again at once.
   void closed(GSocket* socket);
+  // SIGHUP (Server::reconfigure): the limits from now on. A connection's deadline already set
+  // keeps its length; its next state takes the new one.
+  void set_limits(const ConnectionLimits& limits);
   // Forgets every connection (the server stops; libsoup closes them).
   void clear();
   // Connections whose request the handler has and whose answer is not finished: what a drain
@@ -91,6 +94,7 @@ class ConnectionWatch {
   void begin_close(Conn& c, bool reset);
   void release(GSocket* socket);
   gboolean tick();
+  void start_timer();
   static gboolean on_idle_socket(GSocket* s, GIOCondition condition, gpointer self);
   struct Disconnect;
   static void on_disconnected(SoupServerMessage* msg, Disconnect* d);

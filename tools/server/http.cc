@@ -150,7 +150,7 @@ std::string access_log_line(const LogEntry& e) {
   std::string line = or_dash(e.remote) + " - - [" + when + "] \"" + e.method + " " + e.path + " " +
                      e.http_version + "\" " + std::to_string(e.status) + " " +
                      std::to_string(e.bytes) + " \"" + or_dash(e.referer) + "\" \"" +
-                     or_dash(e.user_agent) + "\" " + duration;
+                     or_dash(e.user_agent) + "\" " + duration + " " + or_dash(e.request_id);
   g_free(when);
   return line;
 }

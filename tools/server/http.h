@@ -41,8 +41,10 @@ bool accepts_gzip(std::string_view accept_encoding);
 // gzip (RFC 1952) of `data` through GLib's GZlibCompressor; nullopt if zlib fails.
 std::optional<std::string> gzip(std::string_view data);
 
-// One access log line, like the combined format plus the duration:
+// One access log line, the combined format plus the duration and the request's id (its
+// X-Request-Id, "-" when it has none):
 // 127.0.0.1 - - [25/Nov/2026:11:15:54 +0000] "GET /path HTTP/1.1" 200 1234 "-" "curl/7.88" 3.2ms
+//   5f0c3a9e12d4b7a80000000000000001  (on the same line)
 struct LogEntry {
   std::string remote;
   std::string method;
@@ -54,6 +56,7 @@ struct LogEntry {
   std::string user_agent;
   double duration_ms = 0;
   int64_t unix_time_us = 0;
+  std::string request_id;
 };
 std::string access_log_line(const LogEntry& entry);
 

@@ -9,7 +9,7 @@ void set_common_headers(SoupServerMessage* msg) {
   soup_message_headers_replace(h, "Access-Control-Allow-Origin", "*");
   soup_message_headers_replace(h, "Access-Control-Expose-Headers",
                                "Content-Length, Content-Range, Content-Encoding, ETag, Date, "
-                               "Accept-Ranges, Cache-Control");
+                               "Accept-Ranges, Cache-Control, X-Request-Id");
 }
 
 void set_cache_headers(SoupServerMessage* msg, unsigned max_age_seconds, const std::string& etag) {
@@ -19,9 +19,16 @@ void set_cache_headers(SoupServerMessage* msg, unsigned max_age_seconds, const s
   if (!etag.empty()) soup_message_headers_replace(h, "ETag", etag.c_str());
 }
 
+std::string request_id(SoupServerMessage* msg) {
+  const char* id =
+      soup_message_headers_get_one(soup_server_message_get_response_headers(msg), "X-Request-Id");
+  return id != nullptr ? id : "";
+}
+
 void respond_error(SoupServerMessage* msg, const HttpError& error, const std::string& service_id) {
   if (error.status >= 500 && !error.detail.empty()) {
-    g_warning("%u %s: %s", error.status, error.hresult, error.detail.c_str());
+    g_warning("request %s: %u %s: %s", request_id(msg).c_str(), error.status, error.hresult,
+              error.detail.c_str());
   }
   set_common_headers(msg);
   SoupMessageHeaders* h = soup_server_message_get_response_headers(msg);

@@ -18,7 +18,11 @@ void set_common_headers(SoupServerMessage* msg);
 // Cache-Control with max-age, and the entity tag when there is one.
 void set_cache_headers(SoupServerMessage* msg, unsigned max_age_seconds, const std::string& etag);
 
-// The AMS error body (application/xml), never cached; 5xx details go to the server log.
+// The X-Request-Id the answer carries ("" before the server named the request).
+std::string request_id(SoupServerMessage* msg);
+
+// The AMS error body (application/xml), never cached; 5xx details go to the server log, with
+// the request's id.
 void respond_error(SoupServerMessage* msg, const HttpError& error, const std::string& service_id);
 
 // Status, Content-Type and body (moved, not copied). HEAD: libsoup sends the headers only.

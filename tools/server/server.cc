@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -55,6 +56,27 @@ std::string header(SoupServerMessage* msg, const char* name) {
   const char* value =
       soup_message_headers_get_list(soup_server_message_get_request_headers(msg), name);
   return value != nullptr ? value : "";
+}
+
+// 64 random bits as 16 hex digits (GLib's generator, seeded from the system's entropy).
+std::string random_hex64() {
+  char text[17];
+  std::snprintf(text, sizeof text, "%08x%08x", g_random_int(), g_random_int());
+  return text;
+}
+
+// An X-Request-Id a proxy in front may send, kept when it is a plain token (1 to 64 of
+// [A-Za-z0-9._:-]) so that its logs and ours name a request alike; anything else is replaced.
+bool usable_request_id(const char* id) {
+  if (id == nullptr) return false;
+  size_t n = 0;
+  for (const char* p = id; *p != '\0'; ++p, ++n) {
+    const char c = *p;
+    if (n == 64 || !(g_ascii_isalnum(c) || c == '.' || c == '_' || c == ':' || c == '-')) {
+      return false;
+    }
+  }
+  return n > 0;
 }
 
 // What the access log needs of a request, recorded as it happens: libsoup sets the status of a
@@ -145,6 +167,8 @@ void refuse_before_body(SoupServerMessage* msg, const HttpError& e, const std::s
                        "\r\nContent-Type: application/xml\r\nCache-Control: no-store\r\n"
                        "Access-Control-Allow-Origin: *\r\nContent-Length: " +
                        std::to_string(body.size()) + "\r\n";
+  const std::string id = request_id(msg);
+  if (!id.empty()) answer += "X-Request-Id: " + id + "\r\n";
   if (e.status == 503) answer += "Retry-After: 1\r\n";
   answer += "Connection: close\r\n\r\n";
   if (soup_server_message_get_method(msg) != SOUP_METHOD_HEAD) answer += body;
@@ -227,7 +251,11 @@ class Loop {
         context_(context),
         catalog_(std::move(store)),
         admission_(admission_config, shared.service_id, context, &shared.answers),
-        connections_(limits_of(shared.config), shared.connections, context) {}
+        connections_(limits_of(shared.config), shared.connections, context),
+        config_(shared.config),
+        cross_domain_(shared.cross_domain),
+        client_access_policy_(shared.client_access_policy),
+        request_id_prefix_(random_hex64()) {}
 
   ~Loop() {
     if (soup_ != nullptr) {
@@ -245,6 +273,16 @@ class Loop {
     connections_.clear();
   }
   Admission::Stats stats() const { return admission_.stats(); }
+  GMainContext* context() const { return context_; }
+  // On the loop's thread: what Server::reconfigure applies (the rest of `c` is as before).
+  void apply(const Config& c, const std::string& cross_domain,
+             const std::string& client_access_policy) {
+    config_ = c;
+    cross_domain_ = cross_domain;
+    client_access_policy_ = client_access_policy;
+    connections_.set_limits(limits_of(c));
+    admission_.set_live(c.max_age_seconds, c.pipeline_timeout_seconds);
+  }
   unsigned answering() const { return connections_.answering(); }
 
  private:
@@ -264,12 +302,20 @@ class Loop {
   }
   void log(SoupServerMessage* msg);
   std::optional<HttpError> refusal(SoupServerMessage* msg);
+  void set_request_id(SoupServerMessage* msg);
 
   Shared& shared_;
   GMainContext* context_;
   Catalog catalog_;
   Admission admission_;
   ConnectionWatch connections_;
+  // The loop's copy of the configuration and policy files: Server::reconfigure replaces them on
+  // the loop's thread, so that a request reads them without a lock.
+  Config config_;
+  std::string cross_domain_;
+  std::string client_access_policy_;
+  const std::string request_id_prefix_;  // 16 hex digits, random per loop and start
+  uint64_t requests_ = 0;
   SoupServer* soup_ = nullptr;
   int64_t now_second_ = 0;
   std::string now_text_;
@@ -279,7 +325,7 @@ class Loop {
 // limit (414, 431: libsoup itself only drops a connection past 64 KiB of both), a connection
 // over a limit (503), a Content-Length libsoup would misread (400).
 std::optional<HttpError> Loop::refusal(SoupServerMessage* msg) {
-  const Config& c = shared_.config;
+  const Config& c = config_;
   if (request_line_bytes(msg) > c.max_request_line) {
     return http_error(414, hresult::kBadRequest, "request line over --max-request-line");
   }
@@ -326,7 +372,7 @@ void Loop::handle_status(SoupServerMessage* msg) {
   json.key("stopping").value(total.stopping);
   json.key("live").value(total.live);
   json.key("queued").value(static_cast<uint64_t>(total.queued));
-  json.key("max").value(shared_.config.max_concurrent);
+  json.key("max").value(config_.max_concurrent);
   json.end_object();
   json.key("rendering").value(total.rendering);
   json.key("loops").value(static_cast<uint64_t>(shared_.loops.size()));
@@ -386,7 +432,7 @@ void Loop::handle_metrics(SoupServerMessage* msg) {
 bool Loop::operator_authorized(SoupServerMessage* msg) const {
   return bearer_matches(
       soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization"),
-      shared_.config.operator_token);
+      config_.operator_token);
 }
 
 // 401 with the challenge RFC 6750 gives for a missing or wrong bearer token, and an ARM-style
@@ -419,7 +465,7 @@ void Loop::handle_options(SoupServerMessage* msg) {
 }
 
 void Loop::handle(SoupServerMessage* msg, const char* path) {
-  const Config& config = shared_.config;
+  const Config& config = config_;
   const char* method = soup_server_message_get_method(msg);
   if (method == SOUP_METHOD_OPTIONS) return handle_options(msg);
   if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {
@@ -456,8 +502,7 @@ void Loop::handle(SoupServerMessage* msg, const char* path) {
     set_common_headers(msg);
     set_cache_headers(msg, config.max_age_seconds, "");
     bool cross = r.kind == url::Kind::kCrossDomain;
-    return respond_body(msg, 200, "text/xml",
-                        cross ? shared_.cross_domain : shared_.client_access_policy);
+    return respond_body(msg, 200, "text/xml", cross ? cross_domain_ : client_access_policy_);
   }
   HttpError failure;
   auto published = catalog_.lookup(r.locator_id, now_iso(now_second_, now_text_), &failure);
@@ -516,7 +561,7 @@ bool Loop::answer_from_cache(SoupServerMessage* msg, const PipelineRequest& requ
   e.last_modified = a->last_modified;
   e.gzipped = gzipped;
   e.vary_encoding = route.compressible;
-  e.max_age_seconds = shared_.config.max_age_seconds;
+  e.max_age_seconds = config_.max_age_seconds;
   answer_entity(msg, e, Body::of(gzipped ? a->gzipped : a->body), shared_.service_id);
   return true;
 }
@@ -569,7 +614,7 @@ void Loop::answer_download(SoupServerMessage* msg,
   // The file's state as the presentation's identity takes it (size, mtime, ctime, inode).
   e.etag = make_etag(locator_id + "\n" + file.path() + "\n" + model::identity_of(file.state()));
   e.last_modified_ns = file.state().mtime_ns;
-  e.max_age_seconds = shared_.config.max_age_seconds;
+  e.max_age_seconds = config_.max_age_seconds;
   if (answer_not_modified(msg, e)) return;
   const RangeAnswer range = decide_range(msg, e, size);
   set_entity_headers(msg, e, range, size);
@@ -578,8 +623,21 @@ void Loop::answer_download(SoupServerMessage* msg,
   stream_file_range(msg, file.release(), range.first, range.length);
 }
 
+// Every answer names its request (X-Request-Id), as the access log line and any error logged for
+// it do: the proxy's id when it sent a usable one, else the loop's prefix and its count.
+void Loop::set_request_id(SoupServerMessage* msg) {
+  const char* given =
+      soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "X-Request-Id");
+  SoupMessageHeaders* out = soup_server_message_get_response_headers(msg);
+  if (usable_request_id(given)) return soup_message_headers_replace(out, "X-Request-Id", given);
+  char id[33];
+  std::snprintf(id, sizeof id, "%s%016llx", request_id_prefix_.c_str(),
+                static_cast<unsigned long long>(++requests_));
+  soup_message_headers_replace(out, "X-Request-Id", id);
+}
+
 void Loop::log(SoupServerMessage* msg) {
-  if (shared_.config.access_log.empty()) return;
+  if (config_.access_log.empty()) return;
   auto* start = static_cast<RequestStart*>(g_object_get_data(G_OBJECT(msg), kStartQuark));
   LogEntry e;
   e.unix_time_us = g_get_real_time();
@@ -606,6 +664,7 @@ void Loop::log(SoupServerMessage* msg) {
   }
   e.referer = header(msg, "Referer");
   e.user_agent = header(msg, "User-Agent");
+  e.request_id = request_id(msg);
   std::string line = access_log_line(e) + "\n";
   // Under the lock: reopen_access_log() swaps the file.
   std::lock_guard<std::mutex> guard(shared_.log_lock);
@@ -642,6 +701,7 @@ Status Loop::listen(GSocket* socket) {
       soup_, "request-started", G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, Loop* self) {
         self->connections_.request_started(msg);
         g_signal_connect(msg, "got-headers", G_CALLBACK(+[](SoupServerMessage* m, Loop* loop) {
+                           loop->set_request_id(m);
                            if (std::optional<HttpError> e = loop->refusal(m)) {
                              GSocket* socket = soup_server_message_get_socket(m);
                              refuse_before_body(m, *e, loop->shared_.service_id);
@@ -883,6 +943,138 @@ Status Server::reopen_access_log() {
   std::fclose(shared.access_log);
   shared.access_log = reopened;
   return Status::ok();
+}
+
+namespace {
+
+std::string seconds_of_ms(unsigned ms) {
+  return std::to_string(ms / 1000) + " s";
+}
+
+// Every option of Config, named as on the command line, and whether a running server can take
+// a new value.
+struct Option {
+  const char* name;
+  std::string (*text)(const Config&);
+  bool live;
+};
+
+const Option kOptions[] = {
+    {"listen", [](const Config& c) { return c.listen; }, false},
+    {"threads", [](const Config& c) { return std::to_string(c.threads); }, false},
+    {"db", [](const Config& c) { return c.database; }, false},
+    {"max-concurrent", [](const Config& c) { return std::to_string(c.max_concurrent); }, false},
+    {"max-queue", [](const Config& c) { return std::to_string(c.max_queue); }, false},
+    {"max-age", [](const Config& c) { return std::to_string(c.max_age_seconds) + " s"; }, true},
+    {"timeout", [](const Config& c) { return std::to_string(c.pipeline_timeout_seconds) + " s"; },
+     true},
+    {"idle-timeout", [](const Config& c) { return seconds_of_ms(c.idle_timeout_ms); }, true},
+    {"header-timeout", [](const Config& c) { return seconds_of_ms(c.header_timeout_ms); }, true},
+    {"send-timeout", [](const Config& c) { return seconds_of_ms(c.send_timeout_ms); }, true},
+    {"max-connections", [](const Config& c) { return std::to_string(c.max_connections); }, true},
+    {"max-connections-per-client",
+     [](const Config& c) { return std::to_string(c.max_connections_per_client); }, true},
+    {"max-request-line", [](const Config& c) { return std::to_string(c.max_request_line); }, true},
+    {"max-header-bytes", [](const Config& c) { return std::to_string(c.max_header_bytes); }, true},
+    {"cross-domain", [](const Config& c) { return c.cross_domain_file; }, true},
+    {"client-access-policy", [](const Config& c) { return c.client_access_policy_file; }, true},
+    {"player-dir", [](const Config& c) { return c.player_dir; }, true},
+    // The token itself never goes to a log.
+    {"operator-token-file",
+     [](const Config& c) { return std::string(c.operator_token.empty() ? "(none)" : "(set)"); },
+     true},
+    {"access-log", [](const Config& c) { return c.access_log; }, true},
+};
+
+// The values of `next` that a running server takes, over `now`.
+Config live_part(const Config& now, const Config& next) {
+  Config c = now;
+  c.max_age_seconds = next.max_age_seconds;
+  c.pipeline_timeout_seconds = next.pipeline_timeout_seconds;
+  c.idle_timeout_ms = next.idle_timeout_ms;
+  c.header_timeout_ms = next.header_timeout_ms;
+  c.send_timeout_ms = next.send_timeout_ms;
+  c.max_connections = next.max_connections;
+  c.max_connections_per_client = next.max_connections_per_client;
+  c.max_request_line = next.max_request_line;
+  c.max_header_bytes = next.max_header_bytes;
+  c.cross_domain_file = next.cross_domain_file;
+  c.client_access_policy_file = next.client_access_policy_file;
+  c.player_dir = next.player_dir;
+  c.operator_token = next.operator_token;
+  // The log's path may change; turning it on or off changes the signals each loop connected.
+  if (now.access_log.empty() == next.access_log.empty()) c.access_log = next.access_log;
+  return c;
+}
+
+// Runs `task` on `context` (at once when this thread owns it), without waiting for it.
+void run_on(GMainContext* context, std::function<void()> task) {
+  auto* owned = new std::function<void()>(std::move(task));
+  g_main_context_invoke_full(
+      context, G_PRIORITY_DEFAULT,
+      [](gpointer data) -> gboolean {
+        (*static_cast<std::function<void()>*>(data))();
+        return G_SOURCE_REMOVE;
+      },
+      owned, [](gpointer data) { delete static_cast<std::function<void()>*>(data); });
+}
+
+}  // namespace
+
+Result<std::vector<ConfigChange>> Server::reconfigure(const Config& asked) {
+  Shared& shared = impl_->shared;
+  Config next = asked;
+  if (next.player_dir.empty()) next.player_dir = default_player_dir();
+  const Config applied = live_part(shared.config, next);
+  // Everything that can fail first: then nothing changes when something cannot be read.
+  std::string cross = kDefaultCrossDomainXml;
+  std::string client = kDefaultClientAccessPolicyXml;
+  if (!applied.cross_domain_file.empty()) {
+    AMS_ASSIGN_OR_RETURN(cross, read_file(applied.cross_domain_file));
+  }
+  if (!applied.client_access_policy_file.empty()) {
+    AMS_ASSIGN_OR_RETURN(client, read_file(applied.client_access_policy_file));
+  }
+  FILE* new_log = nullptr;
+  if (applied.access_log != shared.config.access_log && applied.access_log != "-") {
+    new_log = std::fopen(applied.access_log.c_str(), "a");
+    if (new_log == nullptr) {
+      return io_error("cannot open " + applied.access_log + ": " + g_strerror(errno));
+    }
+  }
+  std::vector<ConfigChange> changes;
+  for (const Option& o : kOptions) {
+    ConfigChange c{o.name, o.text(shared.config), o.text(next), false};
+    if (c.before != c.after) {
+      c.applied = o.live && o.text(applied) == c.after;
+      changes.push_back(std::move(c));
+    }
+  }
+  // A policy file read again from the same path may say something new.
+  if (applied.cross_domain_file == shared.config.cross_domain_file &&
+      !applied.cross_domain_file.empty() && cross != shared.cross_domain) {
+    changes.push_back({"cross-domain", applied.cross_domain_file,
+                       applied.cross_domain_file + " (its content changed)", true});
+  }
+  if (applied.client_access_policy_file == shared.config.client_access_policy_file &&
+      !applied.client_access_policy_file.empty() && client != shared.client_access_policy) {
+    changes.push_back({"client-access-policy", applied.client_access_policy_file,
+                       applied.client_access_policy_file + " (its content changed)", true});
+  }
+  if (applied.access_log != shared.config.access_log) {
+    std::lock_guard<std::mutex> guard(shared.log_lock);
+    if (shared.own_log) std::fclose(shared.access_log);
+    shared.own_log = new_log != nullptr;
+    shared.access_log = new_log != nullptr ? new_log : stdout;
+  }
+  shared.config = applied;
+  shared.cross_domain = cross;
+  shared.client_access_policy = client;
+  for (Loop* loop : shared.loops) {
+    run_on(loop->context(),
+           [loop, applied, cross, client] { loop->apply(applied, cross, client); });
+  }
+  return changes;
 }
 
 void Server::drain() {

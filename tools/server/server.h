@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "store/store.h"
@@ -53,6 +54,15 @@ struct Config {
   unsigned max_header_bytes = 32768;
 };
 
+// One option that Server::reconfigure found different (its long option's name, as in the
+// configuration file), before and after.
+struct ConfigChange {
+  std::string option;
+  std::string before;
+  std::string after;
+  bool applied = false;  // false: it needs a restart; until then the server goes on with `before`
+};
+
 class Server {
  public:
   // Reads the policy files and opens the access log; kNotFound/kIo when they cannot be read.
@@ -77,6 +87,14 @@ class Server {
   // goes on writing there; the old file is closed. Nothing to do for no log or standard output.
   // Any thread. On failure the server keeps writing to the file it had.
   Status reopen_access_log();
+
+  // SIGHUP's second half: takes from `next` what can change while serving (timeouts, limits,
+  // max-age, the pipeline timeout, the policy files, read again, the operator token, the player
+  // folder, the access log's path) and reports the options that differ, each applied or needing
+  // a restart (listen, threads, database, pipelines and queue, the answer cache, access log on or
+  // off). A file that cannot be read changes nothing and is the error. A connection's deadline
+  // already set keeps its old length; the next one takes the new. Call on the main loop's thread.
+  Result<std::vector<ConfigChange>> reconfigure(const Config& next);
 
   struct Impl;
 
