@@ -951,59 +951,65 @@ std::string seconds_of_ms(unsigned ms) {
   return std::to_string(ms / 1000) + " s";
 }
 
-// Every option of Config, named as on the command line, and whether a running server can take
-// a new value.
+// Every option of Config, named as on the command line: its value as the report shows it, and,
+// for one a running server can take, how it is taken (nullptr: only at a restart).
 struct Option {
   const char* name;
   std::string (*text)(const Config&);
-  bool live;
+  void (*take)(Config& into, const Config& from);
 };
 
+#define AMS_TAKE(field) [](Config& into, const Config& from) { into.field = from.field; }
+
 const Option kOptions[] = {
-    {"listen", [](const Config& c) { return c.listen; }, false},
-    {"threads", [](const Config& c) { return std::to_string(c.threads); }, false},
-    {"db", [](const Config& c) { return c.database; }, false},
-    {"max-concurrent", [](const Config& c) { return std::to_string(c.max_concurrent); }, false},
-    {"max-queue", [](const Config& c) { return std::to_string(c.max_queue); }, false},
-    {"max-age", [](const Config& c) { return std::to_string(c.max_age_seconds) + " s"; }, true},
+    {"listen", [](const Config& c) { return c.listen; }, nullptr},
+    {"threads", [](const Config& c) { return std::to_string(c.threads); }, nullptr},
+    {"db", [](const Config& c) { return c.database; }, nullptr},
+    {"max-concurrent", [](const Config& c) { return std::to_string(c.max_concurrent); }, nullptr},
+    {"max-queue", [](const Config& c) { return std::to_string(c.max_queue); }, nullptr},
+    {"max-age", [](const Config& c) { return std::to_string(c.max_age_seconds) + " s"; },
+     AMS_TAKE(max_age_seconds)},
     {"timeout", [](const Config& c) { return std::to_string(c.pipeline_timeout_seconds) + " s"; },
-     true},
-    {"idle-timeout", [](const Config& c) { return seconds_of_ms(c.idle_timeout_ms); }, true},
-    {"header-timeout", [](const Config& c) { return seconds_of_ms(c.header_timeout_ms); }, true},
-    {"send-timeout", [](const Config& c) { return seconds_of_ms(c.send_timeout_ms); }, true},
-    {"max-connections", [](const Config& c) { return std::to_string(c.max_connections); }, true},
+     AMS_TAKE(pipeline_timeout_seconds)},
+    {"idle-timeout", [](const Config& c) { return seconds_of_ms(c.idle_timeout_ms); },
+     AMS_TAKE(idle_timeout_ms)},
+    {"header-timeout", [](const Config& c) { return seconds_of_ms(c.header_timeout_ms); },
+     AMS_TAKE(header_timeout_ms)},
+    {"send-timeout", [](const Config& c) { return seconds_of_ms(c.send_timeout_ms); },
+     AMS_TAKE(send_timeout_ms)},
+    {"max-connections", [](const Config& c) { return std::to_string(c.max_connections); },
+     AMS_TAKE(max_connections)},
     {"max-connections-per-client",
-     [](const Config& c) { return std::to_string(c.max_connections_per_client); }, true},
-    {"max-request-line", [](const Config& c) { return std::to_string(c.max_request_line); }, true},
-    {"max-header-bytes", [](const Config& c) { return std::to_string(c.max_header_bytes); }, true},
-    {"cross-domain", [](const Config& c) { return c.cross_domain_file; }, true},
-    {"client-access-policy", [](const Config& c) { return c.client_access_policy_file; }, true},
-    {"player-dir", [](const Config& c) { return c.player_dir; }, true},
+     [](const Config& c) { return std::to_string(c.max_connections_per_client); },
+     AMS_TAKE(max_connections_per_client)},
+    {"max-request-line", [](const Config& c) { return std::to_string(c.max_request_line); },
+     AMS_TAKE(max_request_line)},
+    {"max-header-bytes", [](const Config& c) { return std::to_string(c.max_header_bytes); },
+     AMS_TAKE(max_header_bytes)},
+    {"cross-domain", [](const Config& c) { return c.cross_domain_file; },
+     AMS_TAKE(cross_domain_file)},
+    {"client-access-policy", [](const Config& c) { return c.client_access_policy_file; },
+     AMS_TAKE(client_access_policy_file)},
+    {"player-dir", [](const Config& c) { return c.player_dir; }, AMS_TAKE(player_dir)},
     // The token itself never goes to a log.
     {"operator-token-file",
      [](const Config& c) { return std::string(c.operator_token.empty() ? "(none)" : "(set)"); },
-     true},
-    {"access-log", [](const Config& c) { return c.access_log; }, true},
+     AMS_TAKE(operator_token)},
+    // The log's path may change; turning it on or off changes the signals each loop connected.
+    {"access-log", [](const Config& c) { return c.access_log; },
+     [](Config& into, const Config& from) {
+       if (into.access_log.empty() == from.access_log.empty()) into.access_log = from.access_log;
+     }},
 };
+
+#undef AMS_TAKE
 
 // The values of `next` that a running server takes, over `now`.
 Config live_part(const Config& now, const Config& next) {
   Config c = now;
-  c.max_age_seconds = next.max_age_seconds;
-  c.pipeline_timeout_seconds = next.pipeline_timeout_seconds;
-  c.idle_timeout_ms = next.idle_timeout_ms;
-  c.header_timeout_ms = next.header_timeout_ms;
-  c.send_timeout_ms = next.send_timeout_ms;
-  c.max_connections = next.max_connections;
-  c.max_connections_per_client = next.max_connections_per_client;
-  c.max_request_line = next.max_request_line;
-  c.max_header_bytes = next.max_header_bytes;
-  c.cross_domain_file = next.cross_domain_file;
-  c.client_access_policy_file = next.client_access_policy_file;
-  c.player_dir = next.player_dir;
-  c.operator_token = next.operator_token;
-  // The log's path may change; turning it on or off changes the signals each loop connected.
-  if (now.access_log.empty() == next.access_log.empty()) c.access_log = next.access_log;
+  for (const Option& o : kOptions) {
+    if (o.take != nullptr) o.take(c, next);
+  }
   return c;
 }
 
@@ -1046,7 +1052,7 @@ Result<std::vector<ConfigChange>> Server::reconfigure(const Config& asked) {
   for (const Option& o : kOptions) {
     ConfigChange c{o.name, o.text(shared.config), o.text(next), false};
     if (c.before != c.after) {
-      c.applied = o.live && o.text(applied) == c.after;
+      c.applied = o.take != nullptr && o.text(applied) == c.after;
       changes.push_back(std::move(c));
     }
   }
@@ -1098,17 +1104,10 @@ void Server::shutdown() {
     Impl::Thread& t = impl_->threads[i];
     Loop* loop = impl_->loops[i + 1].get();
     std::promise<void> done;
-    auto* task = new std::function<void()>([&] {
+    run_on(t.context, [&] {
       loop->shutdown();
       done.set_value();
     });
-    g_main_context_invoke_full(
-        t.context, G_PRIORITY_DEFAULT,
-        [](gpointer data) -> gboolean {
-          (*static_cast<std::function<void()>*>(data))();
-          return G_SOURCE_REMOVE;
-        },
-        task, [](gpointer data) { delete static_cast<std::function<void()>*>(data); });
     done.get_future().wait();
   }
   if (!impl_->loops.empty()) impl_->loops[0]->shutdown();
@@ -1116,18 +1115,11 @@ void Server::shutdown() {
     Impl::Thread& t = impl_->threads[i];
     // Destroyed while its context is the thread default of no one but idle.
     std::promise<void> done;
-    auto* task = new std::function<void()>([&, i] {
+    run_on(t.context, [&, i] {
       impl_->loops[i + 1].reset();
       g_main_loop_quit(t.main_loop);
       done.set_value();
     });
-    g_main_context_invoke_full(
-        t.context, G_PRIORITY_DEFAULT,
-        [](gpointer data) -> gboolean {
-          (*static_cast<std::function<void()>*>(data))();
-          return G_SOURCE_REMOVE;
-        },
-        task, [](gpointer data) { delete static_cast<std::function<void()>*>(data); });
     done.get_future().wait();
     t.thread.join();
     g_main_loop_unref(t.main_loop);
