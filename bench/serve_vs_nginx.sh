@@ -4,7 +4,7 @@
 # refuses to run only when nginx would not serve the bytes gst-ams answers).
 #
 #   bench/serve_vs_nginx.sh [--build DIR] [--seconds N] [--asset-seconds S] [--threads N]
-#                           [--cache DIR] [--no-long] [--soak MINUTES]
+#                           [--cache DIR] [--no-long] [--soak MINUTES] [--tls]
 #
 #   --build DIR          the meson build folder (default: build)
 #   --seconds N          wrk run length per row (default 10)
@@ -16,6 +16,9 @@
 #   --soak MINUTES       only the soak: every URL of the asset (manifests, playlists, every TS
 #                        segment and DASH fragment) in turn at 64 connections for MINUTES; the
 #                        server's RSS every 60 s and its slope after a 2-minute warm-up
+#   --tls                the table over HTTPS: `ams serve --tls-listen` and nginx `listen ssl`
+#                        with one P-256 certificate made by `openssl` (keep-alive connections,
+#                        so one handshake per wrk connection); the libsoup floor stays HTTP
 #
 # In one run it
 #  1. makes the asset with ffmpeg (cached): three noisy H.264 rungs 1280x720/960x540/640x360 at
@@ -48,6 +51,7 @@ threads=$(nproc)
 cache=${AMS_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gst-ams-bench}
 long=1
 soak=0
+tls=0
 nginx_bin=${NGINX:-/usr/sbin/nginx}
 
 die() { echo "serve_vs_nginx.sh: $*" >&2; exit 1; }
@@ -61,6 +65,7 @@ while [ $# -gt 0 ]; do
     --cache) cache=$2; shift 2 ;;
     --no-long) long=0; shift ;;
     --soak) soak=$2; shift 2 ;;
+    --tls) tls=1; shift ;;
     *) sed -n '2,18p' "$0" >&2; exit 2 ;;
   esac
 done
@@ -169,9 +174,19 @@ free_port() {
 }
 # One port for every start of the server, so that URLs stay valid across restarts.
 base=http://127.0.0.1:$(free_port)
+tls_args=()
+if [ "$tls" = 1 ]; then
+  command -v openssl >/dev/null || die "--tls needs the openssl command"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$work/tls.key" \
+    -out "$work/tls.crt" -subj /CN=bench -addext subjectAltName=IP:127.0.0.1 -days 2 2>/dev/null ||
+    die "openssl could not make the certificate"
+  chmod a+r "$work/tls.key"
+  tls_base=https://127.0.0.1:$(free_port)
+  tls_args=(--tls-listen "${tls_base#https://}" --tls-certificate "$work/tls.crt" --tls-key "$work/tls.key")
+fi
 start_server() {
   : >"$work/serve.out"
-  "$ams" serve --db "$db" --listen "${base#http://}" --threads "$threads" >"$work/serve.out" 2>&1 &
+  "$ams" serve --db "$db" --listen "${base#http://}" "${tls_args[@]}" --threads "$threads" >"$work/serve.out" 2>&1 &
   server_pid=$!
   local i
   for i in $(seq 100); do grep -q http "$work/serve.out" && break; sleep 0.1; done
@@ -206,6 +221,13 @@ mkdir -p "$nginx_dir/root" "$nginx_dir/tmp"
 cp "$got"/* "$nginx_dir/root/"
 chmod -R a+rX "$nginx_dir"
 nginx_port=$(free_port)
+nginx_tls=""
+if [ "$tls" = 1 ]; then
+  nginx_tls_port=$(free_port)
+  nginx_tls="server { listen 127.0.0.1:$nginx_tls_port ssl; root $nginx_dir/root;
+    ssl_certificate $work/tls.crt; ssl_certificate_key $work/tls.key;
+    ssl_protocols TLSv1.2 TLSv1.3; }"
+fi
 cat >"$nginx_dir/nginx.conf" <<EOF
 worker_processes $threads;
 daemon off;
@@ -231,12 +253,21 @@ http {
     listen 127.0.0.1:$nginx_port;
     root $nginx_dir/root;
   }
+  $nginx_tls
 }
 EOF
 "$nginx_bin" -e "$nginx_dir/error.log" -p "$nginx_dir" -c "$nginx_dir/nginx.conf" &
 nginx_pid=$!
 for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$nginx_port/master.m3u8" && break; sleep 0.1; done
 static="http://127.0.0.1:$nginx_port"
+
+# --tls: the table's URLs are the HTTPS ones; curl checks the certificate.
+plain_urls=("${urls[@]}")  # the sections after the table stay on HTTP
+if [ "$tls" = 1 ]; then
+  for i in "${!urls[@]}"; do urls[$i]=$tls_base${urls[$i]#"$base"}; done
+  static="https://127.0.0.1:$nginx_tls_port"
+  fetch() { curl -sf --cacert "$work/tls.crt" -o "$2" "$1" || die "GET $1 failed"; }
+fi
 
 # The same bytes from both, twice from gst-ams (its answers must not vary either).
 for i in "${!files[@]}"; do
@@ -266,6 +297,12 @@ echo "gst-ams $(git -C "$here/.." rev-parse --short HEAD 2>/dev/null) ($(basenam
 echo "asset: $asset ($asset_seconds s); bytes: master $(size "$got/master.m3u8"), media playlist" \
   "$(size "$got/media.m3u8"), MPD $(size "$got/manifest.mpd"), fragment $(size "$got/fragment.m4s")," \
   "TS segment $(size "$got/segment.ts")"
+tls_of() {  # HOST:PORT: the protocol and cipher the server chose
+  openssl s_client -connect "$1" -CAfile "$work/tls.crt" </dev/null 2>/dev/null |
+    awk '/^New, / {sub(/,$/, "", $2); print $2, $5}'
+}
+[ "$tls" = 1 ] && echo "over HTTPS: gst-ams $tls_base ($(tls_of "${tls_base#https://}")), nginx" \
+  "$static ($(tls_of "${static#https://}")); the libsoup floor column is plain HTTP"
 echo "fragment: ${fragment_url#"$base"}"
 echo "segment:  ${segment_url#"$base"}"
 
@@ -449,9 +486,9 @@ for round in $(seq $rounds); do
   start_server
   for _ in 1 2 3 4; do fetch "$first_fragment" /dev/null; done
   for i in 0 1 2; do
-    read -r wall cpu flt < <(first "${urls[$i]}") || die "GET ${urls[$i]} failed"
+    read -r wall cpu flt < <(first "${plain_urls[$i]}") || die "GET ${plain_urls[$i]} failed"
     c_cpu[$i]="${c_cpu[$i]:-} $cpu" c_wall[$i]="${c_wall[$i]:-} $wall" c_flt[$i]="${c_flt[$i]:-} $flt"
-    read -r wall cpu flt < <(first "${urls[$i]}") || die "GET ${urls[$i]} failed"
+    read -r wall cpu flt < <(first "${plain_urls[$i]}") || die "GET ${plain_urls[$i]} failed"
     a_cpu[$i]="${a_cpu[$i]:-} $cpu" a_wall[$i]="${a_wall[$i]:-} $wall"
   done
   stop_server
@@ -463,7 +500,7 @@ for round in $(seq $rounds); do
     k_cpu[$i]="${k_cpu[$i]:-} $first" k_again[$i]="${k_again[$i]:-} $again"
     i=$((i + 1))
   done < <(helper keepalive "$base" "$server_pid" "${first_fragment#"$base"}" \
-    "${urls[0]#"$base"}" "${urls[1]#"$base"}" "${urls[2]#"$base"}")
+    "${plain_urls[0]#"$base"}" "${plain_urls[1]#"$base"}" "${plain_urls[2]#"$base"}")
   stop_server
 done
 echo "The last two columns: the same two GETs on one connection kept alive (opened with a GET of"

@@ -12,13 +12,13 @@ packages=(
   # build
   meson ninja-build pkg-config g++ git
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
-  libsoup-3.0-dev libsqlite3-dev libgtest-dev
+  libsoup-3.0-dev libsqlite3-dev libssl-dev libgtest-dev
   # run: GStreamer with the encoders `ams encode` uses and the demuxers the tests play with
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-base-apps
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
   gstreamer1.0-libav
   # tests: independent decoders and validators, a static HTTP server, fuzzing, the style check
-  ffmpeg libxml2-utils python3 python3-prometheus-client curl clang libclang-rt-14-dev clang-format
+  ffmpeg libxml2-utils openssl python3 python3-prometheus-client curl clang libclang-rt-14-dev clang-format
   # end-to-end tests (tests/e2e): a browser for hls.js, dash.js and shaka-player
   chromium
 )

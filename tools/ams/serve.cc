@@ -41,6 +41,9 @@ void tune_allocator(unsigned loops) {
 struct Options {
   gchar* db = nullptr;
   gchar* listen = nullptr;
+  gchar* tls_listen = nullptr;
+  gchar* tls_certificate = nullptr;
+  gchar* tls_key = nullptr;
   gint max_age = 259200;
   gint max_concurrent = 16;
   gint max_queue = 256;
@@ -65,8 +68,8 @@ struct Options {
   Options(const Options&) = delete;
   Options& operator=(const Options&) = delete;
   ~Options() {
-    for (gchar* s : {db, listen, cross_domain, client_access_policy, access_log, player_dir,
-                     operator_token_file, config})
+    for (gchar* s : {db, listen, tls_listen, tls_certificate, tls_key, cross_domain,
+                     client_access_policy, access_log, player_dir, operator_token_file, config})
       g_free(s);
   }
 };
@@ -125,8 +128,16 @@ std::vector<GOptionEntry> option_entries(Options& o) {
       {"db", 0, 0, G_OPTION_ARG_FILENAME, &o.db, "Database (default: $AMS_DB or ~/.local/share)",
        "FILE"},
       {"listen", 0, 0, G_OPTION_ARG_STRING, &o.listen,
-       "Address and port to listen on (default 127.0.0.1:8080; port 0: any free port)",
+       "Address and port to listen on for HTTP (default 127.0.0.1:8080; port 0: any free port; "
+       "none: no HTTP, with --tls-listen)",
        "ADDR:PORT"},
+      {"tls-listen", 0, 0, G_OPTION_ARG_STRING, &o.tls_listen,
+       "Address and port to listen on for HTTPS as well (default: none)", "ADDR:PORT"},
+      {"tls-certificate", 0, 0, G_OPTION_ARG_FILENAME, &o.tls_certificate,
+       "HTTPS: the server's certificate and then its chain, PEM (SIGHUP reads it again)", "FILE"},
+      {"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &o.tls_key,
+       "HTTPS: the certificate's private key, PEM, unencrypted (default: in --tls-certificate)",
+       "FILE"},
       {"max-age", 0, 0, G_OPTION_ARG_INT, &o.max_age,
        "Cache-Control max-age of manifests and fragments (default 259200 = 3 days, as AMS)",
        "SECONDS"},
@@ -240,7 +251,10 @@ Status parse_options(Options& o, const std::string& config_file,
 // The server's configuration from the options (the operator token apart).
 server::Config config_of(const Options& o) {
   server::Config config;
-  if (o.listen != nullptr) config.listen = o.listen;
+  if (o.listen != nullptr) config.listen = std::string_view(o.listen) == "none" ? "" : o.listen;
+  if (o.tls_listen != nullptr) config.tls_listen = o.tls_listen;
+  if (o.tls_certificate != nullptr) config.tls_certificate_file = o.tls_certificate;
+  if (o.tls_key != nullptr) config.tls_key_file = o.tls_key;
   config.max_age_seconds = static_cast<unsigned>(o.max_age);
   config.max_concurrent = static_cast<unsigned>(o.max_concurrent);
   config.max_queue = static_cast<unsigned>(o.max_queue);
@@ -361,8 +375,9 @@ int serve_main(int argc, char** argv) {
   GLibPtr<GMainLoop> loop(g_main_loop_new(nullptr, FALSE));
   auto server = server::Server::create(config, std::move(*store));
   if (!server) return fail(server.status().to_string());
-  Result<std::string> url = (*server)->listen();
-  if (!url) return fail(url.status().to_string());
+  Result<std::vector<std::string>> urls = (*server)->listen();
+  if (!urls) return fail(urls.status().to_string());
+  const std::string* url = &urls->front();
   // Before the URL is printed: whoever reads it may signal at once.
   Drain drain;
   drain.loop = loop.get();
@@ -377,7 +392,8 @@ int serve_main(int argc, char** argv) {
   reloading.cli = std::move(cli);
   reloading.token = *token;
   guint sighup = g_unix_signal_add(SIGHUP, reload, &reloading);
-  std::printf("Serving %s on %s\n", db.c_str(), url->c_str());
+  // One line per listener, HTTP's first: "Serving DB on http://127.0.0.1:8080/".
+  for (const std::string& u : *urls) std::printf("Serving %s on %s\n", db.c_str(), u.c_str());
   if (own_token) {
     std::printf(
         "Operator token (for /api/locators and /api/status; --operator-token-file sets "

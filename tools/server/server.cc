@@ -1,6 +1,10 @@
 #include "server.h"
 
 #include <gio/gio.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -49,6 +53,75 @@ Result<std::string> read_file(const std::string& path) {
   }
   std::string out(text, size);
   g_free(text);
+  return out;
+}
+
+// The server's TLS certificate from its PEM files (Config::tls_certificate_file, the key in
+// tls_key_file or, without one, in the same file), and the PEM text it was made from, which
+// tells a SIGHUP whether a file read again changed.
+struct Certificate {
+  GTlsCertificate* certificate = nullptr;  // owned by whoever takes it
+  std::string pem;
+};
+
+// "" when `pem` holds a private key that is the one of its first certificate; "no key" when it
+// holds none; else what OpenSSL says.
+std::string key_problem(const std::string& pem) {
+  BIO* certificates = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  BIO* keys = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  // Each reader skips the PEM blocks of other kinds. No passphrase: OpenSSL's default would ask
+  // the terminal for one.
+  pem_password_cb* no_passphrase = [](char*, int, int, void*) { return 0; };
+  X509* certificate = PEM_read_bio_X509(certificates, nullptr, no_passphrase, nullptr);
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(keys, nullptr, no_passphrase, nullptr);
+  std::string problem;
+  if (key == nullptr) {
+    problem = "no key";
+  } else if (certificate == nullptr || X509_check_private_key(certificate, key) != 1) {
+    problem = "key values mismatch";
+  }
+  EVP_PKEY_free(key);
+  X509_free(certificate);
+  BIO_free(keys);
+  BIO_free(certificates);
+  ERR_clear_error();  // what the readers left on this thread's queue
+  return problem;
+}
+
+Result<Certificate> load_certificate(const Config& c) {
+  if (c.tls_certificate_file.empty()) {
+    return invalid_argument("--tls-listen needs --tls-certificate (a PEM file)");
+  }
+  if (!g_tls_backend_supports_tls(g_tls_backend_get_default())) {
+    return unsupported("HTTPS needs GLib's TLS backend (Debian: glib-networking)");
+  }
+  Certificate out;
+  AMS_ASSIGN_OR_RETURN(out.pem, read_file(c.tls_certificate_file));
+  if (!c.tls_key_file.empty()) {
+    AMS_ASSIGN_OR_RETURN(std::string key, read_file(c.tls_key_file));
+    out.pem += "\n" + key;
+  }
+  GError* error = nullptr;
+  out.certificate = g_tls_certificate_new_from_pem(out.pem.c_str(), -1, &error);
+  if (out.certificate == nullptr) {
+    std::string message = error->message;
+    g_error_free(error);
+    return invalid_argument("the TLS certificate " + c.tls_certificate_file + ": " + message);
+  }
+  // GLib takes a certificate without its key, or with another certificate's, and every
+  // handshake would then fail: OpenSSL checks that the key is the certificate's, as nginx does.
+  std::string problem = key_problem(out.pem);
+  if (!problem.empty()) {
+    g_object_unref(out.certificate);
+    const std::string& key_file = c.tls_key_file.empty() ? c.tls_certificate_file : c.tls_key_file;
+    if (problem == "no key") {
+      return invalid_argument("no private key in " + key_file +
+                              (c.tls_key_file.empty() ? " (--tls-key names its file)" : ""));
+    }
+    return invalid_argument("the private key in " + key_file +
+                            " is not the one of the certificate " + c.tls_certificate_file + " (" +
+                            problem + ")");
+  }
   return out;
 }
 
@@ -234,9 +307,13 @@ struct Shared {
   std::atomic<bool> draining{false};  // Server::drain(): new requests are answered 503
   ConnectionCounts connections;
   Metrics metrics;
+  // With an HTTPS listener: the certificate every loop serves, and its PEM text.
+  GTlsCertificate* tls_certificate = nullptr;
+  std::string tls_pem;
 
   ~Shared() {
     if (own_log && access_log != nullptr) std::fclose(access_log);
+    if (tls_certificate != nullptr) g_object_unref(tls_certificate);
   }
 };
 
@@ -264,9 +341,19 @@ class Loop {
     }
   }
 
-  // On the loop's thread, with its context the thread default: serve on `socket`.
-  Status listen(GSocket* socket);
-  std::string url() const;
+  // A socket to listen on, and whether it serves HTTPS.
+  struct Listener {
+    GSocket* socket = nullptr;
+    bool https = false;
+  };
+  // On the loop's thread, with its context the thread default: serve on every listener.
+  Status listen(const std::vector<Listener>& listeners);
+  // The base URL of each listener, in the order they were given.
+  std::vector<std::string> urls() const;
+  // On the loop's thread: new HTTPS connections get `certificate`; those open keep theirs.
+  void set_certificate(GTlsCertificate* certificate) {
+    if (soup_ != nullptr) soup_server_set_tls_certificate(soup_, certificate);
+  }
   void shutdown() {
     admission_.cancel_all();
     if (soup_ != nullptr) soup_server_disconnect(soup_);
@@ -672,8 +759,9 @@ void Loop::log(SoupServerMessage* msg) {
   std::fflush(shared_.access_log);
 }
 
-Status Loop::listen(GSocket* socket) {
-  soup_ = soup_server_new("server-header", "gst-ams/" AMS_VERSION " ", nullptr);
+Status Loop::listen(const std::vector<Listener>& listeners) {
+  soup_ = soup_server_new("server-header", "gst-ams/" AMS_VERSION " ", "tls-certificate",
+                          shared_.tls_certificate, nullptr);
   if (shared_.access_log != nullptr) {
     g_signal_connect(soup_, "request-started", G_CALLBACK(on_request_started), nullptr);
     auto log = G_CALLBACK(+[](SoupServer*, SoupServerMessage* msg, Loop* self) { self->log(msg); });
@@ -720,25 +808,29 @@ Status Loop::listen(GSocket* socket) {
         self->handle(msg, path);
       },
       this, nullptr);
-  GError* error = nullptr;
-  if (!soup_server_listen_socket(soup_, socket, static_cast<SoupServerListenOptions>(0), &error)) {
-    std::string message = error->message;
-    g_error_free(error);
-    return io_error("cannot listen: " + message);
+  for (const Listener& l : listeners) {
+    GError* error = nullptr;
+    const auto options =
+        static_cast<SoupServerListenOptions>(l.https ? SOUP_SERVER_LISTEN_HTTPS : 0);
+    if (!soup_server_listen_socket(soup_, l.socket, options, &error)) {
+      std::string message = error->message;
+      g_error_free(error);
+      return io_error("cannot listen: " + message);
+    }
   }
   return Status::ok();
 }
 
-std::string Loop::url() const {
+std::vector<std::string> Loop::urls() const {
   GSList* uris = soup_server_get_uris(soup_);
-  std::string url;
-  if (uris != nullptr) {
-    gchar* text = g_uri_to_string(static_cast<GUri*>(uris->data));
-    url = text;
+  std::vector<std::string> urls;
+  for (GSList* u = uris; u != nullptr; u = u->next) {
+    gchar* text = g_uri_to_string(static_cast<GUri*>(u->data));
+    urls.emplace_back(text);
     g_free(text);
   }
   g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
-  return url;
+  return urls;
 }
 
 // A listening socket on `address` that other loops can bind to as well (SO_REUSEPORT), with a
@@ -847,6 +939,16 @@ Result<std::unique_ptr<Server>> Server::create(const Config& config,
   if (config.threads > 1 && config.database.empty()) {
     return invalid_argument("more than one loop needs the database path (Config::database)");
   }
+  if (config.listen.empty() && config.tls_listen.empty()) {
+    return invalid_argument("nothing to listen on: give --listen, --tls-listen or both");
+  }
+  if (!config.tls_listen.empty()) {
+    AMS_ASSIGN_OR_RETURN(Certificate tls, load_certificate(config));
+    shared.tls_certificate = tls.certificate;
+    shared.tls_pem = std::move(tls.pem);
+  } else if (!config.tls_certificate_file.empty() || !config.tls_key_file.empty()) {
+    return invalid_argument("--tls-certificate and --tls-key need --tls-listen");
+  }
   impl->first_store = std::move(store);
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
@@ -857,52 +959,102 @@ Server::~Server() {
   shutdown();
 }
 
-Result<std::string> Server::listen() {
-  Impl* impl = impl_.get();
-  Shared& shared = impl->shared;
-  const std::string& listen = shared.config.listen;
+namespace {
+
+// `listen` ("ADDR:PORT", "[V6]:PORT") as a socket address; `option` names it in errors.
+Result<GSocketAddress*> parse_address(const std::string& listen, const char* option) {
   size_t colon = listen.rfind(':');
-  if (colon == std::string::npos) return invalid_argument("--listen wants ADDR:PORT");
+  if (colon == std::string::npos) return invalid_argument(std::string(option) + " wants ADDR:PORT");
   std::string host = listen.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
   guint64 port = 0;
   if (!g_ascii_string_to_unsigned(listen.c_str() + colon + 1, 10, 0, 65535, &port, nullptr)) {
-    return invalid_argument("bad port in --listen " + listen);
+    return invalid_argument(std::string("bad port in ") + option + " " + listen);
   }
   GSocketAddress* address =
       g_inet_socket_address_new_from_string(host.c_str(), static_cast<guint>(port));
-  if (address == nullptr) return invalid_argument("bad address in --listen " + listen);
+  if (address == nullptr)
+    return invalid_argument(std::string("bad address in ") + option + " " + listen);
+  return address;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> Server::listen() {
+  Impl* impl = impl_.get();
+  Shared& shared = impl->shared;
+  // Each endpoint: the address every loop binds (the first loop's, once bound: port 0 is then
+  // the port it got) and whether it is HTTPS.
+  struct Endpoint {
+    std::string text;
+    GSocketAddress* bound = nullptr;
+    bool https = false;
+  };
+  std::vector<Endpoint> endpoints;
+  if (!shared.config.listen.empty()) endpoints.push_back({"--listen " + shared.config.listen});
+  if (!shared.config.tls_listen.empty()) {
+    endpoints.push_back({"--tls-listen " + shared.config.tls_listen, nullptr, true});
+  }
+  auto release = [&] {
+    for (Endpoint& e : endpoints) g_clear_object(&e.bound);
+  };
   const unsigned loops = std::max(1u, shared.config.threads);
 
-  // Loop 0, on the caller's context. Its socket fixes the port the others bind to.
-  if (port != 0) {
-    Status free = address_is_free(address);
-    if (!free) {
-      g_object_unref(address);
-      return Status(free).with_context("cannot listen on " + listen);
+  // Loop 0, on the caller's context. Its sockets fix the ports the others bind to.
+  std::vector<Loop::Listener> first;
+  auto close_first = [&] {
+    for (Loop::Listener& l : first) g_object_unref(l.socket);
+    first.clear();
+  };
+  Status st = Status::ok();
+  for (Endpoint& e : endpoints) {
+    const std::string& value = e.https ? shared.config.tls_listen : shared.config.listen;
+    Result<GSocketAddress*> address = parse_address(value, e.https ? "--tls-listen" : "--listen");
+    if (!address) {
+      st = address.status();
+      break;
     }
+    const bool any_port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(*address)) == 0;
+    if (!any_port) st = address_is_free(*address);
+    Result<GSocket*> socket = st ? reusable_listener(*address) : Result<GSocket*>(st);
+    g_object_unref(*address);
+    if (!socket) {
+      st = Status(socket.status()).with_context("cannot listen on " + value);
+      break;
+    }
+    e.bound = g_socket_get_local_address(*socket, nullptr);
+    first.push_back({*socket, e.https});
   }
-  Result<GSocket*> first = reusable_listener(address);
-  g_object_unref(address);
-  if (!first) return Status(first.status()).with_context("cannot listen on " + listen);
-  GSocketAddress* bound = g_socket_get_local_address(*first, nullptr);
+  if (!st) {
+    close_first();
+    release();
+    return st;
+  }
   GMainContext* main = g_main_context_get_thread_default() ? g_main_context_get_thread_default()
                                                            : g_main_context_default();
   impl->loops.push_back(std::make_unique<Loop>(shared, std::move(impl->first_store), main,
                                                share_of(shared.config, 0, loops)));
   shared.loops.push_back(impl->loops.back().get());
-  Status st = impl->loops[0]->listen(*first);
-  g_object_unref(*first);
+  st = impl->loops[0]->listen(first);
+  close_first();
   for (unsigned i = 1; i < loops && st; ++i) {
     auto store = store::Store::open(shared.config.database);
     if (!store) {
       st = store.status();
       break;
     }
-    Result<GSocket*> socket = reusable_listener(bound);
-    if (!socket) {
-      st = socket.status();
+    std::vector<Loop::Listener> sockets;
+    for (const Endpoint& e : endpoints) {
+      Result<GSocket*> socket = reusable_listener(e.bound);
+      if (!socket) {
+        st = Status(socket.status()).with_context("cannot listen on " + e.text);
+        break;
+      }
+      sockets.push_back({*socket, e.https});
+    }
+    if (!st) {
+      for (Loop::Listener& l : sockets) g_object_unref(l.socket);
       break;
     }
     Impl::Thread t;
@@ -914,11 +1066,10 @@ Result<std::string> Server::listen() {
     shared.loops.push_back(loop);
     std::promise<Status> ready;
     std::future<Status> started = ready.get_future();
-    GSocket* s = *socket;
-    t.thread = std::thread([loop, s, context = t.context, main_loop = t.main_loop, &ready] {
+    t.thread = std::thread([loop, sockets, context = t.context, main_loop = t.main_loop, &ready] {
       g_main_context_push_thread_default(context);
-      Status listening = loop->listen(s);
-      g_object_unref(s);
+      Status listening = loop->listen(sockets);
+      for (const Loop::Listener& l : sockets) g_object_unref(l.socket);
       const bool ok = listening.is_ok();
       ready.set_value(std::move(listening));
       if (ok) g_main_loop_run(main_loop);
@@ -927,9 +1078,9 @@ Result<std::string> Server::listen() {
     st = started.get();
     impl->threads.push_back(std::move(t));
   }
-  g_object_unref(bound);
-  if (!st) return Status(st).with_context("cannot listen on " + listen);
-  return impl->loops[0]->url();
+  release();
+  if (!st) return st;
+  return impl->loops[0]->urls();
 }
 
 Status Server::reopen_access_log() {
@@ -963,6 +1114,16 @@ struct Option {
 
 const Option kOptions[] = {
     {"listen", [](const Config& c) { return c.listen; }, nullptr},
+    {"tls-listen", [](const Config& c) { return c.tls_listen; }, nullptr},
+    // Taken while HTTPS is served (read again by reconfigure); without it, at a restart.
+    {"tls-certificate", [](const Config& c) { return c.tls_certificate_file; },
+     [](Config& into, const Config& from) {
+       if (!into.tls_listen.empty()) into.tls_certificate_file = from.tls_certificate_file;
+     }},
+    {"tls-key", [](const Config& c) { return c.tls_key_file; },
+     [](Config& into, const Config& from) {
+       if (!into.tls_listen.empty()) into.tls_key_file = from.tls_key_file;
+     }},
     {"threads", [](const Config& c) { return std::to_string(c.threads); }, nullptr},
     {"db", [](const Config& c) { return c.database; }, nullptr},
     {"max-concurrent", [](const Config& c) { return std::to_string(c.max_concurrent); }, nullptr},
@@ -1041,10 +1202,15 @@ Result<std::vector<ConfigChange>> Server::reconfigure(const Config& asked) {
   if (!applied.client_access_policy_file.empty()) {
     AMS_ASSIGN_OR_RETURN(client, read_file(applied.client_access_policy_file));
   }
+  std::optional<Certificate> tls;
+  if (!applied.tls_listen.empty()) {
+    AMS_ASSIGN_OR_RETURN(tls, load_certificate(applied));
+  }
   FILE* new_log = nullptr;
   if (applied.access_log != shared.config.access_log && applied.access_log != "-") {
     new_log = std::fopen(applied.access_log.c_str(), "a");
     if (new_log == nullptr) {
+      if (tls) g_object_unref(tls->certificate);
       return io_error("cannot open " + applied.access_log + ": " + g_strerror(errno));
     }
   }
@@ -1066,6 +1232,27 @@ Result<std::vector<ConfigChange>> Server::reconfigure(const Config& asked) {
       !applied.client_access_policy_file.empty() && client != shared.client_access_policy) {
     changes.push_back({"client-access-policy", applied.client_access_policy_file,
                        applied.client_access_policy_file + " (its content changed)", true});
+  }
+  // A certificate renewed in place (certbot, a secret store) is a new one under the same path.
+  const bool new_certificate = tls && tls->pem != shared.tls_pem;
+  if (new_certificate && applied.tls_certificate_file == shared.config.tls_certificate_file &&
+      applied.tls_key_file == shared.config.tls_key_file) {
+    changes.push_back({"tls-certificate", applied.tls_certificate_file,
+                       applied.tls_certificate_file + " (its content changed)", true});
+  }
+  if (new_certificate) {
+    g_object_unref(shared.tls_certificate);
+    shared.tls_certificate = tls->certificate;
+    shared.tls_pem = std::move(tls->pem);
+    for (Loop* loop : shared.loops) {
+      GTlsCertificate* certificate = G_TLS_CERTIFICATE(g_object_ref(shared.tls_certificate));
+      run_on(loop->context(), [loop, certificate] {
+        loop->set_certificate(certificate);
+        g_object_unref(certificate);
+      });
+    }
+  } else if (tls) {
+    g_object_unref(tls->certificate);
   }
   if (applied.access_log != shared.config.access_log) {
     std::lock_guard<std::mutex> guard(shared.log_lock);

@@ -20,7 +20,13 @@
 namespace ams::server {
 
 struct Config {
-  std::string listen = "127.0.0.1:8080";  // ADDR:PORT; port 0 picks a free one
+  std::string listen = "127.0.0.1:8080";  // ADDR:PORT; port 0 picks a free one; "": no plain HTTP
+  // HTTPS (docs/server.md, "HTTPS"): ADDR:PORT, "" for none; the certificate (PEM, the server's
+  // first, then its chain) and its private key (PEM; "": in the certificate's file). TLS comes
+  // from GLib's TLS backend (glib-networking, GnuTLS).
+  std::string tls_listen;
+  std::string tls_certificate_file;
+  std::string tls_key_file;
   // HTTP loops, each a thread with its own listening socket (SO_REUSEPORT) and its share of the
   // pipeline and queue bounds; 0 or 1: one, on the caller's main context. More than one needs
   // `database`, which each loop opens for itself.
@@ -70,8 +76,9 @@ class Server {
                                                 std::unique_ptr<store::Store> store);
   ~Server();
 
-  // Starts listening; returns the base URL ("http://127.0.0.1:8080/").
-  Result<std::string> listen();
+  // Starts listening; returns the base URLs, HTTP's first ("http://127.0.0.1:8080/",
+  // "https://127.0.0.1:8443/").
+  Result<std::vector<std::string>> listen();
 
   // Stops accepting and drops open connections; running pipelines are stopped.
   void shutdown();
@@ -89,11 +96,12 @@ class Server {
   Status reopen_access_log();
 
   // SIGHUP's second half: takes from `next` what can change while serving (timeouts, limits,
-  // max-age, the pipeline timeout, the policy files, read again, the operator token, the player
-  // folder, the access log's path) and reports the options that differ, each applied or needing
-  // a restart (listen, threads, database, pipelines and queue, the answer cache, access log on or
-  // off). A file that cannot be read changes nothing and is the error. A connection's deadline
-  // already set keeps its old length; the next one takes the new. Call on the main loop's thread.
+  // max-age, the pipeline timeout, the policy files and the TLS certificate, read again, the
+  // operator token, the player folder, the access log's path) and reports the options that differ,
+  // each applied or needing a restart (listen, tls-listen, threads, database, pipelines and queue,
+  // the answer cache, access log on or off). A file that cannot be read changes nothing and is the
+  // error. A connection's deadline already set keeps its old length; the next one takes the new.
+  // Call on the main loop's thread.
   Result<std::vector<ConfigChange>> reconfigure(const Config& next);
 
   struct Impl;
