@@ -52,7 +52,7 @@ meson compile -C "$BUILD" -j "${FUZZ_JOBS:-2}" "${FUZZERS[@]}"
 mkdir -p "$OUT"
 SEEDS=$OUT/seeds
 rm -rf "$SEEDS"
-mkdir -p "$SEEDS"/{box_fuzzer,codec_fuzzer,index_fuzzer,ism_fuzzer,presentation_fuzzer,url_fuzzer}
+mkdir -p "$SEEDS"/{box_fuzzer,codec_fuzzer,filter_fuzzer,index_fuzzer,ism_fuzzer,presentation_fuzzer,url_fuzzer}
 
 make_mp4() {  # name, gst-launch muxer description
   gst-launch-1.0 -q videotestsrc num-buffers=12 ! video/x-raw,width=64,height=48,framerate=12/1 ! \
@@ -95,6 +95,13 @@ ism_seed() {  # name, extra tracks
 ism_seed ism_av ""
 ism_seed ism_vtt '<textstream src="a.vtt" systemBitrate="0" systemLanguage="eng"/>'
 ism_seed ism_mov_text '<textstream src="a.mp4"><param name="trackID" value="3" valuetype="data"/></textstream>'
+
+# Filters: the REST reference's example and one of each property and operation.
+cp "$ROOT/../shared/reference/examples/rest_assetfilter.json" "$SEEDS/filter_fuzzer/" 2>/dev/null || true
+printf '%s' '{"presentationTimeRange":{"startTimestamp":100000000,"endTimestamp":200000000}}' \
+  >"$SEEDS/filter_fuzzer/range"
+printf '%s' '{"tracks":[{"trackSelections":[{"property":"Type","operation":"Equal","value":"Video"},{"property":"Bitrate","operation":"Equal","value":"0-1500000"}]},{"trackSelections":[{"property":"Language","operation":"NotEqual","value":"en"},{"property":"FourCC","operation":"Equal","value":"mp4a"},{"property":"Name","operation":"Equal","value":"aac_eng_2_128041_2_1"}]}],"firstQuality":{"bitrate":721495}}' \
+  >"$SEEDS/filter_fuzzer/tracks"
 
 # Codec configs out of the seed MP4s: the first byte picks the parser (see codec_fuzzer.cc).
 python3 - "$SEEDS" <<'PY'

@@ -59,12 +59,23 @@ std::string iso_duration(int64_t duration_10mhz) {
   return out + "S";
 }
 
-void write_segment_template(XmlWriter& xml, const std::string& name, std::string_view format,
+struct SetContext {
+  std::string_view format;
+  bool cmaf = false;
+  uint32_t id = 0;
+  bool first_of_type = false;
+  std::string_view filter;  // Options::filter
+  int64_t start_10mhz = 0;  // Presentation::start_10mhz
+};
+
+void write_segment_template(XmlWriter& xml, const std::string& name, const SetContext& ctx,
                             const std::vector<TimelineEntry>& timeline) {
-  xml.open("SegmentTemplate")
-      .attr("timescale", kManifestTimescale)
-      .attr("media", url::dash_media_template(name, format))
-      .attr("initialization", url::dash_init_template(name, format));
+  xml.open("SegmentTemplate").attr("timescale", kManifestTimescale);
+  // A filter's trimmed start: the segments keep their media times, the Period starts at the
+  // first one (ISO/IEC 23009-1 5.3.9.2).
+  if (ctx.start_10mhz > 0) xml.attr("presentationTimeOffset", ctx.start_10mhz);
+  xml.attr("media", url::dash_media_template(name, ctx.format, ctx.filter))
+      .attr("initialization", url::dash_init_template(name, ctx.format, ctx.filter));
   xml.children();
   xml.open("SegmentTimeline").children();
   bool first = true;
@@ -81,15 +92,8 @@ void write_segment_template(XmlWriter& xml, const std::string& name, std::string
   xml.close();
 }
 
-struct SetContext {
-  std::string_view format;
-  bool cmaf = false;
-  uint32_t id = 0;
-  bool first_of_type = false;
-};
-
-void write_adaptation_set(XmlWriter& xml, const TrackGroup& group, TrackType type,
-                          const SetContext& ctx) {
+void write_adaptation_set(XmlWriter& xml, const model::Presentation& p, const TrackGroup& group,
+                          TrackType type, const SetContext& ctx) {
   const bool audio = type == TrackType::kAudio;
   const Track& top = *group.tracks.front();
   xml.open("AdaptationSet").attr("id", ctx.id).attr("group", audio ? kAudioGroup : kVideoGroup);
@@ -128,9 +132,10 @@ void write_adaptation_set(XmlWriter& xml, const TrackGroup& group, TrackType typ
   // x264-opengop-avc3-50fps). Only an unaligned encode gets one timeline per bitrate.
   const std::vector<TimelineEntry> timeline = timeline_10mhz(top);
   const bool shared = bitrates_aligned(group);
-  if (shared) write_segment_template(xml, group.name, ctx.format, timeline);
-  for (size_t i = 0; i < group.tracks.size(); ++i) {
-    const Track& t = *group.tracks[i];
+  if (shared) write_segment_template(xml, group.name, ctx, timeline);
+  const std::vector<const Track*> order = listing_order(group, p);
+  for (size_t i = 0; i < order.size(); ++i) {
+    const Track& t = *order[i];
     xml.open("Representation")
         .attr("id", std::to_string(audio ? kAudioGroup : kVideoGroup) + (audio ? "_A_" : "_V_") +
                         group.name + "_" + std::to_string(i + 1))
@@ -152,7 +157,7 @@ void write_adaptation_set(XmlWriter& xml, const TrackGroup& group, TrackType typ
           .attr("value", t.channels)
           .empty();
     }
-    if (!shared) write_segment_template(xml, group.name, ctx.format, timeline_10mhz(t));
+    if (!shared) write_segment_template(xml, group.name, ctx, timeline_10mhz(t));
     xml.close();
   }
   xml.close();
@@ -160,7 +165,7 @@ void write_adaptation_set(XmlWriter& xml, const TrackGroup& group, TrackType typ
 
 }  // namespace
 
-Result<std::string> render_dash(const model::Presentation& p, bool cmaf) {
+Result<std::string> render_dash(const model::Presentation& p, bool cmaf, const Options& options) {
   const std::string_view format = format_name(cmaf ? Format::kDashCmaf : Format::kDashCsf);
   int64_t longest_fragment = 0;
   for (const Track& t : p.tracks) {
@@ -190,7 +195,8 @@ Result<std::string> render_dash(const model::Presentation& p, bool cmaf) {
   for (TrackType type : {TrackType::kAudio, TrackType::kVideo}) {
     bool first = true;
     for (const TrackGroup& group : group_tracks(p, type)) {
-      write_adaptation_set(xml, group, type, {format, cmaf, ++id, first});
+      write_adaptation_set(xml, p, group, type,
+                           {format, cmaf, ++id, first, options.filter, p.start_10mhz});
       first = false;
     }
   }

@@ -73,7 +73,7 @@ Result<const Track*> v3_audio_track(const model::Presentation& p, const Options&
   return not_found("hls: no audio track named '" + options.audio_track + "'");
 }
 
-std::string media_tag(const Track& t, bool is_default, Format format) {
+std::string media_tag(const Track& t, bool is_default, Format format, const std::string& filter) {
   std::string s = "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"" + t.name + "\"";
   if (!t.language.empty() && t.language != "und") s += ",LANGUAGE=\"" + t.language + "\"";
   s += is_default ? ",DEFAULT=YES" : ",DEFAULT=NO";
@@ -81,7 +81,8 @@ std::string media_tag(const Track& t, bool is_default, Format format) {
   if (t.accessibility == "description") {
     s += ",CHARACTERISTICS=\"public.accessibility.describes-video\"";
   }
-  s += ",URI=\"" + url::hls_playlist(t.bitrate, t.name, format_name(format)) + "\"\n";
+  s += ",URI=\"" + url::hls_playlist(t.bitrate, t.name, format_name(format), "", false, filter) +
+       "\"\n";
   return s;
 }
 
@@ -116,11 +117,19 @@ Result<std::string> render_hls_master(const model::Presentation& p, Format forma
   std::string out = "#EXTM3U\n#EXT-X-VERSION:" + std::to_string(version_of(format)) + "\n";
   if (format == Format::kHlsCmaf) out += "#EXT-X-INDEPENDENT-SEGMENTS\n";
   if (group) {
-    for (size_t i = 0; i < audio.size(); ++i) out += media_tag(*audio[i], i == 0, format);
+    for (size_t i = 0; i < audio.size(); ++i) {
+      out += media_tag(*audio[i], i == 0, format, options.filter);
+    }
   }
 
   std::stable_sort(video.begin(), video.end(),
                    [](const Track* a, const Track* b) { return a->bitrate < b->bitrate; });
+  // A filter's first quality: that variant first (players start with the first listed), the
+  // others in their order.
+  if (p.first_quality) {
+    std::stable_partition(video.begin(), video.end(),
+                          [&](const Track* t) { return t->bitrate == *p.first_quality; });
+  }
   const uint64_t audio_bw = stream_bandwidth(format, main_audio);
   for (const Track* v : video) {
     const std::string bw = std::to_string(stream_bandwidth(format, v) + audio_bw);
@@ -130,13 +139,14 @@ Result<std::string> render_hls_master(const model::Presentation& p, Format forma
     if (group) out += ",AUDIO=\"audio\"";
     out += "\n";
     out += url::hls_playlist(v->bitrate, v->name, fmt,
-                             v3 && main_audio != nullptr ? main_audio->name : "") +
+                             v3 && main_audio != nullptr ? main_audio->name : "", false,
+                             options.filter) +
            "\n";
     if (format == Format::kHlsV4) {
       out += "#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=" + bw;
       if (v->width > 0 && v->height > 0) out += ",RESOLUTION=" + resolution(*v);
       out += ",CODECS=\"" + v->codec_string + "\",URI=\"" +
-             url::hls_playlist(v->bitrate, v->name, fmt, "", true) + "\"\n";
+             url::hls_playlist(v->bitrate, v->name, fmt, "", true, options.filter) + "\"\n";
     }
   }
   // Without video the audio-only variant is the whole presentation: audio-only=false keeps it.
@@ -144,7 +154,10 @@ Result<std::string> render_hls_master(const model::Presentation& p, Format forma
     out += "#EXT-X-STREAM-INF:BANDWIDTH=" + std::to_string(audio_bw) + ",CODECS=\"" +
            codecs_of(nullptr, audio) + "\"";
     if (group) out += ",AUDIO=\"audio\"";
-    out += "\n" + url::hls_playlist(main_audio->bitrate, main_audio->name, fmt) + "\n";
+    out +=
+        "\n" +
+        url::hls_playlist(main_audio->bitrate, main_audio->name, fmt, "", false, options.filter) +
+        "\n";
   }
   if (video.empty() && main_audio == nullptr) {
     return invalid_argument("hls: the presentation has neither video nor audio");
@@ -184,23 +197,26 @@ Result<std::string> render_hls_media(const model::Presentation& p, Format format
   if (iframes_only) {
     for (const TimelineEntry& e : timeline_10mhz(track)) {
       durations.push_back(e.duration);
-      uris.push_back(url::hls_keyframe(track.name, e.start, fmt));
+      uris.push_back(url::hls_keyframe(track.name, e.start, fmt, options.filter));
     }
   } else {
     for (const HlsSegment& s : hls_segments(p, track, format)) {
       durations.push_back(s.duration_10mhz);
-      uris.push_back(url::hls_segment(track.name, s.start_10mhz, fmt, audio_track));
+      uris.push_back(url::hls_segment(track.name, s.start_10mhz, fmt, audio_track, options.filter));
     }
   }
 
   std::string out = "#EXTM3U\n#EXT-X-VERSION:" + std::to_string(version_of(format)) + "\n";
   out += "#EXT-X-PLAYLIST-TYPE:VOD\n";
   if (format == Format::kHlsCmaf) out += "#EXT-X-INDEPENDENT-SEGMENTS\n";
-  out += "#EXT-X-MEDIA-SEQUENCE:0\n";
+  // A filter's trimmed start: the number of its first segment in the unfiltered playlist, as AMS
+  // counts (a TS segment packs fragments_per_segment fragments).
+  const size_t per = iframes_only ? 1 : fragments_per_segment(p, format);
+  out += "#EXT-X-MEDIA-SEQUENCE:" + std::to_string(track.fragment_base / per) + "\n";
   out += "#EXT-X-TARGETDURATION:" + std::to_string(target_duration(durations)) + "\n";
   if (iframes_only) out += "#EXT-X-I-FRAMES-ONLY\n";
   if (format == Format::kHlsCmaf) {
-    out += "#EXT-X-MAP:URI=\"" + url::hls_init(track.name, fmt) + "\"\n";
+    out += "#EXT-X-MAP:URI=\"" + url::hls_init(track.name, fmt, options.filter) + "\"\n";
   }
   for (size_t i = 0; i < uris.size(); ++i) {
     out += "#EXTINF:" + seconds_text(durations[i]) + ",no-desc\n" + uris[i] + "\n";

@@ -72,8 +72,8 @@ std::string_view content_type(Format format) {
 Result<std::string> render_master(const model::Presentation& presentation, Format format,
                                   const Options& options) {
   AMS_RETURN_IF_ERROR(check_track_urls_unique(presentation));
-  if (is_smooth(format)) return render_smooth(presentation, format == Format::kSmoothV20);
-  if (is_dash(format)) return render_dash(presentation, format == Format::kDashCmaf);
+  if (is_smooth(format)) return render_smooth(presentation, format == Format::kSmoothV20, options);
+  if (is_dash(format)) return render_dash(presentation, format == Format::kDashCmaf, options);
   return render_hls_master(presentation, format, options);
 }
 

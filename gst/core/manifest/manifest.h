@@ -37,6 +37,9 @@ struct Options {
   bool audio_only = true;
   // HLS v3: the audio track muxed into the video variants (`audiotrack=`); empty: the first.
   std::string audio_track;
+  // The request's `filter=` value ("a;b"), carried into every URL the manifest names so that a
+  // player's requests stay inside the filters (docs/filters.md); empty: none.
+  std::string filter;
 };
 
 // The Smooth client manifest, the HLS master playlist, or the MPD.

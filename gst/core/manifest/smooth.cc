@@ -93,14 +93,15 @@ Status write_quality_level(XmlWriter& xml, const model::Track& t, size_t index) 
   return Status::ok();
 }
 
-void write_chunks(XmlWriter& xml, const std::vector<TimelineEntry>& timeline, bool v20) {
+void write_chunks(XmlWriter& xml, const std::vector<TimelineEntry>& timeline, bool v20,
+                  size_t first_number) {
   if (v20) {
     int64_t expected = 0;
     for (size_t i = 0; i < timeline.size(); ++i) {
       xml.open("c");
       if (i == 0 || timeline[i].start != expected) xml.attr("t", timeline[i].start);
       xml.attr("d", timeline[i].duration);
-      if (i == 0) xml.attr("n", 0);
+      if (i == 0) xml.attr("n", first_number);  // a filter's trimmed start: its index
       xml.empty();
       expected = timeline[i].start + timeline[i].duration;
     }
@@ -115,14 +116,14 @@ void write_chunks(XmlWriter& xml, const std::vector<TimelineEntry>& timeline, bo
   }
 }
 
-Status write_stream_index(XmlWriter& xml, const TrackGroup& group, model::TrackType type,
-                          bool v20) {
+Status write_stream_index(XmlWriter& xml, const model::Presentation& p, const TrackGroup& group,
+                          model::TrackType type, bool v20, const std::string& filter) {
   const model::Track& first = *group.tracks.front();
   std::vector<TimelineEntry> timeline = timeline_10mhz(first);
   xml.open("StreamIndex")
       .attr("Chunks", timeline.size())
       .attr("Type", type == model::TrackType::kAudio ? "audio" : "video")
-      .attr("Url", url::smooth_fragment_template(group.name))
+      .attr("Url", url::smooth_fragment_template(group.name, filter))
       .attr("QualityLevels", group.tracks.size());
   // AMS names audio StreamIndexes only; a video group not called "video" needs its Name too.
   if (type == model::TrackType::kAudio) {
@@ -134,17 +135,19 @@ Status write_stream_index(XmlWriter& xml, const TrackGroup& group, model::TrackT
   if (!first.role.empty() && first.role != "main") xml.attr("Role", first.role);
   if (!first.accessibility.empty()) xml.attr("Accessibility", first.accessibility);
   xml.children();
-  for (size_t i = 0; i < group.tracks.size(); ++i) {
-    AMS_RETURN_IF_ERROR(write_quality_level(xml, *group.tracks[i], i));
+  const std::vector<const model::Track*> order = listing_order(group, p);
+  for (size_t i = 0; i < order.size(); ++i) {
+    AMS_RETURN_IF_ERROR(write_quality_level(xml, *order[i], i));
   }
-  write_chunks(xml, timeline, v20);
+  write_chunks(xml, timeline, v20, first.fragment_base);
   xml.close();
   return Status::ok();
 }
 
 }  // namespace
 
-Result<std::string> render_smooth(const model::Presentation& presentation, bool v20) {
+Result<std::string> render_smooth(const model::Presentation& presentation, bool v20,
+                                  const Options& options) {
   XmlWriter xml;
   xml.declaration();
   xml.open("SmoothStreamingMedia")
@@ -155,7 +158,7 @@ Result<std::string> render_smooth(const model::Presentation& presentation, bool 
   xml.children();
   for (model::TrackType type : {model::TrackType::kAudio, model::TrackType::kVideo}) {
     for (const TrackGroup& group : group_tracks(presentation, type)) {
-      AMS_RETURN_IF_ERROR(write_stream_index(xml, group, type, v20));
+      AMS_RETURN_IF_ERROR(write_stream_index(xml, presentation, group, type, v20, options.filter));
     }
   }
   xml.close();

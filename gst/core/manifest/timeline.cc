@@ -71,6 +71,17 @@ const model::Track& smooth_reference(const model::Presentation& presentation,
   return track;
 }
 
+std::vector<const model::Track*> listing_order(const TrackGroup& group,
+                                               const model::Presentation& presentation) {
+  std::vector<const model::Track*> order = group.tracks;
+  if (presentation.first_quality) {
+    std::stable_partition(order.begin(), order.end(), [&](const model::Track* t) {
+      return t->bitrate == *presentation.first_quality;
+    });
+  }
+  return order;
+}
+
 bool bitrates_aligned(const TrackGroup& group) {
   return std::all_of(group.tracks.begin(), group.tracks.end(), [&](const model::Track* t) {
     return t->fragments.size() == group.tracks.front()->fragments.size();

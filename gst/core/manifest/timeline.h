@@ -49,6 +49,11 @@ const model::Track& smooth_reference(const model::Presentation& presentation,
 // AMS requires): then one timeline, the first's, names fragment i of each.
 bool bitrates_aligned(const TrackGroup& group);
 
+// The order a manifest lists a group's tracks in: by descending bitrate (the group's order), the
+// one of a filter's first quality (Presentation::first_quality) moved first.
+std::vector<const model::Track*> listing_order(const TrackGroup& group,
+                                               const model::Presentation& presentation);
+
 // The track whose timeline names and times the DASH segments of `track`: smooth_reference when
 // every bitrate of the group has as many fragments (the one timeline an AdaptationSet lists;
 // segment i of each bitrate is asked for by that track's time of fragment i), else the track

@@ -11,81 +11,76 @@ std::string quality_levels(std::string_view bitrate) {
   return s;
 }
 
-// Fragments(track=time,format=F[,audiotrack=A]) or KeyFrames(...)
+// ",key=value", nothing for an empty value.
+void append_arg(std::string& s, std::string_view key, std::string_view value) {
+  if (value.empty()) return;
+  s += ',';
+  s += key;
+  s += '=';
+  s += value;
+}
+
+// Fragments(track=time,format=F[,audiotrack=A][,filter=L]) or KeyFrames(...)
 std::string fragment(std::string_view resource, std::string_view track, std::string_view time,
-                     std::string_view format, std::string_view audio_track) {
+                     std::string_view format, std::string_view audio_track,
+                     std::string_view filter) {
   std::string s(resource);
   s += '(';
   s += track;
   s += '=';
   s += time;
-  if (!format.empty()) {
-    s += ',';
-    s += kFormatArg;
-    s += '=';
-    s += format;
-  }
-  if (!audio_track.empty()) {
-    s += ',';
-    s += kAudioTrackArg;
-    s += '=';
-    s += audio_track;
-  }
+  append_arg(s, kFormatArg, format);
+  append_arg(s, kAudioTrackArg, audio_track);
+  append_arg(s, kFilterArg, filter);
   s += ')';
   return s;
 }
 
 }  // namespace
 
-std::string smooth_fragment_template(std::string_view track) {
-  return quality_levels(kSmoothBitrate) + fragment(kFragments, track, kSmoothStartTime, {}, {});
+std::string smooth_fragment_template(std::string_view track, std::string_view filter) {
+  return quality_levels(kSmoothBitrate) +
+         fragment(kFragments, track, kSmoothStartTime, {}, {}, filter);
 }
 
 std::string hls_playlist(uint32_t bitrate, std::string_view track, std::string_view format,
-                         std::string_view audio_track, bool keyframes) {
+                         std::string_view audio_track, bool keyframes, std::string_view filter) {
   std::string s = quality_levels(std::to_string(bitrate));
   s += kManifest;
   s += '(';
   s += track;
-  s += ',';
-  s += kFormatArg;
-  s += '=';
-  s += format;
-  if (!audio_track.empty()) {
-    s += ',';
-    s += kAudioTrackArg;
-    s += '=';
-    s += audio_track;
-  }
-  if (keyframes) {
-    s += ',';
-    s += kTypeArg;
-    s += '=';
-    s += kKeyFramesType;
-  }
+  append_arg(s, kFormatArg, format);
+  append_arg(s, kAudioTrackArg, audio_track);
+  if (keyframes) append_arg(s, kTypeArg, kKeyFramesType);
+  append_arg(s, kFilterArg, filter);
   s += ')';
   return s;
 }
 
 std::string hls_segment(std::string_view track, int64_t time_10mhz, std::string_view format,
-                        std::string_view audio_track) {
-  return fragment(kFragments, track, std::to_string(time_10mhz), format, audio_track);
+                        std::string_view audio_track, std::string_view filter) {
+  return fragment(kFragments, track, std::to_string(time_10mhz), format, audio_track, filter);
 }
 
-std::string hls_init(std::string_view track, std::string_view format) {
-  return fragment(kFragments, track, kInitTime, format, {});
+std::string hls_init(std::string_view track, std::string_view format, std::string_view filter) {
+  return fragment(kFragments, track, kInitTime, format, {}, filter);
 }
 
-std::string hls_keyframe(std::string_view track, int64_t time_10mhz, std::string_view format) {
-  return fragment(kKeyFrames, track, std::to_string(time_10mhz), format, {});
+std::string hls_keyframe(std::string_view track, int64_t time_10mhz, std::string_view format,
+                         std::string_view filter) {
+  return fragment(kKeyFrames, track, std::to_string(time_10mhz), format, {}, filter);
 }
 
-std::string dash_media_template(std::string_view track, std::string_view format) {
-  return quality_levels(kDashBandwidth) + fragment(kFragments, track, kDashTime, format, {});
+std::string dash_media_template(std::string_view track, std::string_view format,
+                                std::string_view filter) {
+  return quality_levels(kDashBandwidth) +
+         fragment(kFragments, track, kDashTime, format, {}, filter);
 }
 
-std::string dash_init_template(std::string_view track, std::string_view format) {
-  return quality_levels(kDashBandwidth) + fragment(kFragments, track, kInitTime, format, {});
+std::string dash_init_template(std::string_view track, std::string_view format,
+                               std::string_view filter) {
+  return quality_levels(kDashBandwidth) +
+         fragment(kFragments, track, kInitTime, format, {}, filter);
 }
 
 }  // namespace ams::manifest::url

@@ -17,6 +17,7 @@ inline constexpr std::string_view kManifest = "Manifest";
 inline constexpr std::string_view kFormatArg = "format";
 inline constexpr std::string_view kAudioTrackArg = "audiotrack";
 inline constexpr std::string_view kTypeArg = "type";
+inline constexpr std::string_view kFilterArg = "filter";
 inline constexpr std::string_view kKeyFramesType = "keyframes";
 inline constexpr std::string_view kInitTime = "i";  // Fragments(video=i,...): the init segment
 // Placeholders that Smooth clients and DASH clients fill in.
@@ -25,24 +26,31 @@ inline constexpr std::string_view kSmoothStartTime = "{start time}";
 inline constexpr std::string_view kDashBandwidth = "$Bandwidth$";
 inline constexpr std::string_view kDashTime = "$Time$";
 
-// QualityLevels({bitrate})/Fragments(aac_eng_2_128041_2_1={start time})
-std::string smooth_fragment_template(std::string_view track);
+// `filter` (every function): the request's `filter=` value ("a;b"), carried on so that a
+// player's requests stay inside the filters; empty: none.
 
-// QualityLevels(381048)/Manifest(video,format=m3u8-aapl[,audiotrack=A][,type=keyframes])
+// QualityLevels({bitrate})/Fragments(aac_eng_2_128041_2_1={start time}[,filter=L])
+std::string smooth_fragment_template(std::string_view track, std::string_view filter = {});
+
+// QualityLevels(381048)/Manifest(video,format=m3u8-aapl[,audiotrack=A][,type=keyframes][,filter=L])
 std::string hls_playlist(uint32_t bitrate, std::string_view track, std::string_view format,
-                         std::string_view audio_track = {}, bool keyframes = false);
+                         std::string_view audio_track = {}, bool keyframes = false,
+                         std::string_view filter = {});
 
 // Fragments(video=60000000,format=m3u8-aapl[,audiotrack=A]); relative to the media playlist.
 std::string hls_segment(std::string_view track, int64_t time_10mhz, std::string_view format,
-                        std::string_view audio_track = {});
+                        std::string_view audio_track = {}, std::string_view filter = {});
 // Fragments(video=i,format=m3u8-cmaf); relative to the media playlist.
-std::string hls_init(std::string_view track, std::string_view format);
+std::string hls_init(std::string_view track, std::string_view format, std::string_view filter = {});
 // KeyFrames(video=60000000,format=m3u8-aapl): a TS holding the fragment's first key frame only.
-std::string hls_keyframe(std::string_view track, int64_t time_10mhz, std::string_view format);
+std::string hls_keyframe(std::string_view track, int64_t time_10mhz, std::string_view format,
+                         std::string_view filter = {});
 
 // QualityLevels($Bandwidth$)/Fragments(video=$Time$,format=mpd-time-csf)
-std::string dash_media_template(std::string_view track, std::string_view format);
+std::string dash_media_template(std::string_view track, std::string_view format,
+                                std::string_view filter = {});
 // QualityLevels($Bandwidth$)/Fragments(video=i,format=mpd-time-csf)
-std::string dash_init_template(std::string_view track, std::string_view format);
+std::string dash_init_template(std::string_view track, std::string_view format,
+                               std::string_view filter = {});
 
 }  // namespace ams::manifest::url

@@ -9,12 +9,14 @@
 
 namespace ams::manifest {
 
-Result<std::string> render_smooth(const model::Presentation& presentation, bool v20);
+Result<std::string> render_smooth(const model::Presentation& presentation, bool v20,
+                                  const Options& options);
 Result<std::string> render_hls_master(const model::Presentation& presentation, Format format,
                                       const Options& options);
 Result<std::string> render_hls_media(const model::Presentation& presentation, Format format,
                                      const model::Track& track, const Options& options,
                                      bool iframes_only);
-Result<std::string> render_dash(const model::Presentation& presentation, bool cmaf);
+Result<std::string> render_dash(const model::Presentation& presentation, bool cmaf,
+                                const Options& options);
 
 }  // namespace ams::manifest

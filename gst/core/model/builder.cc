@@ -410,6 +410,7 @@ Result<std::shared_ptr<const Presentation>> build_presentation(const std::string
   AMS_ASSIGN_OR_RETURN(Built built, build_uncached(path, st, cache, options));
   Presentation& p = *built.presentation;
   p.id = g_next_id++;
+  p.source_id = p.id;
   // The folder itself is an input too: a file added to it or removed changes its mtime.
   if (st.is_dir) built.inputs.insert(built.inputs.begin(), Input{path, st});
   for (const Input& in : built.inputs) {

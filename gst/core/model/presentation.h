@@ -94,7 +94,10 @@ struct Track {
 
   std::shared_ptr<const SampleTable> table;  // null for text side-car tracks
   std::vector<Fragment> fragments;
-  int64_t duration = 0;  // presentation duration, ticks
+  // Fragments of the track before fragments[0] that a filter trimmed (filter/filter.h): the
+  // index of fragments[0] in the unfiltered track (HLS numbers its segments from it).
+  size_t fragment_base = 0;
+  int64_t duration = 0;  // presentation duration, ticks (of the fragments listed)
 
   const std::vector<Sample>& samples() const;
   // Index of the fragment whose start, in 10 MHz, equals `time_10mhz`.
@@ -111,6 +114,9 @@ struct Presentation {
   // Unique in the process for each presentation built: a cache key that a rebuilt presentation
   // (a file changed) never shares.
   uint64_t id = 0;
+  // The id of the presentation built from the files: `id` itself, or, for one a filter made
+  // (filter::apply), the one it was made from, which the answer cache checks against.
+  uint64_t source_id = 0;
   // Every input and its state, "path:size:mtime:ctime:inode\n" per file (the folder of a folder
   // asset, then the .ism, then the MP4s; model::FileState): what the bytes of every answer derived
   // from this presentation depend on (entity tags).
@@ -121,7 +127,14 @@ struct Presentation {
   uint32_t fragments_per_hls_segment = 3;  // TS packing ratio (.ism fragmentsPerHLSSegment)
   // Tracks in AMS order: video by descending bitrate, then audio (in .ism order), then text.
   std::vector<Track> tracks;
-  int64_t duration_10mhz = 0;  // longest track
+  int64_t duration_10mhz = 0;  // longest track (a filtered one: from start_10mhz on)
+  // Where the presentation starts on the fragments' timeline: 0, or the first fragment a
+  // filter's time range kept. Fragment times stay absolute; manifests that have a presentation
+  // start (DASH presentationTimeOffset) take it from here.
+  int64_t start_10mhz = 0;
+  // A filter's firstQuality: the bitrate of the video track listed first in every manifest (the
+  // track itself is first among the video tracks here; HLS, which lists by bitrate, moves it).
+  std::optional<uint32_t> first_quality;
 
   std::vector<const Track*> tracks_of(TrackType type) const;
   // The path of a track's file: Track::file inside `folder`.
