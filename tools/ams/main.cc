@@ -29,6 +29,10 @@ constexpr Command kCommands[] = {
     {"policy", "Create, list and show streaming policies", ams::tools::policy_main},
     {"locator", "Publish assets under streaming locators and list their URLs",
      ams::tools::locator_main},
+    {"account-filter", "Create, show, list and delete account filters (dynamic manifest filters)",
+     ams::tools::account_filter_main},
+    {"asset-filter", "Create, show, list and delete the filters of an asset",
+     ams::tools::asset_filter_main},
     {"serve", "Serve the published assets as the AMS streaming endpoint does",
      ams::tools::serve_main},
 };
@@ -39,7 +43,7 @@ void print_usage(FILE* out) {
                "       ams help <command>\n\n"
                "Commands:\n");
   for (const Command& command : kCommands) {
-    std::fprintf(out, "  %-10s %s\n", command.name, command.summary);
+    std::fprintf(out, "  %-16s %s\n", command.name, command.summary);
   }
   std::fprintf(out, "\nRun `ams <command> --help` for the options of a command.\n");
 }

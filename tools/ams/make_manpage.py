@@ -113,7 +113,7 @@ def main():
         page.append(command_section("ams " + name, helptext(ams, name, "--help")))
     page += [
         ".SH ENVIRONMENT",
-        ".TP\n.B AMS_DB\nThe database of assets, policies and locators when no \\fB\\-\\-db\\fR is "
+        ".TP\n.B AMS_DB\nThe database of assets, policies, locators and filters when no \\fB\\-\\-db\\fR is "
         "given (else ~/.local/share/gst-ams/ams.db).",
         ".TP\n.B GST_PLUGIN_PATH\nWhere GStreamer finds the gstams plugin when it is not installed "
         "where GStreamer looks.",

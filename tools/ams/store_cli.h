@@ -1,5 +1,6 @@
-// What `ams asset`, `ams policy` and `ams locator` share: a second level of sub-commands, the
-// --db option, and the exit statuses of commands.h (0 done, 1 failed, 2 bad usage).
+// What `ams asset`, `ams policy`, `ams locator` and the filter commands share: a second level of
+// sub-commands, the --db option, and the exit statuses of commands.h (0 done, 1 failed, 2 bad
+// usage).
 #pragma once
 
 #include <glib.h>
@@ -30,6 +31,16 @@ struct OptionString {
   OptionString(const OptionString&) = delete;
   OptionString& operator=(const OptionString&) = delete;
   ~OptionString() { g_free(value); }
+  explicit operator bool() const { return value != nullptr; }
+};
+
+// A string-array option's values (a repeated option), which GOption allocates; null when absent.
+struct OptionStrings {
+  gchar** value = nullptr;
+  OptionStrings() = default;
+  OptionStrings(const OptionStrings&) = delete;
+  OptionStrings& operator=(const OptionStrings&) = delete;
+  ~OptionStrings() { g_strfreev(value); }
   explicit operator bool() const { return value != nullptr; }
 };
 

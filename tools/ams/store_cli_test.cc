@@ -1,5 +1,5 @@
-// Runs the built `ams` binary ($AMS_BUILD_ROOT/tools/ams) through the asset, policy and locator
-// commands, as a user would, without a shell: exit statuses, stdout and stderr.
+// Runs the built `ams` binary ($AMS_BUILD_ROOT/tools/ams) through the asset, policy, locator and
+// filter commands, as a user would, without a shell: exit statuses, stdout and stderr.
 
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -186,6 +186,170 @@ TEST_F(StoreCliTest, ErrorsExit1AndBadUsageExits2) {
   Outcome help = ams({"locator", "--help"}, false);
   EXPECT_EQ(help.status, 0);
   EXPECT_TRUE(contains(help.out, "ams locator paths ID")) << help.out;
+}
+
+// The name-independent part of `show`'s JSON.
+std::string without_name(const std::string& json) {
+  return std::regex_replace(json, std::regex(R"("name": "[^"]*")"), "\"name\": \"\"");
+}
+
+TEST_F(StoreCliTest, FilterFlagsAndJsonStoreTheSameFilter) {
+  Outcome by_flags = ams({"account-filter", "create", "byFlags", "--start", "10.5", "--end", "20",
+                          "--track", "Type=video;Bitrate=0-1500000", "--track",
+                          " type = audio ; Language!=fr ;", "--first-quality", "1500000"});
+  ASSERT_EQ(by_flags.status, 0) << by_flags.err;
+  EXPECT_TRUE(contains(by_flags.out, "\"name\": \"byFlags\"")) << by_flags.out;
+  EXPECT_TRUE(contains(by_flags.out, "\"startTimestamp\": 105000000")) << by_flags.out;
+
+  std::ofstream(dir_ / "filter.json") << R"json({"properties": {
+    "presentationTimeRange": {"startTimestamp": 105000000, "endTimestamp": 200000000,
+                              "timescale": 10000000},
+    "firstQuality": {"bitrate": 1500000},
+    "tracks": [
+      {"trackSelections": [{"property": "Type", "operation": "Equal", "value": "video"},
+                           {"property": "Bitrate", "operation": "Equal", "value": "0-1500000"}]},
+      {"trackSelections": [{"property": "Type", "operation": "Equal", "value": "audio"},
+                           {"property": "Language", "operation": "NotEqual", "value": "fr"}]}]}})json";
+  Outcome by_json = ams({"account-filter", "create", "byJson", "--json", "filter.json"});
+  ASSERT_EQ(by_json.status, 0) << by_json.err;
+  EXPECT_EQ(without_name(by_json.out), without_name(by_flags.out));
+  Outcome shown = ams({"account-filter", "show", "BYFLAGS"});
+  ASSERT_EQ(shown.status, 0) << shown.err;
+  EXPECT_EQ(shown.out, by_flags.out);
+  EXPECT_EQ(without_name(ams({"account-filter", "show", "byJson"}).out), without_name(shown.out));
+
+  // Another timescale: the same seconds, other ticks.
+  Outcome ms = ams({"account-filter", "create", "ms", "--timescale", "1000", "--end", "2.0005"});
+  ASSERT_EQ(ms.status, 0) << ms.err;
+  EXPECT_TRUE(contains(ms.out, "\"endTimestamp\": 2001")) << ms.out;  // half a tick rounds up
+  EXPECT_TRUE(contains(ms.out, "\"timescale\": 1000")) << ms.out;
+
+  Outcome listed = ams({"account-filter", "list"});
+  ASSERT_EQ(listed.status, 0) << listed.err;
+  const std::string summary =
+      "start=10.5s end=20s track=Type=video;Bitrate=0-1500000 track=Type=audio;Language!=fr "
+      "first-quality=1500000";
+  EXPECT_EQ(listed.out, "byFlags\t" + summary + "\nbyJson\t" + summary + "\nms\tend=2.001s\n");
+
+  // create on an existing name replaces it.
+  Outcome updated = ams({"account-filter", "create", "byjson", "--track", "FourCC!=ec-3"});
+  ASSERT_EQ(updated.status, 0) << updated.err;
+  EXPECT_TRUE(contains(updated.out, "\"name\": \"byJson\"")) << updated.out;
+  EXPECT_FALSE(contains(updated.out, "presentationTimeRange")) << updated.out;
+  EXPECT_TRUE(contains(ams({"account-filter", "list"}).out, "byJson\ttrack=FourCC!=ec-3\n"));
+
+  EXPECT_EQ(ams({"account-filter", "delete", "byFlags"}).status, 0);
+  EXPECT_EQ(ams({"account-filter", "list"}).out, "byJson\ttrack=FourCC!=ec-3\nms\tend=2.001s\n");
+}
+
+TEST_F(StoreCliTest, AssetFiltersAndLocatorFilters) {
+  ASSERT_EQ(ams({"asset", "create", "ignite", "--path", "media"}).status, 0);
+  Outcome created = ams({"asset-filter", "create", "short", "--asset", "ignite", "--end", "10"});
+  ASSERT_EQ(created.status, 0) << created.err;
+  ASSERT_EQ(ams({"account-filter", "create", "short", "--track", "Type=video"}).status, 0);
+  ASSERT_EQ(ams({"account-filter", "create", "sd", "--track", "Bitrate=0-1000000"}).status, 0);
+  EXPECT_EQ(ams({"asset-filter", "list", "--asset", "IGNITE"}).out, "short\tend=10s\n");
+  EXPECT_TRUE(contains(ams({"asset-filter", "show", "short", "--asset", "ignite"}).out,
+                       "\"endTimestamp\": 100000000"));
+
+  Outcome locator = ams({"locator", "create", "--asset", "ignite", "--policy",
+                         "Predefined_ClearStreamingOnly", "--filters", "SD, short"});
+  ASSERT_EQ(locator.status, 0) << locator.err;
+  std::string id = locator.out.substr(0, 36);
+  Outcome plain =
+      ams({"locator", "create", "--asset", "ignite", "--policy", "Predefined_ClearStreamingOnly"});
+  ASSERT_EQ(plain.status, 0) << plain.err;
+  Outcome listed = ams({"locator", "list"});
+  EXPECT_TRUE(std::regex_search(listed.out, std::regex(id + "\tignite\t[^\n]*\tsd,short\n")))
+      << listed.out;
+  EXPECT_TRUE(
+      std::regex_search(listed.out, std::regex(plain.out.substr(0, 36) + "\tignite\t[^\t\n]*\t\t"
+                                                                         "[^\t\n]*\t[^\t\n]*\t\n")))
+      << listed.out;
+
+  Outcome missing = ams({"locator", "create", "--asset", "ignite", "--policy",
+                         "Predefined_ClearStreamingOnly", "--filters", "short,nope"});
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_TRUE(contains(missing.err,
+                       "filter 'nope' is neither an asset filter of asset 'ignite' "
+                       "nor an account filter"))
+      << missing.err;
+
+  // Deleting a filter a locator names is allowed.
+  EXPECT_EQ(ams({"account-filter", "delete", "sd"}).status, 0);
+  EXPECT_TRUE(contains(ams({"locator", "list"}).out, "\tsd,short\n"));
+  EXPECT_EQ(ams({"asset-filter", "delete", "short", "--asset", "ignite"}).status, 0);
+  EXPECT_EQ(ams({"asset-filter", "list", "--asset", "ignite"}).out, "");
+  EXPECT_EQ(ams({"account-filter", "list"}).out, "short\ttrack=Type=video\n");
+}
+
+TEST_F(StoreCliTest, FilterErrorsExit1AndBadUsageExits2) {
+  ASSERT_EQ(ams({"asset", "create", "ignite", "--path", "media"}).status, 0);
+  std::ofstream(dir_ / "f.json") << R"({"properties": {}})";
+  struct Case {
+    std::vector<std::string> args;
+    int status;
+    std::string message;  // a part of stderr
+  };
+  const Case cases[] = {
+      {{"account-filter", "create", "f", "--track", "Type"},
+       2,
+       "--track 'Type': 'Type' is not Property=Value or Property!=Value"},
+      {{"account-filter", "create", "f", "--track", "Type=video;=x"},
+       2,
+       "--track 'Type=video;=x': '=x' is not Property=Value or Property!=Value"},
+      {{"account-filter", "create", "f", "--track", ";"}, 2, "--track ';': no condition"},
+      {{"account-filter", "create", "f", "--track", "Colour=red"},
+       2,
+       "--track 'Colour=red': unknown property 'Colour' (Type, Name, Language, FourCC or "
+       "Bitrate)"},
+      {{"account-filter", "create", "f"}, 2, "give the filter"},
+      {{"account-filter", "create", "f", "--json", "f.json", "--start", "1"},
+       2,
+       "--json and the flags that build a filter exclude each other"},
+      {{"account-filter", "create", "f", "--start", "ten"},
+       2,
+       "--start: 'ten' is not a number of seconds"},
+      {{"account-filter", "create", "f", "--end", "1e3"}, 2, "--end: '1e3' is not a number"},
+      {{"account-filter", "create", "f", "--end", "99999999999999999"}, 2, "is too long"},
+      {{"account-filter", "create", "f", "--timescale", "0", "--end", "1"},
+       2,
+       "--timescale: '0' is not a positive integer"},
+      {{"account-filter", "create", "f", "--first-quality", "fast"},
+       2,
+       "--first-quality: 'fast' is not a bitrate"},
+      {{"asset-filter", "create", "f", "--end", "1"}, 2, "--asset is required"},
+      {{"account-filter", "show"}, 2, "missing arguments"},
+      {{"account-filter", "list", "extra"}, 2, "too many arguments"},
+      {{"locator", "create", "--asset", "ignite", "--policy", "Predefined_ClearStreamingOnly",
+        "--filters", "a,,b"},
+       2,
+       "bad --filters 'a,,b'"},
+      {{"account-filter", "create", "bad name", "--end", "1"}, 1, "a filter name holds"},
+      {{"account-filter", "create", "f", "--start", "20", "--end", "10"}, 1, ""},
+      {{"account-filter", "create", "f", "--json", "missing.json"}, 1, "missing.json"},
+      {{"account-filter", "show", "nope"}, 1, "account filter 'nope' does not exist"},
+      {{"account-filter", "delete", "nope"}, 1, "account filter 'nope' does not exist"},
+      {{"asset-filter", "create", "f", "--asset", "nope", "--end", "1"},
+       1,
+       "asset 'nope' does not exist"},
+      {{"asset-filter", "list", "--asset", "nope"}, 1, "asset 'nope' does not exist"},
+  };
+  for (const Case& c : cases) {
+    Outcome run = ams(c.args);
+    std::string line;
+    for (const std::string& a : c.args) line += a + " ";
+    EXPECT_EQ(run.status, c.status) << line << "\n" << run.err;
+    EXPECT_FALSE(run.err.empty()) << line;
+    EXPECT_TRUE(contains(run.err, c.message)) << line << "\n" << run.err;
+    EXPECT_TRUE(run.out.empty()) << line << run.out;
+  }
+  EXPECT_EQ(ams({"account-filter", "list"}).out, "");  // none was made
+  Outcome help = ams({"--help"}, false);
+  EXPECT_TRUE(contains(help.out, "  account-filter   ")) << help.out;
+  Outcome sub_help = ams({"asset-filter", "--help"}, false);
+  EXPECT_EQ(sub_help.status, 0);
+  EXPECT_TRUE(contains(sub_help.out, "ams asset-filter list --asset NAME")) << sub_help.out;
 }
 
 TEST_F(StoreCliTest, DefaultDatabaseComesFromAmsDbAndItsFolderIsMade) {

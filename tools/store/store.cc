@@ -3,6 +3,7 @@
 #include <glib.h>
 
 #include <array>
+#include <utility>
 
 #include "sqlite_util.h"
 #include "url/request.h"
@@ -11,7 +12,7 @@ namespace ams::store {
 namespace {
 
 // PRAGMA user_version: bump it and add a step to migrate() when the schema changes.
-constexpr int64_t kSchemaVersion = 1;
+constexpr int64_t kSchemaVersion = 2;
 constexpr int kBusyTimeoutMs = 5000;
 constexpr size_t kMaxNameLength = 260;
 
@@ -38,6 +39,20 @@ CREATE TABLE locators (
   end_time TEXT,
   created TEXT NOT NULL);
 CREATE INDEX locators_by_asset ON locators(asset);
+)sql";
+
+// Version 2: dynamic filters. An account filter has the asset '' (so no foreign key: delete_asset
+// deletes an asset's filters). A locator's filter names are kept comma-joined, in order: a filter
+// name holds no comma (filter::check_name).
+constexpr char kSchemaV2[] = R"sql(
+CREATE TABLE filters (
+  asset TEXT NOT NULL COLLATE NOCASE,
+  name TEXT NOT NULL COLLATE NOCASE,
+  properties TEXT NOT NULL,
+  created TEXT NOT NULL,
+  last_modified TEXT NOT NULL,
+  PRIMARY KEY (asset, name));
+ALTER TABLE locators ADD COLUMN filters TEXT NOT NULL DEFAULT '';
 )sql";
 
 struct Predefined {
@@ -108,9 +123,39 @@ Policy read_policy(const Statement& s) {
   return p;
 }
 
+std::vector<std::string> split_names(const std::string& joined) {
+  std::vector<std::string> names;
+  size_t begin = 0;
+  while (begin < joined.size()) {
+    size_t end = joined.find(',', begin);
+    if (end == std::string::npos) end = joined.size();
+    names.push_back(joined.substr(begin, end - begin));
+    begin = end + 1;
+  }
+  return names;
+}
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string joined;
+  for (const std::string& name : names) {
+    if (!joined.empty()) joined += ',';
+    joined += name;
+  }
+  return joined;
+}
+
 Locator read_locator(const Statement& s) {
-  return Locator{s.text(0),          s.text(1),          s.text(2),
-                 s.optional_text(3), s.optional_text(4), s.text(5)};
+  return Locator{s.text(0),
+                 s.text(1),
+                 s.text(2),
+                 s.optional_text(3),
+                 s.optional_text(4),
+                 s.text(5),
+                 split_names(s.text(6))};
+}
+
+FilterRecord read_filter(const Statement& s) {
+  return FilterRecord{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4)};
 }
 
 constexpr char kAssetColumns[] = "SELECT name, path, created FROM assets";
@@ -118,14 +163,16 @@ constexpr char kPolicyColumns[] =
     "SELECT name, download, dash, hls, smooth_streaming, encryption, predefined, created "
     "FROM policies";
 constexpr char kLocatorColumns[] =
-    "SELECT id, asset, policy, start_time, end_time, created FROM locators";
+    "SELECT id, asset, policy, start_time, end_time, created, filters FROM locators";
+constexpr char kFilterColumns[] =
+    "SELECT asset, name, properties, created, last_modified FROM filters";
 
-// Runs a SELECT and collects every row.
+// Runs a SELECT, its parameters ?1, ?2... bound to `keys`, and collects every row.
 template <typename T>
 Result<std::vector<T>> select_all(sqlite3* db, const std::string& sql, T (*read)(const Statement&),
-                                  const std::string& key = {}) {
+                                  const std::vector<std::string>& keys = {}) {
   AMS_ASSIGN_OR_RETURN(Statement s, Statement::prepare(db, sql.c_str()));
-  if (!key.empty()) s.bind(1, std::string_view(key));
+  for (size_t i = 0; i < keys.size(); ++i) s.bind(static_cast<int>(i + 1), keys[i]);
   std::vector<T> rows;
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) rows.push_back(read(s));
@@ -137,7 +184,7 @@ Result<std::vector<T>> select_all(sqlite3* db, const std::string& sql, T (*read)
 template <typename T>
 Result<T> select_one(sqlite3* db, const std::string& sql, T (*read)(const Statement&),
                      const std::string& key, const std::string& what) {
-  AMS_ASSIGN_OR_RETURN(std::vector<T> rows, select_all(db, sql, read, key));
+  AMS_ASSIGN_OR_RETURN(std::vector<T> rows, select_all(db, sql, read, {key}));
   if (rows.empty()) return not_found(what + " '" + key + "' does not exist");
   return std::move(rows.front());
 }
@@ -157,33 +204,70 @@ Status insert_policy(sqlite3* db, const Policy& p) {
   return s.run("policy '" + p.name + "'");
 }
 
-Status create_schema(sqlite3* db) {
+// Runs `body` (returning Status) in a write transaction: committed when it succeeds, rolled
+// back when it fails. Not nested: a Store method runs at most one.
+template <typename Body>
+Status in_transaction(sqlite3* db, Body&& body) {
+  AMS_RETURN_IF_ERROR(exec(db, "BEGIN IMMEDIATE"));
+  Status status = std::forward<Body>(body)();
+  if (status) status = exec(db, "COMMIT");
+  if (!status) (void)exec(db, "ROLLBACK");
+  return status;
+}
+
+Status create_schema_v1(sqlite3* db) {
   AMS_RETURN_IF_ERROR(exec(db, kSchemaV1));
   std::string created = now_iso8601();
   for (const Predefined& p : kPredefined) {
     AMS_RETURN_IF_ERROR(
         insert_policy(db, Policy{p.name, p.protocols, p.encryption, true, created}));
   }
-  return exec(db, "PRAGMA user_version = 1");
+  return Status::ok();
 }
 
-// Brings the schema to kSchemaVersion inside one write transaction, so two processes opening a
-// new database at once do not both create it.
+// Brings the schema to kSchemaVersion, step by step, inside one write transaction, so two
+// processes opening a new database at once do not both create it. A new database takes the same
+// steps as an old one.
 Status migrate(sqlite3* db) {
-  AMS_RETURN_IF_ERROR(exec(db, "BEGIN IMMEDIATE"));
-  Result<int64_t> version = query_integer(db, "PRAGMA user_version");
-  Status status = version.status();
-  if (status && *version > kSchemaVersion) {
-    status = unsupported("the database has schema version " + std::to_string(*version) +
+  return in_transaction(db, [db]() -> Status {
+    AMS_ASSIGN_OR_RETURN(int64_t version, query_integer(db, "PRAGMA user_version"));
+    if (version > kSchemaVersion) {
+      return unsupported("the database has schema version " + std::to_string(version) +
                          ", newer than this program's " + std::to_string(kSchemaVersion));
-  } else if (status && *version == 0) {
-    status = create_schema(db);
-  }
-  if (!status) {
-    (void)exec(db, "ROLLBACK");
-    return status;
-  }
-  return exec(db, "COMMIT");
+    }
+    if (version == kSchemaVersion) return Status::ok();
+    if (version < 1) AMS_RETURN_IF_ERROR(create_schema_v1(db));
+    if (version < 2) AMS_RETURN_IF_ERROR(exec(db, kSchemaV2));
+    std::string pragma = "PRAGMA user_version = " + std::to_string(kSchemaVersion);
+    return exec(db, pragma.c_str());
+  });
+}
+
+// How messages name a filter.
+std::string describe_filter(const std::string& asset, const std::string& name) {
+  if (asset.empty()) return "account filter '" + name + "'";
+  return "asset filter '" + name + "' of asset '" + asset + "'";
+}
+
+// The filter `name` names for a request to `asset`: its asset filter, else the account filter;
+// nullopt when neither exists.
+Result<std::optional<FilterRecord>> find_filter(sqlite3* db, const std::string& asset,
+                                                const std::string& name) {
+  // asset = '' is false (0) for the asset's own filter, which so sorts first.
+  AMS_ASSIGN_OR_RETURN(
+      std::vector<FilterRecord> rows,
+      select_all(db,
+                 std::string(kFilterColumns) + " WHERE name = ?2 AND (asset = ?1 OR asset = '')"
+                                               " ORDER BY asset = '' LIMIT 1",
+                 read_filter, {asset, name}));
+  if (rows.empty()) return std::optional<FilterRecord>();
+  return std::optional<FilterRecord>(std::move(rows.front()));
+}
+
+std::string not_a_filter(const std::string& asset, const std::string& name) {
+  if (asset.empty()) return describe_filter(asset, name) + " does not exist";
+  return "filter '" + name + "' is neither an asset filter of asset '" + asset +
+         "' nor an account filter";
 }
 
 }  // namespace
@@ -245,16 +329,22 @@ Status Store::delete_asset(const std::string& name) {
   AMS_ASSIGN_OR_RETURN(Asset asset, get_asset(name));
   AMS_ASSIGN_OR_RETURN(std::vector<Locator> used,
                        select_all(impl_->db, std::string(kLocatorColumns) + " WHERE asset = ?1",
-                                  read_locator, asset.name));
+                                  read_locator, {asset.name}));
   if (!used.empty()) {
     return invalid_argument("asset '" + asset.name + "' is published by " +
                             std::to_string(used.size()) +
                             " streaming locator(s); delete them first");
   }
-  AMS_ASSIGN_OR_RETURN(Statement s,
-                       Statement::prepare(impl_->db, "DELETE FROM assets WHERE name = ?1"));
-  s.bind(1, std::string_view(asset.name));
-  return s.run("asset '" + name + "'");
+  sqlite3* db = impl_->db;
+  return in_transaction(db, [&]() -> Status {
+    for (const char* sql :
+         {"DELETE FROM filters WHERE asset = ?1", "DELETE FROM assets WHERE name = ?1"}) {
+      AMS_ASSIGN_OR_RETURN(Statement s, Statement::prepare(db, sql));
+      s.bind(1, std::string_view(asset.name));
+      AMS_RETURN_IF_ERROR(s.run("asset '" + asset.name + "'"));
+    }
+    return Status::ok();
+  });
 }
 
 Status Store::create_policy(const Policy& policy) {
@@ -304,18 +394,43 @@ Result<Locator> Store::create_locator(const Locator& request) {
   if (locator.start_time && locator.end_time && *locator.start_time >= *locator.end_time) {
     return invalid_argument("the locator's start time is not before its end time");
   }
+  AMS_RETURN_IF_ERROR(check_locator_filters(locator));
   locator.created = now_iso8601();
-  AMS_ASSIGN_OR_RETURN(Statement s, Statement::prepare(impl_->db,
-                                                       "INSERT INTO locators VALUES "
-                                                       "(?1, ?2, ?3, ?4, ?5, ?6)"));
+  AMS_ASSIGN_OR_RETURN(Statement s,
+                       Statement::prepare(impl_->db,
+                                          "INSERT INTO locators (id, asset, policy, start_time, "
+                                          "end_time, created, filters) VALUES "
+                                          "(?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
   s.bind(1, std::string_view(locator.id))
       .bind(2, std::string_view(locator.asset))
       .bind(3, std::string_view(locator.policy))
       .bind(4, locator.start_time)
       .bind(5, locator.end_time)
-      .bind(6, std::string_view(locator.created));
+      .bind(6, std::string_view(locator.created))
+      .bind(7, join_names(locator.filters));
   AMS_RETURN_IF_ERROR(s.run("streaming locator " + locator.id));
   return locator;
+}
+
+Status Store::check_locator_filters(Locator& locator) {
+  if (locator.filters.size() > filter::kMaxLocatorFilters) {
+    return invalid_argument("a streaming locator applies at most " +
+                            std::to_string(filter::kMaxLocatorFilters) + " filters, not " +
+                            std::to_string(locator.filters.size()));
+  }
+  for (size_t i = 0; i < locator.filters.size(); ++i) {
+    std::string& name = locator.filters[i];
+    for (size_t j = 0; j < i; ++j) {
+      if (g_ascii_strcasecmp(locator.filters[j].c_str(), name.c_str()) == 0) {
+        return invalid_argument("filter '" + name + "' is named twice");
+      }
+    }
+    AMS_ASSIGN_OR_RETURN(std::optional<FilterRecord> found,
+                         find_filter(impl_->db, locator.asset, name));
+    if (!found) return invalid_argument(not_a_filter(locator.asset, name));
+    name = found->name;
+  }
+  return Status::ok();
 }
 
 Result<Locator> Store::get_locator(const std::string& id) {
@@ -335,6 +450,81 @@ Status Store::delete_locator(const std::string& id) {
                        Statement::prepare(impl_->db, "DELETE FROM locators WHERE id = ?1"));
   s.bind(1, std::string_view(locator.id));
   return s.run("streaming locator " + locator.id);
+}
+
+Result<std::string> Store::filter_owner(const std::string& asset) {
+  if (asset.empty()) return std::string();
+  AMS_ASSIGN_OR_RETURN(Asset found, get_asset(asset));
+  return found.name;
+}
+
+Result<FilterRecord> Store::put_filter(const std::string& asset, const std::string& name,
+                                       const std::string& json) {
+  AMS_RETURN_IF_ERROR(filter::check_name(name));
+  AMS_ASSIGN_OR_RETURN(filter::Filter parsed, filter::parse(json));
+  std::string properties = filter::to_json(parsed);
+  FilterRecord stored;
+  // One transaction, so that the asset cannot be deleted between its check and the insert.
+  Status status = in_transaction(impl_->db, [&]() -> Status {
+    AMS_ASSIGN_OR_RETURN(std::string owner, filter_owner(asset));
+    AMS_ASSIGN_OR_RETURN(Statement s,
+                         Statement::prepare(impl_->db,
+                                            "INSERT INTO filters VALUES (?1, ?2, ?3, ?4, ?4) "
+                                            "ON CONFLICT (asset, name) DO UPDATE SET "
+                                            "properties = excluded.properties, "
+                                            "last_modified = excluded.last_modified"));
+    s.bind(1, owner).bind(2, name).bind(3, properties).bind(4, now_iso8601());
+    AMS_RETURN_IF_ERROR(s.run(describe_filter(owner, name)));
+    AMS_ASSIGN_OR_RETURN(stored, get_filter(owner, name));
+    return Status::ok();
+  });
+  if (!status) return status;
+  return stored;
+}
+
+Result<FilterRecord> Store::get_filter(const std::string& asset, const std::string& name) {
+  AMS_ASSIGN_OR_RETURN(std::string owner, filter_owner(asset));
+  AMS_ASSIGN_OR_RETURN(
+      std::vector<FilterRecord> rows,
+      select_all(impl_->db, std::string(kFilterColumns) + " WHERE asset = ?1 AND name = ?2",
+                 read_filter, {owner, name}));
+  if (rows.empty()) return not_found(describe_filter(owner, name) + " does not exist");
+  return std::move(rows.front());
+}
+
+Result<std::vector<FilterRecord>> Store::list_filters(const std::string& asset) {
+  AMS_ASSIGN_OR_RETURN(std::string owner, filter_owner(asset));
+  return select_all(impl_->db, std::string(kFilterColumns) + " WHERE asset = ?1 ORDER BY name",
+                    read_filter, {owner});
+}
+
+Status Store::delete_filter(const std::string& asset, const std::string& name) {
+  AMS_ASSIGN_OR_RETURN(std::string owner, filter_owner(asset));
+  AMS_ASSIGN_OR_RETURN(Statement s, Statement::prepare(impl_->db,
+                                                       "DELETE FROM filters "
+                                                       "WHERE asset = ?1 AND name = ?2"));
+  s.bind(1, owner).bind(2, name);
+  AMS_RETURN_IF_ERROR(s.run(describe_filter(owner, name)));
+  if (sqlite3_changes(impl_->db) == 0) {
+    return not_found(describe_filter(owner, name) + " does not exist");
+  }
+  return Status::ok();
+}
+
+Result<std::vector<filter::Filter>> Store::resolve_filters(const std::string& asset,
+                                                           const std::vector<std::string>& names) {
+  std::vector<filter::Filter> filters;
+  for (const std::string& name : names) {
+    AMS_ASSIGN_OR_RETURN(std::optional<FilterRecord> found, find_filter(impl_->db, asset, name));
+    if (!found) return not_found(not_a_filter(asset, name));
+    Result<filter::Filter> parsed = filter::parse(found->properties);
+    if (!parsed.is_ok()) {
+      return invalid_data("stored " + describe_filter(found->asset, found->name) + ": " +
+                          parsed.status().message());
+    }
+    filters.push_back(std::move(parsed).value());
+  }
+  return filters;
 }
 
 bool Store::changed() {

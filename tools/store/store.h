@@ -1,7 +1,8 @@
 // The streaming endpoint's resources, in an embedded SQLite database: assets, streaming policies
-// (the predefined AMS names and custom ones) and streaming locators. One Store per thread; SQLite
-// serialises writers, and a server sees changes made by `ams locator create` in another process
-// at its next lookup (Store::changed()).
+// (the predefined AMS names and custom ones), streaming locators and dynamic filters (account
+// filters and asset filters, docs/filters.md). One Store per thread; SQLite serialises writers,
+// and a server sees changes made by `ams locator create` or `ams account-filter create` in another
+// process at its next lookup (Store::changed()).
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "filter/filter.h"
 
 namespace ams::store {
 
@@ -45,6 +47,20 @@ struct Locator {
   std::optional<std::string> start_time;  // ISO 8601 UTC; absent = already valid
   std::optional<std::string> end_time;    // absent = "9999-12-31T23:59:59.9999999Z"
   std::string created;
+  // The filters every request through the locator gets, in order, before those its URL names:
+  // asset filters of `asset` or account filters, by name (AMS's streamingLocator.filters).
+  std::vector<std::string> filters;
+};
+
+// A dynamic filter as stored. Names are unique per asset and among account filters, ignoring
+// case; an asset filter and an account filter may share a name (the asset filter wins,
+// resolve_filters()).
+struct FilterRecord {
+  std::string asset;  // "" for an account filter
+  std::string name;
+  std::string properties;  // the properties object, as filter::to_json writes it
+  std::string created;     // ISO 8601 UTC, as now_iso8601() prints it
+  std::string last_modified;
 };
 
 class Store {
@@ -56,19 +72,47 @@ class Store {
   Status create_asset(const Asset& asset);  // kInvalidArgument if the name exists or is bad
   Result<Asset> get_asset(const std::string& name);
   Result<std::vector<Asset>> list_assets();
-  Status delete_asset(const std::string& name);  // kInvalidArgument while locators use it
+  // Deletes the asset and its asset filters; kInvalidArgument while locators use it.
+  Status delete_asset(const std::string& name);
 
   Status create_policy(const Policy& policy);
   Result<Policy> get_policy(const std::string& name);
   Result<std::vector<Policy>> list_policies();
 
-  // Creates a locator; a missing id is generated (random v4 GUID). Returns the stored locator.
+  // Creates a locator; a missing id is generated (random v4 GUID). Each of its filters must be an
+  // asset filter of its asset or an account filter (stored with that filter's spelling), at most
+  // filter::kMaxLocatorFilters, none twice: else kInvalidArgument naming it. Returns the stored
+  // locator.
   Result<Locator> create_locator(const Locator& locator);
   Result<Locator> get_locator(const std::string& id);
   Result<std::vector<Locator>> list_locators();
   Status delete_locator(const std::string& id);
 
-  // True once since the last call when another connection changed the database.
+  // Filters. `asset` is the asset's name for its asset filters, "" for account filters; a named
+  // asset that does not exist is kNotFound.
+  //
+  // Creates the filter, or replaces the properties of the one of that name (keeping its name's
+  // spelling and `created`, updating `last_modified`), as AMS's createOrUpdate does. `json` is
+  // the AMS JSON, {"properties": {...}} or the properties object; it is stored as
+  // filter::to_json writes it. A name filter::check_name refuses or JSON filter::parse refuses
+  // is kInvalidArgument with their message.
+  Result<FilterRecord> put_filter(const std::string& asset, const std::string& name,
+                                  const std::string& json);
+  Result<FilterRecord> get_filter(const std::string& asset, const std::string& name);
+  Result<std::vector<FilterRecord>> list_filters(const std::string& asset);  // by name
+  // kNotFound when absent. A filter that locators name may be deleted, as in AMS: the locators
+  // stay, and resolve_filters() on their names is kNotFound from then on (the server answers
+  // their requests 404 MPE_EGRESS_FILTER_NOT_FOUND) until a filter of that name exists again.
+  Status delete_filter(const std::string& asset, const std::string& name);
+
+  // The filters `names` give for a request to `asset`, in order: for each name the asset filter
+  // of that name, else the account filter (asset filters override account filters, as AMS
+  // documents). kNotFound naming the first name that is neither.
+  Result<std::vector<filter::Filter>> resolve_filters(const std::string& asset,
+                                                      const std::vector<std::string>& names);
+
+  // True once since the last call when another connection changed the database (any table:
+  // SQLite's data_version).
   bool changed();
 
   // The AMS listPaths JSON of a locator (streamingPaths per protocol, downloadPaths), with
@@ -78,6 +122,10 @@ class Store {
  private:
   struct Impl;
   explicit Store(std::unique_ptr<Impl> impl);
+  // The stored spelling of `asset` ("" for account filters); kNotFound when there is none.
+  Result<std::string> filter_owner(const std::string& asset);
+  // Checks create_locator's filter names and replaces each by the found filter's spelling.
+  Status check_locator_filters(Locator& locator);
   std::unique_ptr<Impl> impl_;
 };
 
@@ -87,6 +135,10 @@ inline constexpr char kEndOfTime[] = "9999-12-31T23:59:59.9999999Z";
 // The AMS JSON of a streaming policy (reference 4.1): {"name", "properties": {"created",
 // "noEncryption" | "envelopeEncryption" | "commonEncryptionCenc" | "commonEncryptionCbcs"}}.
 std::string policy_json(const Policy& policy);
+
+// The AMS JSON of a filter (the REST API's AccountFilter / AssetFilter without the ARM id, type
+// and systemData): {"name", "properties": {the stored properties}}, indented.
+std::string filter_json(const FilterRecord& filter);
 
 // Whether a file of an asset folder is offered for progressive download: listed in downloadPaths
 // and served at /{locator}/{file} when the policy enables download (MP4 media and WebVTT side

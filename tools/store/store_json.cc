@@ -1,10 +1,11 @@
-// The JSON documents of the store, in the shapes of the AMS REST API: listPaths (reference 4.3)
-// and streaming policies (reference 4.1).
+// The JSON documents of the store, in the shapes of the AMS REST API: listPaths (reference 4.3),
+// streaming policies (reference 4.1) and filters.
 
 #include <glib.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <system_error>
 
 #include "base/json.h"
@@ -193,6 +194,17 @@ std::string policy_json(const Policy& policy) {
   }
   w.end_object().end_object();
   return w.str() + "\n";
+}
+
+std::string filter_json(const FilterRecord& filter) {
+  // The stored properties are filter::to_json's text: re-indented, keys in their stored order.
+  using Json = nlohmann::ordered_json;
+  Json properties = Json::parse(filter.properties, nullptr, /*allow_exceptions=*/false);
+  if (properties.is_discarded()) properties = Json::object();
+  Json out = Json::object();
+  out["name"] = filter.name;
+  out["properties"] = std::move(properties);
+  return out.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace ams::store

@@ -99,7 +99,7 @@ TEST_F(StoreTest, OpenCreatesTheSchemaAndThePredefinedPolicies) {
   EXPECT_EQ(store_->get_policy("Predefined_MultiDrmStreaming")->encryption,
             Encryption::kCommonCenc);
 
-  // Reopening neither duplicates them nor loses data; the file is a WAL database at version 1.
+  // Reopening neither duplicates them nor loses data; the file is a WAL database at version 2.
   store_.reset();
   store_ = open();
   EXPECT_EQ(store_->list_policies()->size(), 6u);
@@ -113,7 +113,7 @@ TEST_F(StoreTest, OpenCreatesTheSchemaAndThePredefinedPolicies) {
     sqlite3_finalize(s);
     return value;
   };
-  EXPECT_EQ(pragma("PRAGMA user_version"), "1");
+  EXPECT_EQ(pragma("PRAGMA user_version"), "2");
   EXPECT_EQ(pragma("PRAGMA journal_mode"), "wal");
   sqlite3_close(db);
 }
@@ -257,6 +257,343 @@ TEST_F(StoreTest, ChangedSeesWritesOfAnotherConnectionOnly) {
   ASSERT_TRUE(store_->create_policy(Policy{"mine", {true, false, false, false}}).is_ok());
   EXPECT_FALSE(store_->changed());  // its own write
   EXPECT_TRUE(other->changed());
+}
+
+constexpr char kVideoOnly[] =
+    R"json({"properties": {"tracks": [{"trackSelections": [
+      {"property": "Type", "operation": "Equal", "value": "Video"}]}]}})json";
+constexpr char kFirstTenSeconds[] =
+    R"json({"presentationTimeRange": {"startTimestamp": 0, "endTimestamp": 100000000}})json";
+
+// The filter text the store keeps for `json`.
+std::string canonical(const char* json) {
+  Result<filter::Filter> f = filter::parse(json);
+  EXPECT_TRUE(f.is_ok()) << f.status().to_string();
+  return f.is_ok() ? filter::to_json(*f) : "";
+}
+
+// The filter resolve_filters() gives back for `json`: read from the stored text, so with the
+// defaults to_json fills in.
+filter::Filter stored(const char* json) {
+  Result<filter::Filter> f = filter::parse(canonical(json));
+  EXPECT_TRUE(f.is_ok()) << f.status().to_string();
+  return f.is_ok() ? *f : filter::Filter{};
+}
+
+TEST_F(StoreTest, AccountFiltersCreateOrUpdateListDelete) {
+  Result<FilterRecord> created = store_->put_filter("", "videoOnly", kVideoOnly);
+  ASSERT_TRUE(created.is_ok()) << created.status().to_string();
+  EXPECT_EQ(created->asset, "");
+  EXPECT_EQ(created->name, "videoOnly");
+  EXPECT_EQ(created->properties, canonical(kVideoOnly));
+  EXPECT_TRUE(
+      std::regex_match(created->created, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z)")));
+  EXPECT_EQ(created->last_modified, created->created);
+  ASSERT_TRUE(store_->put_filter("", "first10s", kFirstTenSeconds).is_ok());
+
+  // createOrUpdate: the same name in any case replaces the properties, keeping the first
+  // spelling and the creation time.
+  g_usleep(2000);
+  Result<FilterRecord> updated = store_->put_filter("", "VIDEOONLY", kFirstTenSeconds);
+  ASSERT_TRUE(updated.is_ok()) << updated.status().to_string();
+  EXPECT_EQ(updated->name, "videoOnly");
+  EXPECT_EQ(updated->properties, canonical(kFirstTenSeconds));
+  EXPECT_EQ(updated->created, created->created);
+  EXPECT_GT(updated->last_modified, created->last_modified);
+
+  Result<std::vector<FilterRecord>> listed = store_->list_filters("");
+  ASSERT_TRUE(listed.is_ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].name, "first10s");
+  EXPECT_EQ((*listed)[1].name, "videoOnly");
+  EXPECT_EQ((*listed)[1].properties, canonical(kFirstTenSeconds));
+  EXPECT_EQ(store_->get_filter("", "videoonly")->properties, canonical(kFirstTenSeconds));
+
+  ASSERT_TRUE(store_->delete_filter("", "VideoOnly").is_ok());
+  Status again = store_->delete_filter("", "videoOnly");
+  EXPECT_EQ(again.code(), StatusCode::kNotFound);
+  EXPECT_EQ(again.message(), "account filter 'videoOnly' does not exist");
+  EXPECT_EQ(store_->get_filter("", "videoOnly").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->list_filters("")->size(), 1u);
+}
+
+TEST_F(StoreTest, AssetFiltersBelongToTheirAsset) {
+  add_asset("movie", make_folder("a", {}));
+  add_asset("other", make_folder("b", {}));
+  Result<FilterRecord> mine = store_->put_filter("MOVIE", "videoOnly", kVideoOnly);
+  ASSERT_TRUE(mine.is_ok()) << mine.status().to_string();
+  EXPECT_EQ(mine->asset, "movie");  // the stored spelling
+  // The same name: another asset's filter, and an account filter, are other filters.
+  ASSERT_TRUE(store_->put_filter("other", "videoOnly", kFirstTenSeconds).is_ok());
+  ASSERT_TRUE(store_->put_filter("", "videoOnly", kFirstTenSeconds).is_ok());
+  EXPECT_EQ(store_->get_filter("movie", "videoOnly")->properties, canonical(kVideoOnly));
+  EXPECT_EQ(store_->get_filter("other", "videoOnly")->properties, canonical(kFirstTenSeconds));
+  ASSERT_EQ(store_->list_filters("movie")->size(), 1u);
+  EXPECT_EQ(store_->list_filters("")->size(), 1u);
+
+  Result<FilterRecord> no_asset = store_->put_filter("nope", "f", kVideoOnly);
+  EXPECT_EQ(no_asset.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(no_asset.status().message(), "asset 'nope' does not exist");
+  EXPECT_EQ(store_->list_filters("nope").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->get_filter("movie", "absent").status().message(),
+            "asset filter 'absent' of asset 'movie' does not exist");
+
+  ASSERT_TRUE(store_->delete_filter("other", "videoOnly").is_ok());
+  EXPECT_TRUE(store_->get_filter("movie", "videoOnly").is_ok());
+  EXPECT_TRUE(store_->get_filter("", "videoOnly").is_ok());
+}
+
+TEST_F(StoreTest, BadFiltersAreRefusedWithTheCoreMessages) {
+  for (const std::string& bad : {std::string(), std::string("a b"), std::string("a;b"),
+                                 std::string("a,b"), std::string(261, 'a')}) {
+    Result<FilterRecord> refused = store_->put_filter("", bad, kVideoOnly);
+    EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(refused.status().message(), filter::check_name(bad).message()) << bad;
+  }
+  EXPECT_TRUE(store_->put_filter("", "a.b~c_d-1", kVideoOnly).is_ok());
+  for (const char* bad : {"", "not json", "[]", R"({"properties": {"colour": "red"}})",
+                          R"({"tracks": [{"trackSelections": [{"property": "Type",
+                              "operation": "Like", "value": "video"}]}]})",
+                          R"({"presentationTimeRange": {"startTimestamp": 20,
+                              "endTimestamp": 10}})"}) {
+    Result<FilterRecord> refused = store_->put_filter("", "f", bad);
+    EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(refused.status().message(), filter::parse(bad).status().message()) << bad;
+    EXPECT_FALSE(refused.status().message().empty());
+  }
+  EXPECT_EQ(store_->get_filter("", "f").status().code(), StatusCode::kNotFound);
+  // A refused update leaves the filter as it was.
+  ASSERT_TRUE(store_->put_filter("", "f", kVideoOnly).is_ok());
+  EXPECT_FALSE(store_->put_filter("", "f", "{").is_ok());
+  EXPECT_EQ(store_->get_filter("", "f")->properties, canonical(kVideoOnly));
+}
+
+TEST_F(StoreTest, AssetFiltersOverrideAccountFiltersOfTheSameName) {
+  add_asset("movie", make_folder("a", {}));
+  add_asset("other", make_folder("b", {}));
+  ASSERT_TRUE(store_->put_filter("", "short", kFirstTenSeconds).is_ok());
+  ASSERT_TRUE(store_->put_filter("", "video", kVideoOnly).is_ok());
+  ASSERT_TRUE(store_->put_filter("movie", "SHORT", kVideoOnly).is_ok());
+  filter::Filter video = stored(kVideoOnly);
+  filter::Filter ten_seconds = stored(kFirstTenSeconds);
+
+  Result<std::vector<filter::Filter>> movie = store_->resolve_filters("movie", {"short", "video"});
+  ASSERT_TRUE(movie.is_ok()) << movie.status().to_string();
+  EXPECT_EQ(*movie, (std::vector<filter::Filter>{video, video}));
+  // Another asset, and a request without an asset, see the account filter.
+  EXPECT_EQ(*store_->resolve_filters("other", {"short"}), std::vector<filter::Filter>{ten_seconds});
+  EXPECT_EQ(*store_->resolve_filters("", {"Short"}), std::vector<filter::Filter>{ten_seconds});
+  EXPECT_TRUE(store_->resolve_filters("movie", {})->empty());
+
+  Result<std::vector<filter::Filter>> missing =
+      store_->resolve_filters("movie", {"video", "nope", "gone"});
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(missing.status().message(),
+            "filter 'nope' is neither an asset filter of asset 'movie' nor an account filter");
+  EXPECT_EQ(store_->resolve_filters("", {"nope"}).status().message(),
+            "account filter 'nope' does not exist");
+
+  // Without the asset filter, the account filter of that name applies again.
+  ASSERT_TRUE(store_->delete_filter("movie", "short").is_ok());
+  EXPECT_EQ(*store_->resolve_filters("movie", {"short"}), std::vector<filter::Filter>{ten_seconds});
+}
+
+TEST_F(StoreTest, LocatorFiltersAreCheckedAndReturned) {
+  add_asset("movie", make_folder("a", {}));
+  add_asset("other", make_folder("b", {}));
+  ASSERT_TRUE(store_->put_filter("", "Account", kFirstTenSeconds).is_ok());
+  ASSERT_TRUE(store_->put_filter("movie", "Mine", kVideoOnly).is_ok());
+  ASSERT_TRUE(store_->put_filter("other", "Theirs", kVideoOnly).is_ok());
+  auto create = [&](std::vector<std::string> filters) {
+    Locator request{"", "movie", "Predefined_ClearStreamingOnly", {}, {}, "", std::move(filters)};
+    return store_->create_locator(request);
+  };
+  Result<Locator> created = create({"mine", "account"});
+  ASSERT_TRUE(created.is_ok()) << created.status().to_string();
+  std::vector<std::string> expected{"Mine", "Account"};  // order kept, stored spellings
+  EXPECT_EQ(created->filters, expected);
+  EXPECT_EQ(store_->get_locator(created->id)->filters, expected);
+  Result<std::vector<Locator>> all = store_->list_locators();
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ(all->front().filters, expected);
+  EXPECT_EQ(add_locator("movie", "Predefined_ClearStreamingOnly").filters,
+            std::vector<std::string>{});
+
+  Result<Locator> theirs = create({"Mine", "Theirs"});
+  EXPECT_EQ(theirs.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(theirs.status().message(),
+            "filter 'Theirs' is neither an asset filter of asset 'movie' nor an account filter");
+  Result<Locator> twice = create({"Mine", "MINE"});
+  EXPECT_EQ(twice.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(twice.status().message(), "filter 'MINE' is named twice");
+  for (int i = 0; i < 11; ++i) {
+    ASSERT_TRUE(store_->put_filter("", "f" + std::to_string(i), kVideoOnly).is_ok());
+  }
+  std::vector<std::string> ten;
+  for (int i = 0; i < 10; ++i) ten.push_back("f" + std::to_string(i));
+  EXPECT_TRUE(create(ten).is_ok());
+  ten.push_back("f10");
+  Result<Locator> eleven = create(ten);
+  EXPECT_EQ(eleven.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(eleven.status().message(), "a streaming locator applies at most 10 filters, not 11");
+  EXPECT_EQ(store_->list_locators()->size(), 3u);
+}
+
+TEST_F(StoreTest, DeletingAFilterThatALocatorNamesIsAllowed) {
+  add_asset("movie", make_folder("a", {}));
+  ASSERT_TRUE(store_->put_filter("", "short", kFirstTenSeconds).is_ok());
+  Result<Locator> locator = store_->create_locator(
+      Locator{"", "movie", "Predefined_ClearStreamingOnly", {}, {}, "", {"short"}});
+  ASSERT_TRUE(locator.is_ok()) << locator.status().to_string();
+  ASSERT_TRUE(store_->delete_filter("", "short").is_ok());
+  // The locator stays; its requests are the server's to refuse (404 MPE_EGRESS_FILTER_NOT_FOUND).
+  Result<Locator> kept = store_->get_locator(locator->id);
+  ASSERT_TRUE(kept.is_ok());
+  EXPECT_EQ(kept->filters, std::vector<std::string>{"short"});
+  EXPECT_EQ(store_->resolve_filters("movie", kept->filters).status().code(), StatusCode::kNotFound);
+  // A filter of that name, here the asset's own, serves it again.
+  ASSERT_TRUE(store_->put_filter("movie", "short", kVideoOnly).is_ok());
+  EXPECT_EQ(*store_->resolve_filters("movie", kept->filters),
+            std::vector<filter::Filter>{stored(kVideoOnly)});
+}
+
+TEST_F(StoreTest, DeletingAnAssetDeletesItsFilters) {
+  add_asset("movie", make_folder("a", {}));
+  add_asset("other", make_folder("b", {}));
+  ASSERT_TRUE(store_->put_filter("movie", "f", kVideoOnly).is_ok());
+  ASSERT_TRUE(store_->put_filter("movie", "g", kVideoOnly).is_ok());
+  ASSERT_TRUE(store_->put_filter("other", "f", kVideoOnly).is_ok());
+  ASSERT_TRUE(store_->put_filter("", "f", kVideoOnly).is_ok());
+  ASSERT_TRUE(store_->delete_asset("movie").is_ok());
+  // An asset of the same name starts without filters.
+  add_asset("movie", make_folder("a", {}));
+  EXPECT_TRUE(store_->list_filters("movie")->empty());
+  EXPECT_EQ(store_->list_filters("other")->size(), 1u);
+  EXPECT_EQ(store_->list_filters("")->size(), 1u);
+}
+
+TEST_F(StoreTest, ChangedSeesFilterWritesOfAnotherConnection) {
+  std::unique_ptr<Store> other = open();
+  ASSERT_TRUE(other);
+  EXPECT_FALSE(store_->changed());
+  ASSERT_TRUE(other->put_filter("", "short", kFirstTenSeconds).is_ok());
+  EXPECT_TRUE(store_->changed());
+  EXPECT_FALSE(store_->changed());
+  ASSERT_TRUE(other->put_filter("", "short", kVideoOnly).is_ok());  // an update
+  EXPECT_TRUE(store_->changed());
+  ASSERT_TRUE(other->delete_filter("", "short").is_ok());
+  EXPECT_TRUE(store_->changed());
+}
+
+// A database as the previous release (schema version 1) left it, made with its own SQL.
+TEST_F(StoreTest, MigratesAVersion1Database) {
+  store_.reset();
+  fs::remove(db_path_);
+  std::string folder = make_folder("a", {});
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path_.c_str(), &db), SQLITE_OK);
+  std::string v1 = R"sql(
+PRAGMA journal_mode = WAL;
+CREATE TABLE assets (
+  name TEXT PRIMARY KEY COLLATE NOCASE,
+  path TEXT NOT NULL,
+  created TEXT NOT NULL);
+CREATE TABLE policies (
+  name TEXT PRIMARY KEY COLLATE NOCASE,
+  download INTEGER NOT NULL,
+  dash INTEGER NOT NULL,
+  hls INTEGER NOT NULL,
+  smooth_streaming INTEGER NOT NULL,
+  encryption INTEGER NOT NULL,
+  predefined INTEGER NOT NULL,
+  created TEXT NOT NULL);
+CREATE TABLE locators (
+  id TEXT PRIMARY KEY,
+  asset TEXT NOT NULL REFERENCES assets(name),
+  policy TEXT NOT NULL REFERENCES policies(name),
+  start_time TEXT,
+  end_time TEXT,
+  created TEXT NOT NULL);
+CREATE INDEX locators_by_asset ON locators(asset);
+INSERT INTO policies VALUES
+  ('Predefined_ClearStreamingOnly', 0, 1, 1, 1, 0, 1, '2025-01-01T00:00:00.0000000Z');
+INSERT INTO assets VALUES ('movie', '@FOLDER@', '2025-01-01T00:00:00.0000000Z');
+INSERT INTO locators VALUES ('3e4570a3-977a-432e-87bf-57bf505e400e', 'movie',
+  'Predefined_ClearStreamingOnly', NULL, '2099-01-01T00:00:00.0000000Z',
+  '2025-01-02T00:00:00.0000000Z');
+PRAGMA user_version = 1;
+)sql";
+  v1.replace(v1.find("@FOLDER@"), 8, folder);
+  char* error = nullptr;
+  ASSERT_EQ(sqlite3_exec(db, v1.c_str(), nullptr, nullptr, &error), SQLITE_OK) << error;
+  sqlite3_close(db);
+
+  store_ = open();
+  ASSERT_TRUE(store_);
+  Result<Locator> locator = store_->get_locator(kLocator);
+  ASSERT_TRUE(locator.is_ok()) << locator.status().to_string();
+  EXPECT_EQ(locator->asset, "movie");
+  EXPECT_EQ(locator->end_time, "2099-01-01T00:00:00.0000000Z");
+  EXPECT_EQ(locator->created, "2025-01-02T00:00:00.0000000Z");
+  EXPECT_TRUE(locator->filters.empty());
+  EXPECT_EQ(store_->get_asset("movie")->created, "2025-01-01T00:00:00.0000000Z");
+  EXPECT_EQ(store_->list_policies()->size(), 1u);  // migration adds no policy
+  EXPECT_TRUE(store_->list_filters("")->empty());
+  ASSERT_TRUE(store_->put_filter("movie", "short", kFirstTenSeconds).is_ok());
+  Result<Locator> filtered = store_->create_locator(
+      Locator{"", "movie", "Predefined_ClearStreamingOnly", {}, {}, "", {"short"}});
+  ASSERT_TRUE(filtered.is_ok()) << filtered.status().to_string();
+  EXPECT_EQ(store_->get_locator(filtered->id)->filters, std::vector<std::string>{"short"});
+
+  // Reopened, the migrated database stays at version 2 with its data.
+  store_.reset();
+  store_ = open();
+  ASSERT_TRUE(store_);
+  EXPECT_TRUE(store_->get_filter("movie", "short").is_ok());
+  ASSERT_EQ(sqlite3_open(db_path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(s, 0), 2);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+}
+
+TEST_F(StoreTest, FilterJsonInTheAmsShape) {
+  Result<FilterRecord> f =
+      store_->put_filter("", "mobile",
+                         R"json({"properties": {"firstQuality": {"bitrate": 128000},
+          "tracks": [{"trackSelections": [{"property": "Type", "operation": "Equal",
+          "value": "Audio"}, {"property": "FourCC", "operation": "NotEqual", "value": "EC-3"}]}]}})json");
+  ASSERT_TRUE(f.is_ok()) << f.status().to_string();
+  EXPECT_EQ(filter_json(*f), R"json({
+  "name": "mobile",
+  "properties": {
+    "firstQuality": {
+      "bitrate": 128000
+    },
+    "tracks": [
+      {
+        "trackSelections": [
+          {
+            "operation": "Equal",
+            "property": "Type",
+            "value": "Audio"
+          },
+          {
+            "operation": "NotEqual",
+            "property": "FourCC",
+            "value": "EC-3"
+          }
+        ]
+      }
+    ]
+  }
+}
+)json");
+  // What it prints, the store takes back unchanged.
+  ASSERT_TRUE(store_->put_filter("", "copy", filter_json(*f)).is_ok());
+  EXPECT_EQ(store_->get_filter("", "copy")->properties, f->properties);
 }
 
 TEST_F(StoreTest, ListPathsGolden) {
