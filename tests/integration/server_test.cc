@@ -506,7 +506,7 @@ TEST_F(ServerTest, ErrorsHaveTheirStatusAndAmsBody) {
        "MPE_FRAGMENT_NOT_FOUND"},
       {ism("manifest(format=mpd-time-csf"), 400, "MPE_BAD_REQUEST"},
       {ism("manifest(format=flv)"), 400, "MPE_BAD_REQUEST"},
-      {ism("manifest(format=m3u8-aapl,filter=mobile)"), 501, "MPE_FILTER_NOT_SUPPORTED"},
+      {ism("manifest(format=m3u8-aapl,filter=mobile)"), 404, "MPE_EGRESS_FILTER_NOT_FOUND"},
       {ism("manifest(format=m3u8-aapl,encryption=cbc)"), 403,
        "MPE_ENC_ENCRYPTION_NOT_SET_IN_DELIVERY_POLICY"},
       {url(kEncrypted, "testsrc.ism/manifest(format=m3u8-aapl)"), 403,

@@ -226,8 +226,8 @@ void Admission::render(const std::shared_ptr<Job>& job) {
   post_to_worker([this, job, max_age] {
     Rendered out;
     out.error.status = 0;
-    Result<RequestPlan> plan =
-        make_plan(job->request.request, job->request.format, job->request.published, &out.error);
+    Result<RequestPlan> plan = make_plan(job->request.request, job->request.format,
+                                         job->request.published, job->request.filters, &out.error);
     if (plan && route_of(plan->product).pipeline) {
       out.entity = entity_of(*plan, false, max_age);
       Result<uint64_t> size = media_size(*plan);
@@ -247,7 +247,7 @@ void Admission::render(const std::shared_ptr<Job>& job) {
         answer->last_modified_ns = plan->last_modified_ns;
         answer->last_modified = http_date(plan->last_modified_ns);
         answer->asset_path = plan->asset_path;
-        answer->presentation_id = plan->presentation->id;
+        answer->presentation_id = plan->presentation->source_id;
         if (route_of(plan->product).compressible) {
           if (std::optional<std::string> packed = gzip(*text)) {
             answer->gzipped = bytes_of(std::move(*packed));
@@ -286,8 +286,8 @@ void Admission::start(const std::shared_ptr<Job>& job) {
   job->state = JobState::kPlanning;
   post_to_worker([this, job] {
     HttpError error;
-    Result<RequestPlan> plan =
-        make_plan(job->request.request, job->request.format, job->request.published, &error);
+    Result<RequestPlan> plan = make_plan(job->request.request, job->request.format,
+                                         job->request.published, job->request.filters, &error);
     post_to_main([this, job, plan = std::move(plan), error = std::move(error)]() mutable {
       on_planned(job, std::move(plan), std::move(error));
     });

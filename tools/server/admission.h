@@ -31,6 +31,7 @@ struct PipelineRequest {
   std::shared_ptr<const Published> published;
   bool gzip = false;  // the client accepts gzip and the product is text
   std::string cache_key;
+  std::shared_ptr<const RequestFilters> filters;  // none: nullptr
 };
 
 class Admission {

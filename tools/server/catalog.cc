@@ -4,7 +4,7 @@ namespace ams::server {
 Result<std::shared_ptr<const Published>> Catalog::lookup(const std::string& locator_id,
                                                          const std::string& now_iso,
                                                          HttpError* error) {
-  if (store_->changed()) cache_.clear();
+  forget_if_changed();
   std::shared_ptr<const Published> entry;
   if (auto it = cache_.find(locator_id); it != cache_.end()) {
     entry = it->second;
@@ -30,6 +30,37 @@ Result<std::shared_ptr<const Published>> Catalog::lookup(const std::string& loca
     return not_found(error->detail);
   }
   return entry;
+}
+
+void Catalog::forget_if_changed() {
+  if (!store_->changed()) return;
+  cache_.clear();
+  filters_.clear();
+}
+
+Result<std::shared_ptr<const RequestFilters>> Catalog::filters(
+    const Published& published, const std::vector<std::string>& url_names, HttpError* error) {
+  std::vector<std::string> names = published.locator.filters;
+  names.insert(names.end(), url_names.begin(), url_names.end());
+  if (names.empty()) return std::shared_ptr<const RequestFilters>();
+  forget_if_changed();
+  std::string key = published.asset.name;
+  for (const std::string& n : names) key += "\n" + n;
+  if (auto it = filters_.find(key); it != filters_.end()) return it->second;
+  Result<std::vector<filter::Filter>> resolved =
+      store_->resolve_filters(published.asset.name, names);
+  if (!resolved) {
+    *error = from_status(resolved.status(), hresult::kFilterNotFound);
+    return resolved.status();
+  }
+  auto out = std::make_shared<RequestFilters>();
+  out->filters = std::move(*resolved);
+  for (const filter::Filter& f : out->filters) out->key += filter::to_json(f) + "\n";
+  for (const std::string& n : url_names) out->url_value += (out->url_value.empty() ? "" : ";") + n;
+  // Bounded: a client may name many combinations.
+  if (filters_.size() >= 4096) filters_.clear();
+  filters_[key] = out;
+  return std::shared_ptr<const RequestFilters>(std::move(out));
 }
 
 }  // namespace ams::server

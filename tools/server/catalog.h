@@ -9,6 +9,7 @@
 
 #include "base/status.h"
 #include "errors.h"
+#include "filter/filter.h"
 #include "store/store.h"
 
 namespace ams::server {
@@ -17,6 +18,14 @@ struct Published {
   store::Locator locator;
   store::Asset asset;
   store::Policy policy;
+};
+
+// The filters one request applies: the locator's, then the URL's, in that order, and a key that
+// changes whenever one of their definitions does (the answer cache's and the entity tags').
+struct RequestFilters {
+  std::vector<filter::Filter> filters;
+  std::string key;
+  std::string url_value;  // the URL's `filter=` value, carried into the manifests' URLs
 };
 
 class Catalog {
@@ -28,11 +37,22 @@ class Catalog {
   Result<std::shared_ptr<const Published>> lookup(const std::string& locator_id,
                                                   const std::string& now_iso, HttpError* error);
 
+  // The filters a request through `published` applies: the locator's and those `url_names`
+  // names, each an asset filter of the locator's asset or else an account filter. nullptr when
+  // there are none; a 404 MPE_EGRESS_FILTER_NOT_FOUND HttpError when one does not exist. Cached
+  // like the locators, until the store changes.
+  Result<std::shared_ptr<const RequestFilters>> filters(const Published& published,
+                                                        const std::vector<std::string>& url_names,
+                                                        HttpError* error);
+
   store::Store& store() { return *store_; }  // the player page lists every locator
 
  private:
+  void forget_if_changed();
+
   std::unique_ptr<store::Store> store_;
   std::unordered_map<std::string, std::shared_ptr<const Published>> cache_;
+  std::unordered_map<std::string, std::shared_ptr<const RequestFilters>> filters_;
 };
 
 }  // namespace ams::server

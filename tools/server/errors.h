@@ -31,7 +31,12 @@ inline constexpr const char* kEncryptionRequired = "MPE_ENC_ENCRYPTION_REQUIRED"
 inline constexpr const char* kEncryptionNotInPolicy =
     "MPE_ENC_ENCRYPTION_NOT_SET_IN_DELIVERY_POLICY";
 inline constexpr const char* kEncryptionNotSupported = "MPE_ENC_ENCRYPTION_NOT_SUPPORTED";
-inline constexpr const char* kFilterNotSupported = "MPE_FILTER_NOT_SUPPORTED";
+// Dynamic filters, AMS's own codes (the streaming endpoint's error codes reference).
+inline constexpr const char* kFilterNotFound = "MPE_EGRESS_FILTER_NOT_FOUND";
+inline constexpr const char* kFilterRemovedAllStreams = "MPE_FILTER_REMOVED_ALL_STREAMS";
+inline constexpr const char* kFilterRangeInvalid = "MPE_FILTER_RANGE_ATTRIBUTE_INVALID";
+inline constexpr const char* kFilterMultipleFirstQuality =
+    "MPE_FILTER_COMPOSITION_MULTIPLE_FIRST_QUALITY_OPERATOR_NOT_ALLOWED";
 inline constexpr const char* kMethodNotAllowed = "MPE_METHOD_NOT_ALLOWED";
 inline constexpr const char* kRangeNotSatisfiable = "MPE_RANGE_NOT_SATISFIABLE";
 inline constexpr const char* kServerBusy = "MPE_SERVER_BUSY";

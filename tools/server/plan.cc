@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 
+#include <deque>
 #include <map>
 #include <mutex>
 
@@ -66,6 +67,53 @@ class ContinuityTables {
   std::mutex lock_;
   std::map<std::string, std::shared_ptr<const std::vector<uint8_t>>> tables_;
 };
+
+// The presentations filters made, kept so that every request through the same filters shares one
+// (its id keys the continuity tables) and pays filter::apply once. Keyed by the presentation
+// built from the files and the filters' definitions; a rebuilt presentation has a new id, so an
+// entry of an old one is never found again and goes with the oldest.
+class FilteredPresentations {
+ public:
+  Result<std::shared_ptr<const Presentation>> get(const std::shared_ptr<const Presentation>& source,
+                                                  const RequestFilters& filters, HttpError* error) {
+    const std::string key = std::to_string(source->id) + "\n" + filters.key;
+    {
+      std::lock_guard<std::mutex> lock(lock_);
+      if (auto it = entries_.find(key); it != entries_.end()) return it->second;
+    }
+    filter::Refusal why = filter::Refusal::kRemovedAllStreams;
+    Result<std::shared_ptr<const Presentation>> made =
+        filter::apply(*source, filters.filters, &why);
+    if (!made) {
+      const char* code = why == filter::Refusal::kRangeInvalid ? hresult::kFilterRangeInvalid
+                         : why == filter::Refusal::kMultipleFirstQuality
+                             ? hresult::kFilterMultipleFirstQuality
+                             : hresult::kFilterRemovedAllStreams;
+      // AMS answers these with 415 (its error codes reference).
+      return fail(error, http_error(415, code, made.status().message()));
+    }
+    std::lock_guard<std::mutex> lock(lock_);
+    if (entries_.size() >= kMaxEntries) {
+      entries_.erase(order_.front());
+      order_.pop_front();
+    }
+    if (entries_.emplace(key, *made).second) order_.push_back(key);
+    return made;
+  }
+
+ private:
+  static constexpr size_t kMaxEntries = 256;
+  std::mutex lock_;
+  std::map<std::string, std::shared_ptr<const Presentation>> entries_;
+  std::deque<std::string> order_;
+};
+
+Result<std::shared_ptr<const Presentation>> filtered(
+    const std::shared_ptr<const Presentation>& source, const RequestFilters& filters,
+    HttpError* error) {
+  static auto* cache = new FilteredPresentations();
+  return cache->get(source, filters, error);
+}
 
 ContinuityTables& continuity_tables() {
   static auto* tables = new ContinuityTables();
@@ -312,7 +360,8 @@ Result<std::string> asset_path_of(const std::string& folder, const std::string& 
 }
 
 Result<RequestPlan> make_plan(const url::Request& r, Format format,
-                              std::shared_ptr<const Published> published, HttpError* error) {
+                              std::shared_ptr<const Published> published,
+                              std::shared_ptr<const RequestFilters> filters, HttpError* error) {
   RequestPlan plan;
   plan.request = r;
   plan.format = format;
@@ -330,6 +379,10 @@ Result<RequestPlan> make_plan(const url::Request& r, Format format,
     return presentation.status();
   }
   plan.presentation = *presentation;
+  if (filters) {
+    AMS_ASSIGN_OR_RETURN(plan.presentation, filtered(*presentation, *filters, error));
+    plan.options.filter = filters->url_value;
+  }
   AMS_RETURN_IF_ERROR(check_audio_track(r, *plan.presentation, error));
   switch (plan.product) {
     case Product::kManifest:
@@ -344,7 +397,7 @@ Result<RequestPlan> make_plan(const url::Request& r, Format format,
       break;
   }
   plan.etag = make_etag(plan.published->locator.id + "\n" + url::print(r) + "\n" +
-                        plan.presentation->identity);
+                        (filters ? filters->key : "") + plan.presentation->identity);
   plan.last_modified_ns = plan.presentation->newest_mtime_ns;
   return plan;
 }

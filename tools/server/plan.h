@@ -65,8 +65,12 @@ std::string answer_key(const url::Request& request, const Published& published);
 // Worker thread: resolves the asset, builds (or takes from the cache) its presentation, checks
 // that the track, bitrate and fragment exist, and decides the product. On failure fills `error`
 // (404 for what does not exist, 400 for what cannot be asked).
+// `filters` (none: nullptr) make the presentation the plan uses (filter::apply, cached per
+// presentation and filter definitions): a track or fragment they leave out is a 404, a
+// combination AMS refuses a 415 with its MPE_FILTER_* code.
 Result<RequestPlan> make_plan(const url::Request& request, manifest::Format format,
-                              std::shared_ptr<const Published> published, HttpError* error);
+                              std::shared_ptr<const Published> published,
+                              std::shared_ptr<const RequestFilters> filters, HttpError* error);
 
 // Worker thread: the bytes of a product that needs no pipeline (manifests, playlists, init
 // segments): pure functions of the plan, written by the core.

@@ -615,7 +615,8 @@ void Loop::handle(SoupServerMessage* msg, const char* path) {
     return error(msg, http_error(403, hresult::kEncryptionNotInPolicy));
   }
   if (encrypted_policy) return error(msg, http_error(501, hresult::kEncryptionNotSupported));
-  if (!r.filters.empty()) return error(msg, http_error(501, hresult::kFilterNotSupported));
+  auto filters = catalog_.filters(**published, r.filters, &failure);
+  if (!filters) return error(msg, failure);
 
   PipelineRequest request;
   request.request = r;
@@ -624,6 +625,8 @@ void Loop::handle(SoupServerMessage* msg, const char* path) {
   request.gzip =
       route_of(product_of(r, *format)).compressible && accepts_gzip(header(msg, "Accept-Encoding"));
   request.cache_key = answer_key(r, **published);
+  if (*filters) request.cache_key += "\n" + (*filters)->key;
+  request.filters = *filters;
   if (answer_from_cache(msg, request)) return;
   admission_.submit(msg, std::move(request));
 }
