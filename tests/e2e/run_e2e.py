@@ -59,6 +59,11 @@ PLAYER_PAGE = ("player-page", "hls-v4")  # the page `ams serve` serves at /, on 
 CLIENT_ORDER = ["gstreamer", "ffmpeg"] + [c for c, _ in BROWSER_CASES] + ["player-page"]
 MAX_TRIES = 3
 AMS_ENCODE = "ams-encode"
+# The `ams encode` asset through a locator with dynamic filters (docs/filters.md): 10 s to 20 s,
+# the video rungs below 1.5 Mbit/s, the English audio only, the middle rung's bitrate as the first
+# quality. Its expectations are worked out from the .ism and ffprobe, not from gst-ams.
+FILTERED = "ams-encode-filtered"
+FILTER_START, FILTER_END, FILTER_MAX_BITRATE = 10, 20, 1500000
 
 
 def say(text):
@@ -146,9 +151,48 @@ class Suite:
             "browsers": True, "video": video, "audio": audio, "text": [],
             "duration": duration, "fragment": 2.0, "codecs_playable_in_chromium": True,
         }
+        entries = [entry]
+        filtered = self.filtered_entry(entry, os.path.join(asset_dir, ism))
+        if filtered:
+            entries.append(filtered)
         with open(os.path.join(directory, "corpus.json"), "w") as f:
-            json.dump({"version": 1, "assets": [entry]}, f, indent=2)
+            json.dump({"version": 1, "assets": entries}, f, indent=2)
         return directory
+
+    def filtered_entry(self, entry, ism_path):
+        """The ams-encode asset as the filters leave it, from its .ism's bitrates (what the filter
+        compares) and its ffprobe figures: whole 2 s fragments from 10 s to 20 s."""
+        bitrates = {}
+        for m in re.finditer(r'<video src="([^"]+)" systemBitrate="(\d+)"', open(ism_path).read()):
+            bitrates[m.group(1)] = int(m.group(2))
+        kept = [v for v in entry["video"] if bitrates.get(v["file"], 0) <= FILTER_MAX_BITRATE]
+        if not kept:
+            self.problem("setup", "no rung of %s is below %d bit/s" % (ism_path, FILTER_MAX_BITRATE))
+            return None
+        first = sorted(kept, key=lambda v: bitrates[v["file"]])[len(kept) // 2]
+        seconds = FILTER_END - FILTER_START
+        video = [dict(v, frames=int(round(seconds * fraction(v["fps"])))) for v in kept]
+        audio = [a for a in entry["audio"] if a["language"] in ("eng", "en")]
+        filtered = dict(entry, name=FILTERED, video=video, audio=audio, duration=float(seconds))
+        filtered["description"] = ("the ams-encode asset through a locator with filters: %d s to "
+                                   "%d s, video up to %d bit/s (%s), English audio, first quality "
+                                   "%d bit/s" % (FILTER_START, FILTER_END, FILTER_MAX_BITRATE,
+                                                 ",".join("%dp" % v["height"] for v in video),
+                                                 bitrates[first["file"]]))
+        filtered["features"] = entry["features"] + ["filters"]
+        filtered["filters"] = [
+            ["asset-filter", "create", "e2e-clip", "--start", str(FILTER_START), "--end",
+             str(FILTER_END)],
+            ["asset-filter", "create", "e2e-renditions", "--track",
+             "Type=Video;Bitrate=0-%d" % FILTER_MAX_BITRATE, "--track", "Type=Audio;Language=en",
+             "--first-quality", str(bitrates[first["file"]])],
+        ]
+        filtered["first_quality_height"] = first["height"]
+        # Smooth has no presentation offset (DASH's presentationTimeOffset, HLS's timeline that
+        # players start at the first segment): its chunks keep their media times, as AMS's do, so
+        # its timeline starts at the first fragment kept, a GOP boundary (2 s GOPs).
+        filtered["video_start_by_format"] = {"smooth": float(FILTER_START)}
+        return filtered
 
     # --- Known failures ----------------------------------------------------------------------
     def installed_versions(self):
@@ -269,8 +313,16 @@ class Suite:
                     self.problem("setup", "ams asset create %s: %s" % (name, r.stderr.strip()))
                     a["locator"] = str(uuid.uuid4())  # its cases run, and fail, against a 404
                     continue
+                filters = []
+                for args in a.get("filters", []):
+                    f = subprocess.run([self.ams] + args + ["--asset", name, "--db", db],
+                                       capture_output=True, text=True)
+                    if f.returncode != 0:
+                        self.problem("setup", "ams %s: %s" % (" ".join(args), f.stderr.strip()))
+                    filters.append(args[2])
                 r = subprocess.run([self.ams, "locator", "create", "--asset", name, "--policy",
-                                    "Predefined_ClearStreamingOnly", "--db", db],
+                                    "Predefined_ClearStreamingOnly", "--db", db] +
+                                   (["--filters", ",".join(filters)] if filters else []),
                                    capture_output=True, text=True)
                 a["locator"] = r.stdout.strip() if r.returncode == 0 else str(uuid.uuid4())
                 if r.returncode != 0:
@@ -319,6 +371,29 @@ class Suite:
             a["base"] = "%s/%s/%s.ism" % (self.origin, a["locator"], a["manifest"])
         say("%s endpoint: %s (log %s)" % (self.mode, self.origin, server_log))
 
+    def check_first_quality(self, a):
+        """The filters' first quality leads the HLS master and the DASH video Representations
+        (what a player starts with): read from the manifests as every player gets them."""
+        import urllib.request
+        want = a["first_quality_height"]
+        for fmt in ("hls-v4", "hls-cmaf", "dash-csf"):
+            url = a["base"] + "/" + MANIFEST[fmt]
+            try:
+                text = urllib.request.urlopen(url, timeout=20).read().decode()
+            except OSError as e:
+                self.problem("filters", "%s: %s" % (url, e))
+                continue
+            if fmt.startswith("hls"):
+                m = re.search(r"#EXT-X-STREAM-INF:[^\n]*RESOLUTION=\d+x(\d+)", text)
+            else:
+                m = re.search(r"<Representation [^>]*height=\"(\d+)\"", text)
+            got = int(m.group(1)) if m else None
+            if got != want:
+                self.problem("filters", "%s %s: the first video variant is %sp, the filters' first "
+                             "quality is %dp" % (a["name"], fmt, got, want))
+            else:
+                say("filters: %s %s lists the first quality (%dp) first" % (a["name"], fmt, want))
+
     def stop_endpoint(self):
         if self.server and self.server.poll() is None:
             self.server.terminate()
@@ -360,7 +435,8 @@ class Suite:
             "AMS_E2E_RUNGS": ",".join("%d:%d" % (x["height"], x["frames"]) for x in v),
             "AMS_E2E_FPS": v[0]["fps"] if v else "0",
             "AMS_E2E_DURATION": "%.6f" % a["duration"],
-            "AMS_E2E_VIDEO_START": "%.6f" % (max(0.0, float(v[0].get("start") or 0)) if v else 0.0),
+            "AMS_E2E_VIDEO_START": "%.6f" % a.get("video_start_by_format", {}).get(
+                fmt, max(0.0, float(v[0].get("start") or 0)) if v else 0.0),
             "AMS_E2E_FRAGMENT": "%.6f" % a["fragment"],
             "AMS_E2E_TS_SEGMENT": "%.6f" % (a["fragment"] * a.get("fragments_per_segment", 3)),
             "AMS_E2E_SWITCH_SLACK": str(self.switch_slack(a)),
@@ -625,32 +701,37 @@ class Suite:
                 continue
             assets += [a for a in self.load_corpus(d)
                        if self.full or a.get("set", "quick") == "quick" or self.args.all_sets]
-        placeholder = {"name": AMS_ENCODE, "browsers": True}
-        names = [AMS_ENCODE] + [a["name"] for a in assets]
+        names = [AMS_ENCODE, FILTERED] + [a["name"] for a in assets]
         if len(set(names)) != len(names):
             raise SystemExit("e2e: asset names are not unique: %s" % names)
         wanted = lambda n: not self.asset_globs or any(fnmatch.fnmatchcase(n, g) for g in self.asset_globs)
         assets = [a for a in assets if wanted(a["name"])]
-        expected = self.expected_rows(([placeholder] if wanted(AMS_ENCODE) else []) + assets)
+        # The two assets made here (`ams encode`'s and the same through filters) are expected
+        # before they exist: if they cannot be made, their rows are missing and the suite fails.
+        made = [n for n in (AMS_ENCODE, FILTERED) if wanted(n)]
+        placeholders = [{"name": n, "browsers": True} for n in made]
+        expected = self.expected_rows(placeholders + assets)
         with open(os.path.join(self.out, "expected.json"), "w") as f:
             json.dump([list(k) for k in expected], f, indent=1)
         say("expecting %d rows: %d assets (%s), clients: %s" % (
-            len(expected), len(assets) + (1 if wanted(AMS_ENCODE) else 0),
-            ", ".join(([AMS_ENCODE] if wanted(AMS_ENCODE) else []) + [a["name"] for a in assets]),
-            " ".join(sorted(self.clients))))
+            len(expected), len(assets) + len(made),
+            ", ".join(made + [a["name"] for a in assets]), " ".join(sorted(self.clients))))
 
-        if wanted(AMS_ENCODE):
+        if made:
             encode = self.ams_encode_entry(directories[0])
             if encode:
-                assets = self.load_corpus(encode) + assets
+                assets = [a for a in self.load_corpus(encode) if a["name"] in made] + assets
             else:
-                self.problem("setup", "ams encode failed: the ams-encode rows will be missing")
+                self.problem("setup", "ams encode failed: the %s rows will be missing" % ", ".join(made))
         for a in assets:
             a["fragments_per_segment"] = fragments_per_segment(self.ams, a["abspath"])
 
         t_start = time.time()
         try:
             self.start_endpoint(assets)
+            for a in assets:
+                if "first_quality_height" in a:
+                    self.check_first_quality(a)
             self.ffmpeg_smooth = "smoothstreaming" in [l.split()[1] for l in run_text(
                 ["ffmpeg", "-hide_banner", "-demuxers"]).splitlines() if re.match(r"^\s*D", l)]
             expected_set = set(expected)
