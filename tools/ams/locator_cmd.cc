@@ -1,8 +1,9 @@
-// ams locator create|list|delete|paths: streaming locators publish an asset under a GUID with a
-// streaming policy, and optionally filters. Locators are immutable, as in AMS: delete and create
-// again to change one.
+// ams locator create|list|delete|paths|content-keys: streaming locators publish an asset under a
+// GUID with a streaming policy, and optionally filters; under an encrypting policy they hold
+// content keys. Locators are immutable, as in AMS: delete and create again to change one.
 
 #include <cstdio>
+#include <cstring>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -30,6 +31,27 @@ std::optional<std::vector<std::string>> parse_names(const char* list) {
   return ok ? std::optional(names) : std::nullopt;
 }
 
+// "TYPE:GUID:BASE64" (the label empty); nullopt when it is not of that shape. The store checks
+// the type, the GUID and the length.
+std::optional<store::ContentKey> parse_content_key(const char* text) {
+  gchar** parts = g_strsplit(text, ":", 3);
+  std::optional<store::ContentKey> key;
+  if (g_strv_length(parts) == 3 && *parts[2] != '\0') {
+    // g_base64_decode does not report bad input: take only what encodes back to the same text.
+    gsize size = 0;
+    guchar* bytes = g_base64_decode(parts[2], &size);
+    gchar* again = g_base64_encode(bytes, size);
+    if (std::strcmp(again, parts[2]) == 0) {
+      key = store::ContentKey{"", parts[1], parts[0], "",
+                              std::string(reinterpret_cast<const char*>(bytes), size)};
+    }
+    g_free(again);
+    g_free(bytes);
+  }
+  g_strfreev(parts);
+  return key;
+}
+
 std::string join(const std::vector<std::string>& names) {
   std::string joined;
   for (const std::string& name : names) joined += (joined.empty() ? "" : ",") + name;
@@ -38,6 +60,7 @@ std::string join(const std::vector<std::string>& names) {
 
 int create(int argc, char** argv) {
   OptionString db, asset, policy, id, start, end, filters;
+  OptionStrings given_keys;
   const GOptionEntry entries[] = {
       db_option(&db.value),
       {"asset", 'a', 0, G_OPTION_ARG_STRING, &asset.value, "The asset to publish", "NAME"},
@@ -51,10 +74,18 @@ int create(int argc, char** argv) {
        "Filters every request gets, comma-separated: asset filters of the asset or account "
        "filters (an asset filter wins over an account filter of the same name)",
        "NAMES"},
+      {"content-key", 0, 0, G_OPTION_ARG_STRING_ARRAY, &given_keys.value,
+       "A content key to use instead of a generated one (repeat for each scheme of an encrypting "
+       "policy): TYPE is EnvelopeEncryption, CommonEncryptionCenc or CommonEncryptionCbcs, VALUE "
+       "the 16-byte key in base64",
+       "TYPE:GUID:VALUE"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
   };
   if (auto done = parse_command(argc, argv, entries, "--asset NAME --policy NAME",
-                                "Publishes an asset; prints the locator id.", 0)) {
+                                "Publishes an asset; prints the locator id. Under an encrypting "
+                                "policy the locator gets a random content key per scheme, unless "
+                                "--content-key gives them.",
+                                0)) {
     return *done;
   }
   if (!asset || !policy) return usage_error("--asset and --policy are required");
@@ -64,9 +95,16 @@ int create(int argc, char** argv) {
     if (!parsed) return usage_error(std::string("bad --filters '") + filters.value + "'");
     names = std::move(*parsed);
   }
+  std::vector<store::ContentKey> keys;
+  for (gchar** k = given_keys.value; k != nullptr && *k != nullptr; ++k) {
+    std::optional<store::ContentKey> key = parse_content_key(*k);
+    // Without the argument, which holds the key.
+    if (!key) return usage_error("a --content-key is not TYPE:GUID:VALUE with a base64 VALUE");
+    keys.push_back(std::move(*key));
+  }
   AMS_ASSIGN_OR_RETURN_EXIT(std::unique_ptr<store::Store> store, open_store(db.value));
-  store::Locator request{id ? id.value : "", asset.value, policy.value,    optional_of(start),
-                         optional_of(end),   "",          std::move(names)};
+  store::Locator request{id ? id.value : "", asset.value, policy.value,     optional_of(start),
+                         optional_of(end),   "",          std::move(names), std::move(keys)};
   AMS_ASSIGN_OR_RETURN_EXIT(store::Locator locator, store->create_locator(request));
   std::printf("%s\n", locator.id.c_str());
   return 0;
@@ -112,6 +150,27 @@ int remove(int argc, char** argv) {
                  });
 }
 
+int content_keys(int argc, char** argv) {
+  OptionString db;
+  gboolean with_secrets = FALSE;
+  const GOptionEntry entries[] = {
+      db_option(&db.value),
+      {"with-secrets", 0, 0, G_OPTION_ARG_NONE, &with_secrets,
+       "Include each key's value (base64): anyone who reads it can decrypt the content", nullptr},
+      {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
+  };
+  if (auto done = parse_command(argc, argv, entries, "ID",
+                                "Prints the locator's content keys (the AMS listContentKeys JSON), "
+                                "without their values unless --with-secrets.",
+                                1)) {
+    return *done;
+  }
+  AMS_ASSIGN_OR_RETURN_EXIT(std::unique_ptr<store::Store> store, open_store(db.value));
+  AMS_ASSIGN_OR_RETURN_EXIT(std::vector<store::ContentKey> keys, store->content_keys(argv[1]));
+  std::fputs(store::content_keys_json(keys, with_secrets != FALSE).c_str(), stdout);
+  return 0;
+}
+
 int paths(int argc, char** argv) {
   return with_id(argc, argv,
                  "Prints the locator's streaming and download paths (the AMS listPaths JSON).",
@@ -124,11 +183,13 @@ int paths(int argc, char** argv) {
 
 constexpr SubCommand kSubCommands[] = {
     {"create",
-     "--asset NAME --policy NAME [--id GUID] [--start ISO8601] [--end ISO8601] [--filters NAMES]",
+     "--asset NAME --policy NAME [--id GUID] [--start ISO8601] [--end ISO8601] [--filters NAMES] "
+     "[--content-key TYPE:GUID:VALUE]...",
      create},
     {"list", "", list},
     {"delete", "ID", remove},
     {"paths", "ID", paths},
+    {"content-keys", "ID [--with-secrets]", content_keys},
 };
 
 }  // namespace

@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <regex>
 #include <string>
 #include <vector>
@@ -350,6 +352,103 @@ TEST_F(StoreCliTest, FilterErrorsExit1AndBadUsageExits2) {
   Outcome sub_help = ams({"asset-filter", "--help"}, false);
   EXPECT_EQ(sub_help.status, 0);
   EXPECT_TRUE(contains(sub_help.out, "ams asset-filter list --asset NAME")) << sub_help.out;
+}
+
+TEST_F(StoreCliTest, LocatorContentKeysWithAndWithoutSecrets) {
+  ASSERT_EQ(ams({"asset", "create", "ignite", "--path", "media"}).status, 0);
+  // A key given on the command line (AMS's listContentKeys example key).
+  Outcome given = ams({"locator", "create", "--asset", "ignite", "--policy", "Predefined_ClearKey",
+                       "--content-key",
+                       "EnvelopeEncryption:9259EB06-EEEE-4F77-987F-48F4EA5C649F:"
+                       "QpiqeQROdN5xamnfUF2Wdw=="});
+  ASSERT_EQ(given.status, 0) << given.err;
+  std::string id = given.out.substr(0, 36);
+  Outcome hidden = ams({"locator", "content-keys", id});
+  ASSERT_EQ(hidden.status, 0) << hidden.err;
+  EXPECT_EQ(hidden.out, R"json({
+  "contentKeys": [
+    {
+      "id": "9259eb06-eeee-4f77-987f-48f4ea5c649f",
+      "type": "EnvelopeEncryption",
+      "labelReferenceInStreamingPolicy": "",
+      "policyName": "",
+      "tracks": []
+    }
+  ]
+}
+)json");
+  Outcome shown = ams({"locator", "content-keys", id, "--with-secrets"});
+  ASSERT_EQ(shown.status, 0) << shown.err;
+  EXPECT_TRUE(contains(shown.out,
+                       "\"labelReferenceInStreamingPolicy\": \"\",\n"
+                       "      \"value\": \"QpiqeQROdN5xamnfUF2Wdw==\",\n"))
+      << shown.out;
+
+  // Generated keys: one per scheme, values only with --with-secrets.
+  Outcome multi =
+      ams({"locator", "create", "--asset", "ignite", "--policy", "Predefined_MultiDrmStreaming"});
+  ASSERT_EQ(multi.status, 0) << multi.err;
+  std::string multi_id = multi.out.substr(0, 36);
+  Outcome generated = ams({"locator", "content-keys", multi_id});
+  ASSERT_EQ(generated.status, 0) << generated.err;
+  EXPECT_TRUE(contains(generated.out, "\"type\": \"CommonEncryptionCenc\"")) << generated.out;
+  EXPECT_TRUE(contains(generated.out, "\"type\": \"CommonEncryptionCbcs\"")) << generated.out;
+  EXPECT_FALSE(contains(generated.out, "\"value\"")) << generated.out;
+  std::string secrets = ams({"locator", "content-keys", multi_id, "--with-secrets"}).out;
+  std::regex value("\"value\": \"[A-Za-z0-9+/]{22}==\"");
+  EXPECT_EQ(std::distance(std::sregex_iterator(secrets.begin(), secrets.end(), value),
+                          std::sregex_iterator()),
+            2)
+      << secrets;
+  Outcome clear =
+      ams({"locator", "create", "--asset", "ignite", "--policy", "Predefined_ClearStreamingOnly"});
+  ASSERT_EQ(clear.status, 0) << clear.err;
+  EXPECT_EQ(ams({"locator", "content-keys", clear.out.substr(0, 36)}).out,
+            "{\n  \"contentKeys\": []\n}\n");
+
+  // Errors: 1 for what the store refuses, 2 for bad usage; stderr never shows a key.
+  struct Case {
+    std::vector<std::string> args;
+    int status;
+    std::string message;
+  };
+  const std::string policy = "Predefined_ClearKey";
+  const Case cases[] = {
+      {{"locator", "content-keys"}, 2, "missing arguments"},
+      {{"locator", "content-keys", "00000000-0000-4000-8000-000000000000"}, 1, "does not exist"},
+      {{"locator", "create", "--asset", "ignite", "--policy", policy, "--content-key",
+        "EnvelopeEncryption:06bfeff1-2bb6-4f58-af27-a2767f058bca"},
+       2,
+       "TYPE:GUID:VALUE"},
+      {{"locator", "create", "--asset", "ignite", "--policy", policy, "--content-key",
+        "EnvelopeEncryption:06bfeff1-2bb6-4f58-af27-a2767f058bca:Zm9v!!"},
+       2,
+       "base64"},
+      {{"locator", "create", "--asset", "ignite", "--policy", policy, "--content-key",
+        "EnvelopeEncryption:06bfeff1-2bb6-4f58-af27-a2767f058bca:U0VDUkVUU0VDUkVU"},
+       1,
+       "12 bytes, not 16"},
+      {{"locator", "create", "--asset", "ignite", "--policy", policy, "--content-key",
+        "CommonEncryptionCbcs:06bfeff1-2bb6-4f58-af27-a2767f058bca:QpiqeQROdN5xamnfUF2Wdw=="},
+       1,
+       "uses no CommonEncryptionCbcs keys"},
+      {{"locator", "create", "--asset", "ignite", "--policy", policy, "--content-key",
+        "EnvelopeEncryption:9259eb06-eeee-4f77-987f-48f4ea5c649f:QpiqeQROdN5xamnfUF2Wdw=="},
+       1,
+       "9259eb06-eeee-4f77-987f-48f4ea5c649f"},
+  };
+  for (const Case& c : cases) {
+    Outcome run = ams(c.args);
+    std::string line;
+    for (const std::string& a : c.args) line += a + " ";
+    EXPECT_EQ(run.status, c.status) << line << "\n" << run.err;
+    EXPECT_TRUE(contains(run.err, c.message)) << line << "\n" << run.err;
+    EXPECT_FALSE(contains(run.err, "QpiqeQROdN5xamnfUF2Wdw==")) << run.err;
+    EXPECT_FALSE(contains(run.err, "U0VDUkVU")) << run.err;
+    EXPECT_TRUE(run.out.empty()) << line << run.out;
+  }
+  std::string listed = ams({"locator", "list"}).out;
+  EXPECT_EQ(std::count(listed.begin(), listed.end(), '\n'), 3) << listed;  // none was made
 }
 
 TEST_F(StoreCliTest, DefaultDatabaseComesFromAmsDbAndItsFolderIsMade) {

@@ -43,6 +43,12 @@ Statement& Statement::bind(int index, int64_t number) {
   return *this;
 }
 
+Statement& Statement::bind_blob(int index, std::string_view bytes) {
+  sqlite3_bind_blob(stmt_.get(), index, bytes.data(), static_cast<int>(bytes.size()),
+                    SQLITE_TRANSIENT);
+  return *this;
+}
+
 Status Statement::run(const std::string& what) {
   int rc = step();
   if (rc == SQLITE_DONE || rc == SQLITE_ROW) return Status::ok();
@@ -59,6 +65,13 @@ std::string Statement::text(int column) const {
 std::optional<std::string> Statement::optional_text(int column) const {
   if (sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL) return std::nullopt;
   return text(column);
+}
+
+std::string Statement::blob(int column) const {
+  const void* bytes = sqlite3_column_blob(stmt_.get(), column);
+  if (bytes == nullptr) return {};
+  return std::string(static_cast<const char*>(bytes),
+                     static_cast<size_t>(sqlite3_column_bytes(stmt_.get(), column)));
 }
 
 Result<int64_t> query_integer(sqlite3* db, const char* sql) {

@@ -29,6 +29,7 @@ class Statement {
   }
   Statement& bind(int index, const std::optional<std::string>& text);  // NULL when absent
   Statement& bind(int index, int64_t number);
+  Statement& bind_blob(int index, std::string_view bytes);
 
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int step() { return sqlite3_step(stmt_.get()); }
@@ -37,6 +38,7 @@ class Statement {
 
   std::string text(int column) const;
   std::optional<std::string> optional_text(int column) const;
+  std::string blob(int column) const;  // the bytes of a BLOB column
   int64_t integer(int column) const { return sqlite3_column_int64(stmt_.get(), column); }
 
  private:

@@ -5,6 +5,7 @@
 #include <array>
 #include <utility>
 
+#include "content_keys.h"
 #include "sqlite_util.h"
 #include "url/request.h"
 
@@ -12,7 +13,7 @@ namespace ams::store {
 namespace {
 
 // PRAGMA user_version: bump it and add a step to migrate() when the schema changes.
-constexpr int64_t kSchemaVersion = 2;
+constexpr int64_t kSchemaVersion = 3;
 constexpr int kBusyTimeoutMs = 5000;
 constexpr size_t kMaxNameLength = 260;
 
@@ -53,6 +54,21 @@ CREATE TABLE filters (
   last_modified TEXT NOT NULL,
   PRIMARY KEY (asset, name));
 ALTER TABLE locators ADD COLUMN filters TEXT NOT NULL DEFAULT '';
+)sql";
+
+// Version 3: the content keys of locators under encrypting policies. A key id is unique in the
+// whole database, as key delivery finds a key by its id alone (Store::content_key); a locator has
+// at most one key per type and label. delete_locator deletes the keys first (the foreign key
+// makes sure it does).
+constexpr char kSchemaV3[] = R"sql(
+CREATE TABLE content_keys (
+  id TEXT PRIMARY KEY,
+  locator TEXT NOT NULL REFERENCES locators(id),
+  type TEXT NOT NULL,
+  label TEXT NOT NULL,
+  value BLOB NOT NULL CHECK (length(value) = 16),
+  created TEXT NOT NULL,
+  UNIQUE (locator, type, label));
 )sql";
 
 struct Predefined {
@@ -158,6 +174,14 @@ FilterRecord read_filter(const Statement& s) {
   return FilterRecord{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4)};
 }
 
+ContentKey read_content_key(const Statement& s) {
+  return ContentKey{s.text(0), s.text(1), s.text(2), s.text(3), s.blob(4)};
+}
+
+std::string read_first_text(const Statement& s) {
+  return s.text(0);
+}
+
 constexpr char kAssetColumns[] = "SELECT name, path, created FROM assets";
 constexpr char kPolicyColumns[] =
     "SELECT name, download, dash, hls, smooth_streaming, encryption, predefined, created "
@@ -166,6 +190,7 @@ constexpr char kLocatorColumns[] =
     "SELECT id, asset, policy, start_time, end_time, created, filters FROM locators";
 constexpr char kFilterColumns[] =
     "SELECT asset, name, properties, created, last_modified FROM filters";
+constexpr char kContentKeyColumns[] = "SELECT locator, id, type, label, value FROM content_keys";
 
 // Runs a SELECT, its parameters ?1, ?2... bound to `keys`, and collects every row.
 template <typename T>
@@ -204,6 +229,25 @@ Status insert_policy(sqlite3* db, const Policy& p) {
   return s.run("policy '" + p.name + "'");
 }
 
+// Error messages name a key by its id, never by its value.
+Status insert_content_keys(sqlite3* db, const std::vector<ContentKey>& keys,
+                           const std::string& created) {
+  for (const ContentKey& key : keys) {
+    AMS_ASSIGN_OR_RETURN(Statement s,
+                         Statement::prepare(db,
+                                            "INSERT INTO content_keys (id, locator, type, label, "
+                                            "value, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+    s.bind(1, key.id)
+        .bind(2, key.locator)
+        .bind(3, key.type)
+        .bind(4, key.label)
+        .bind_blob(5, key.value)
+        .bind(6, created);
+    AMS_RETURN_IF_ERROR(s.run("content key " + key.id));
+  }
+  return Status::ok();
+}
+
 // Runs `body` (returning Status) in a write transaction: committed when it succeeds, rolled
 // back when it fails. Not nested: a Store method runs at most one.
 template <typename Body>
@@ -225,6 +269,26 @@ Status create_schema_v1(sqlite3* db) {
   return Status::ok();
 }
 
+// Locators made before version 3 under the encrypting predefined policies (which served nothing
+// then) get the keys a new one would.
+Status create_schema_v3(sqlite3* db) {
+  AMS_RETURN_IF_ERROR(exec(db, kSchemaV3));
+  AMS_ASSIGN_OR_RETURN(std::vector<Policy> policies, select_all(db, kPolicyColumns, read_policy));
+  std::string created = now_iso8601();
+  for (const Policy& policy : policies) {
+    if (policy.encryption == Encryption::kNone) continue;
+    AMS_ASSIGN_OR_RETURN(
+        std::vector<std::string> ids,
+        select_all(db, "SELECT id FROM locators WHERE policy = ?1 ORDER BY created, id",
+                   read_first_text, {policy.name}));
+    for (const std::string& id : ids) {
+      AMS_ASSIGN_OR_RETURN(std::vector<ContentKey> keys, generate_content_keys(policy, id));
+      AMS_RETURN_IF_ERROR(insert_content_keys(db, keys, created));
+    }
+  }
+  return Status::ok();
+}
+
 // Brings the schema to kSchemaVersion, step by step, inside one write transaction, so two
 // processes opening a new database at once do not both create it. A new database takes the same
 // steps as an old one.
@@ -238,6 +302,7 @@ Status migrate(sqlite3* db) {
     if (version == kSchemaVersion) return Status::ok();
     if (version < 1) AMS_RETURN_IF_ERROR(create_schema_v1(db));
     if (version < 2) AMS_RETURN_IF_ERROR(exec(db, kSchemaV2));
+    if (version < 3) AMS_RETURN_IF_ERROR(create_schema_v3(db));
     std::string pragma = "PRAGMA user_version = " + std::to_string(kSchemaVersion);
     return exec(db, pragma.c_str());
   });
@@ -395,20 +460,29 @@ Result<Locator> Store::create_locator(const Locator& request) {
     return invalid_argument("the locator's start time is not before its end time");
   }
   AMS_RETURN_IF_ERROR(check_locator_filters(locator));
+  if (locator.content_keys.empty()) {
+    AMS_ASSIGN_OR_RETURN(locator.content_keys, generate_content_keys(policy, locator.id));
+  } else {
+    AMS_RETURN_IF_ERROR(check_content_keys(policy, locator.id, locator.content_keys));
+  }
   locator.created = now_iso8601();
-  AMS_ASSIGN_OR_RETURN(Statement s,
-                       Statement::prepare(impl_->db,
-                                          "INSERT INTO locators (id, asset, policy, start_time, "
-                                          "end_time, created, filters) VALUES "
-                                          "(?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
-  s.bind(1, std::string_view(locator.id))
-      .bind(2, std::string_view(locator.asset))
-      .bind(3, std::string_view(locator.policy))
-      .bind(4, locator.start_time)
-      .bind(5, locator.end_time)
-      .bind(6, std::string_view(locator.created))
-      .bind(7, join_names(locator.filters));
-  AMS_RETURN_IF_ERROR(s.run("streaming locator " + locator.id));
+  sqlite3* db = impl_->db;
+  AMS_RETURN_IF_ERROR(in_transaction(db, [&]() -> Status {
+    AMS_ASSIGN_OR_RETURN(Statement s,
+                         Statement::prepare(db,
+                                            "INSERT INTO locators (id, asset, policy, start_time, "
+                                            "end_time, created, filters) VALUES "
+                                            "(?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+    s.bind(1, std::string_view(locator.id))
+        .bind(2, std::string_view(locator.asset))
+        .bind(3, std::string_view(locator.policy))
+        .bind(4, locator.start_time)
+        .bind(5, locator.end_time)
+        .bind(6, std::string_view(locator.created))
+        .bind(7, join_names(locator.filters));
+    AMS_RETURN_IF_ERROR(s.run("streaming locator " + locator.id));
+    return insert_content_keys(db, locator.content_keys, locator.created);
+  }));
   return locator;
 }
 
@@ -446,10 +520,29 @@ Result<std::vector<Locator>> Store::list_locators() {
 
 Status Store::delete_locator(const std::string& id) {
   AMS_ASSIGN_OR_RETURN(Locator locator, get_locator(id));
-  AMS_ASSIGN_OR_RETURN(Statement s,
-                       Statement::prepare(impl_->db, "DELETE FROM locators WHERE id = ?1"));
-  s.bind(1, std::string_view(locator.id));
-  return s.run("streaming locator " + locator.id);
+  sqlite3* db = impl_->db;
+  return in_transaction(db, [&]() -> Status {
+    for (const char* sql :
+         {"DELETE FROM content_keys WHERE locator = ?1", "DELETE FROM locators WHERE id = ?1"}) {
+      AMS_ASSIGN_OR_RETURN(Statement s, Statement::prepare(db, sql));
+      s.bind(1, std::string_view(locator.id));
+      AMS_RETURN_IF_ERROR(s.run("streaming locator " + locator.id));
+    }
+    return Status::ok();
+  });
+}
+
+Result<std::vector<ContentKey>> Store::content_keys(const std::string& locator_id) {
+  AMS_ASSIGN_OR_RETURN(Locator locator, get_locator(locator_id));
+  return select_all(impl_->db,
+                    std::string(kContentKeyColumns) + " WHERE locator = ?1 ORDER BY rowid",
+                    read_content_key, {locator.id});
+}
+
+Result<ContentKey> Store::content_key(const std::string& key_id) {
+  std::string key = url::normalize_guid(key_id).value_or(key_id);
+  return select_one(impl_->db, std::string(kContentKeyColumns) + " WHERE id = ?1", read_content_key,
+                    key, "content key");
 }
 
 Result<std::string> Store::filter_owner(const std::string& asset) {

@@ -1,10 +1,11 @@
 // The streaming endpoint's resources, in an embedded SQLite database: assets, streaming policies
-// (the predefined AMS names and custom ones), streaming locators and dynamic filters (account
-// filters and asset filters, docs/filters.md). One Store per thread; SQLite serialises writers,
-// and a server sees changes made by `ams locator create` or `ams account-filter create` in another
-// process at its next lookup (Store::changed()).
+// (the predefined AMS names and custom ones), streaming locators with their content keys, and
+// dynamic filters (account filters and asset filters, docs/filters.md). One Store per thread;
+// SQLite serialises writers, and a server sees changes made by `ams locator create` or `ams
+// account-filter create` in another process at its next lookup (Store::changed()).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -40,6 +41,24 @@ struct Policy {
   std::string created;
 };
 
+// The AMS names of the content key types (StreamingLocatorContentKey.type), one per scheme.
+inline constexpr char kEnvelopeEncryption[] = "EnvelopeEncryption";      // AES-128 CBC (HLS)
+inline constexpr char kCommonEncryptionCenc[] = "CommonEncryptionCenc";  // DASH, Smooth
+inline constexpr char kCommonEncryptionCbcs[] = "CommonEncryptionCbcs";  // HLS (FairPlay)
+inline constexpr size_t kContentKeySize = 16;
+
+// A content key of a streaming locator (AMS StreamingLocatorContentKey without policyName and
+// tracks, which are not kept yet).
+struct ContentKey {
+  std::string locator;  // the locator's id
+  std::string id;       // the key id: a lower-case hyphenated GUID, unique in the database
+  std::string type;     // kEnvelopeEncryption, kCommonEncryptionCenc or kCommonEncryptionCbcs
+  std::string label;    // labelReferenceInStreamingPolicy; may be empty
+  // The kContentKeySize raw key bytes. Secret: no message or log prints them; only
+  // content_keys_json(..., true) does.
+  std::string value;
+};
+
 struct Locator {
   std::string id;  // lower-case hyphenated GUID
   std::string asset;
@@ -50,6 +69,10 @@ struct Locator {
   // The filters every request through the locator gets, in order, before those its URL names:
   // asset filters of `asset` or account filters, by name (AMS's streamingLocator.filters).
   std::vector<std::string> filters;
+  // Given to create_locator: the keys to use instead of generated ones. Returned by
+  // create_locator: the stored keys (given or generated). get_locator and list_locators leave it
+  // empty: Store::content_keys() reads them.
+  std::vector<ContentKey> content_keys;
 };
 
 // A dynamic filter as stored. Names are unique per asset and among account filters, ignoring
@@ -81,12 +104,24 @@ class Store {
 
   // Creates a locator; a missing id is generated (random v4 GUID). Each of its filters must be an
   // asset filter of its asset or an account filter (stored with that filter's spelling), at most
-  // filter::kMaxLocatorFilters, none twice: else kInvalidArgument naming it. Returns the stored
-  // locator.
+  // filter::kMaxLocatorFilters, none twice: else kInvalidArgument naming it.
+  //
+  // A locator under an encrypting policy gets a key of each type content_key_types() gives, with
+  // a random v4 GUID id and random bytes (OpenSSL's RAND_bytes), unless `content_keys` gives the
+  // keys. Given keys need GUID ids (stored in lower case) not used by any other key,
+  // kContentKeySize bytes, a type the policy uses (any case; stored as AMS spells it), every type
+  // the policy uses, and at most one key per type and label: else kInvalidArgument. The locator
+  // and its keys are stored in one transaction. Returns the stored locator and its keys.
   Result<Locator> create_locator(const Locator& locator);
   Result<Locator> get_locator(const std::string& id);
   Result<std::vector<Locator>> list_locators();
-  Status delete_locator(const std::string& id);
+  Status delete_locator(const std::string& id);  // and its content keys
+
+  // A locator's content keys, in the order they were created (kNotFound for an unknown locator;
+  // empty for a clear one).
+  Result<std::vector<ContentKey>> content_keys(const std::string& locator_id);
+  // The content key of that key id, whatever its locator (key delivery); kNotFound when none.
+  Result<ContentKey> content_key(const std::string& key_id);
 
   // Filters. `asset` is the asset's name for its asset filters, "" for account filters; a named
   // asset that does not exist is kNotFound.
@@ -135,6 +170,16 @@ inline constexpr char kEndOfTime[] = "9999-12-31T23:59:59.9999999Z";
 // The AMS JSON of a streaming policy (reference 4.1): {"name", "properties": {"created",
 // "noEncryption" | "envelopeEncryption" | "commonEncryptionCenc" | "commonEncryptionCbcs"}}.
 std::string policy_json(const Policy& policy);
+
+// The content key types a locator under `policy` needs, one per scheme its protocols use:
+// kEnvelope: EnvelopeEncryption; kCommonCenc: CommonEncryptionCenc, and CommonEncryptionCbcs too
+// when the policy has HLS (Predefined_MultiDrmStreaming); kCommonCbcs: CommonEncryptionCbcs;
+// none for a clear policy.
+std::vector<std::string> content_key_types(const Policy& policy);
+
+// The AMS listContentKeys JSON: {"contentKeys": [{"id", "type", "labelReferenceInStreamingPolicy",
+// "value" (base64; only `with_secrets`), "policyName" (""), "tracks" ([])}]}, indented.
+std::string content_keys_json(const std::vector<ContentKey>& keys, bool with_secrets);
 
 // The AMS JSON of a filter (the REST API's AccountFilter / AssetFilter without the ARM id, type
 // and systemData): {"name", "properties": {the stored properties}}, indented.

@@ -1,5 +1,5 @@
 // The JSON documents of the store, in the shapes of the AMS REST API: listPaths (reference 4.3),
-// streaming policies (reference 4.1) and filters.
+// streaming policies (reference 4.1), filters and listContentKeys.
 
 #include <glib.h>
 
@@ -193,6 +193,29 @@ std::string policy_json(const Policy& policy) {
       break;
   }
   w.end_object().end_object();
+  return w.str() + "\n";
+}
+
+std::string content_keys_json(const std::vector<ContentKey>& keys, bool with_secrets) {
+  JsonWriter w;
+  w.begin_object().key("contentKeys").begin_array();
+  for (const ContentKey& key : keys) {
+    w.begin_object();
+    w.key("id").value(key.id);
+    w.key("type").value(key.type);
+    w.key("labelReferenceInStreamingPolicy").value(key.label);
+    if (with_secrets) {
+      gchar* value =
+          g_base64_encode(reinterpret_cast<const guchar*>(key.value.data()), key.value.size());
+      w.key("value").value(value);
+      g_free(value);
+    }
+    // Content key policies (who may fetch a key) are not kept yet.
+    w.key("policyName").value("");
+    w.key("tracks").begin_array().end_array();
+    w.end_object();
+  }
+  w.end_array().end_object();
   return w.str() + "\n";
 }
 

@@ -99,7 +99,7 @@ TEST_F(StoreTest, OpenCreatesTheSchemaAndThePredefinedPolicies) {
   EXPECT_EQ(store_->get_policy("Predefined_MultiDrmStreaming")->encryption,
             Encryption::kCommonCenc);
 
-  // Reopening neither duplicates them nor loses data; the file is a WAL database at version 2.
+  // Reopening neither duplicates them nor loses data; the file is a WAL database at version 3.
   store_.reset();
   store_ = open();
   EXPECT_EQ(store_->list_policies()->size(), 6u);
@@ -113,7 +113,7 @@ TEST_F(StoreTest, OpenCreatesTheSchemaAndThePredefinedPolicies) {
     sqlite3_finalize(s);
     return value;
   };
-  EXPECT_EQ(pragma("PRAGMA user_version"), "2");
+  EXPECT_EQ(pragma("PRAGMA user_version"), "3");
   EXPECT_EQ(pragma("PRAGMA journal_mode"), "wal");
   sqlite3_close(db);
 }
@@ -485,6 +485,230 @@ TEST_F(StoreTest, ChangedSeesFilterWritesOfAnotherConnection) {
   EXPECT_TRUE(store_->changed());
 }
 
+const std::regex kV4Guid("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+
+std::vector<std::string> types_of(const std::vector<ContentKey>& keys) {
+  std::vector<std::string> types;
+  for (const ContentKey& key : keys) types.push_back(key.type);
+  return types;
+}
+
+// A key as a caller gives it: 16 bytes unless `value` says otherwise.
+ContentKey given_key(const char* type, const char* id, std::string value = std::string(16, 'k')) {
+  return ContentKey{"", id, type, "", std::move(value)};
+}
+
+constexpr char kKeyId[] = "9259eb06-eeee-4f77-987f-48f4ea5c649f";
+constexpr char kOtherKeyId[] = "06bfeff1-2bb6-4f58-af27-a2767f058bca";
+
+TEST_F(StoreTest, ClearKeyLocatorsGetOneRandomEnvelopeKey) {
+  add_asset("movie", make_folder("a", {}));
+  Locator locator = add_locator("movie", "Predefined_ClearKey");
+  Result<std::vector<ContentKey>> keys = store_->content_keys(locator.id);
+  ASSERT_TRUE(keys.is_ok()) << keys.status().to_string();
+  ASSERT_EQ(keys->size(), 1u);
+  const ContentKey& key = (*keys)[0];
+  EXPECT_EQ(key.locator, locator.id);
+  EXPECT_EQ(key.type, "EnvelopeEncryption");
+  EXPECT_EQ(key.label, "");
+  EXPECT_TRUE(std::regex_match(key.id, kV4Guid)) << key.id;
+  EXPECT_NE(key.id, locator.id);
+  EXPECT_EQ(key.value.size(), 16u);
+  // create_locator returns what it stored.
+  ASSERT_EQ(locator.content_keys.size(), 1u);
+  EXPECT_EQ(locator.content_keys[0].id, key.id);
+  EXPECT_EQ(locator.content_keys[0].value, key.value);
+  // get_locator does not read keys.
+  EXPECT_TRUE(store_->get_locator(locator.id)->content_keys.empty());
+}
+
+TEST_F(StoreTest, LocatorsGetAKeyPerSchemeOfTheirPolicy) {
+  add_asset("movie", make_folder("a", {}));
+  Locator multi = add_locator("movie", "Predefined_MultiDrmStreaming");
+  EXPECT_EQ(types_of(*store_->content_keys(multi.id)),
+            (std::vector<std::string>{"CommonEncryptionCenc", "CommonEncryptionCbcs"}));
+  Locator cenc = add_locator("movie", "Predefined_MultiDrmCencStreaming");
+  EXPECT_EQ(types_of(*store_->content_keys(cenc.id)),
+            std::vector<std::string>{"CommonEncryptionCenc"});
+  ASSERT_TRUE(store_
+                  ->create_policy(
+                      Policy{"fairPlayOnly", {false, false, true, false}, Encryption::kCommonCbcs})
+                  .is_ok());
+  Locator cbcs = add_locator("movie", "fairPlayOnly");
+  EXPECT_EQ(types_of(*store_->content_keys(cbcs.id)),
+            std::vector<std::string>{"CommonEncryptionCbcs"});
+  for (const char* clear : {"Predefined_ClearStreamingOnly", "Predefined_DownloadOnly"}) {
+    Locator locator = add_locator("movie", clear);
+    EXPECT_TRUE(locator.content_keys.empty()) << clear;
+    Result<std::vector<ContentKey>> none = store_->content_keys(locator.id);
+    ASSERT_TRUE(none.is_ok()) << clear;
+    EXPECT_TRUE(none->empty()) << clear;
+  }
+  EXPECT_EQ(store_->content_keys("00000000-0000-4000-8000-000000000000").status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(StoreTest, EveryKeyIsDifferent) {
+  add_asset("movie", make_folder("a", {}));
+  std::vector<ContentKey> keys = add_locator("movie", "Predefined_MultiDrmStreaming").content_keys;
+  for (const ContentKey& key : add_locator("movie", "Predefined_MultiDrmStreaming").content_keys) {
+    keys.push_back(key);
+  }
+  ASSERT_EQ(keys.size(), 4u);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      EXPECT_NE(keys[i].id, keys[j].id);
+      EXPECT_NE(keys[i].value, keys[j].value);
+    }
+  }
+}
+
+TEST_F(StoreTest, GivenKeysAreKeptAndFoundByTheirId) {
+  add_asset("movie", make_folder("a", {}));
+  Locator request{"", "movie", "Predefined_ClearKey", {}, {}, ""};
+  request.content_keys = {
+      given_key("envelopeencryption", "9259EB06-EEEE-4F77-987F-48F4EA5C649F", "0123456789abcdef")};
+  Result<Locator> created = store_->create_locator(request);
+  ASSERT_TRUE(created.is_ok()) << created.status().to_string();
+  Result<std::vector<ContentKey>> keys = store_->content_keys(created->id);
+  ASSERT_TRUE(keys.is_ok());
+  ASSERT_EQ(keys->size(), 1u);
+  EXPECT_EQ((*keys)[0].id, kKeyId);
+  EXPECT_EQ((*keys)[0].type, "EnvelopeEncryption");
+  EXPECT_EQ((*keys)[0].value, "0123456789abcdef");
+
+  Result<ContentKey> found = store_->content_key("9259EB06-eeee-4f77-987f-48f4ea5c649f");
+  ASSERT_TRUE(found.is_ok()) << found.status().to_string();
+  EXPECT_EQ(found->locator, created->id);
+  EXPECT_EQ(found->value, "0123456789abcdef");
+  EXPECT_EQ(store_->content_key(kOtherKeyId).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->content_key("not-a-guid").status().code(), StatusCode::kNotFound);
+
+  // Two keys of one type need different labels.
+  Locator multi{"", "movie", "Predefined_MultiDrmStreaming", {}, {}, ""};
+  multi.content_keys = {given_key(kCommonEncryptionCenc, kOtherKeyId),
+                        given_key(kCommonEncryptionCbcs, "799e78a0-ed6b-4cb4-a9a4-1b3bfa4e2a5d"),
+                        given_key(kCommonEncryptionCenc, "11111111-2222-4333-8444-555555555555")};
+  multi.content_keys[2].label = "audio";
+  Result<Locator> labelled = store_->create_locator(multi);
+  ASSERT_TRUE(labelled.is_ok()) << labelled.status().to_string();
+  Result<std::vector<ContentKey>> three = store_->content_keys(labelled->id);
+  ASSERT_TRUE(three.is_ok());
+  EXPECT_EQ(types_of(*three),
+            (std::vector<std::string>{kCommonEncryptionCenc, kCommonEncryptionCbcs,
+                                      kCommonEncryptionCenc}));
+  EXPECT_EQ((*three)[2].label, "audio");
+}
+
+TEST_F(StoreTest, BadGivenKeysAreRefusedAndNothingIsStored) {
+  add_asset("movie", make_folder("a", {}));
+  Locator first{"", "movie", "Predefined_ClearKey", {}, {}, ""};
+  first.content_keys = {given_key(kEnvelopeEncryption, kKeyId)};
+  ASSERT_TRUE(store_->create_locator(first).is_ok());
+
+  // A value no message may show.
+  const std::string secret = "SECRET-KEY-BYTES!";  // 17 bytes
+  struct Case {
+    const char* policy;
+    std::vector<ContentKey> keys;
+    const char* message;  // a part of the refusal
+  };
+  const Case cases[] = {
+      {"Predefined_ClearKey", {given_key(kEnvelopeEncryption, "not-a-guid")}, "not a GUID"},
+      {"Predefined_ClearKey", {given_key(kEnvelopeEncryption, kOtherKeyId, secret)}, "17 bytes"},
+      {"Predefined_ClearKey",
+       {given_key(kEnvelopeEncryption, kOtherKeyId, secret.substr(0, 15))},
+       "15 bytes"},
+      {"Predefined_ClearKey", {given_key("AesCbc", kOtherKeyId)}, "'AesCbc' is not"},
+      {"Predefined_ClearKey", {given_key(kCommonEncryptionCbcs, kOtherKeyId)}, "uses no"},
+      {"Predefined_ClearStreamingOnly", {given_key(kEnvelopeEncryption, kOtherKeyId)}, "uses no"},
+      {"Predefined_MultiDrmStreaming",
+       {given_key(kCommonEncryptionCenc, kOtherKeyId)},
+       "needs a CommonEncryptionCbcs"},
+      {"Predefined_MultiDrmStreaming",
+       {given_key(kCommonEncryptionCenc, kOtherKeyId),
+        given_key(kCommonEncryptionCbcs, "06BFEFF1-2BB6-4F58-AF27-A2767F058BCA")},
+       "given twice"},
+      {"Predefined_MultiDrmStreaming",
+       {given_key(kCommonEncryptionCenc, kOtherKeyId),
+        given_key(kCommonEncryptionCenc, "11111111-2222-4333-8444-555555555555"),
+        given_key(kCommonEncryptionCbcs, "799e78a0-ed6b-4cb4-a9a4-1b3bfa4e2a5d")},
+       "labelled ''"},
+      // Passes every check of its own and fails at the insert: the locator is rolled back.
+      {"Predefined_ClearKey", {given_key(kEnvelopeEncryption, kKeyId)}, kKeyId},
+  };
+  for (const Case& c : cases) {
+    Locator request{kLocator, "movie", c.policy, {}, {}, ""};
+    request.content_keys = c.keys;
+    Status refused = store_->create_locator(request).status();
+    EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument) << c.message;
+    EXPECT_NE(refused.message().find(c.message), std::string::npos) << refused.message();
+    EXPECT_EQ(refused.message().find("SECRET"), std::string::npos) << refused.message();
+    EXPECT_EQ(store_->get_locator(kLocator).status().code(), StatusCode::kNotFound) << c.message;
+  }
+  EXPECT_EQ(store_->list_locators()->size(), 1u);
+}
+
+TEST_F(StoreTest, DeletingALocatorDeletesItsKeys) {
+  add_asset("movie", make_folder("a", {}));
+  Locator doomed = add_locator("movie", "Predefined_MultiDrmStreaming");
+  Locator kept = add_locator("movie", "Predefined_ClearKey");
+  ASSERT_EQ(doomed.content_keys.size(), 2u);
+  ASSERT_TRUE(store_->content_key(doomed.content_keys[0].id).is_ok());
+  ASSERT_TRUE(store_->delete_locator(doomed.id).is_ok());
+  for (const ContentKey& key : doomed.content_keys) {
+    EXPECT_EQ(store_->content_key(key.id).status().code(), StatusCode::kNotFound);
+  }
+  EXPECT_EQ(store_->content_keys(doomed.id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->content_keys(kept.id)->size(), 1u);
+  // None is left behind in the file.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, "SELECT count(*) FROM content_keys", -1, &s, nullptr);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(s, 0), 1);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  // The id of a deleted key is free again.
+  Locator again{"", "movie", "Predefined_ClearKey", {}, {}, ""};
+  again.content_keys = {given_key(kEnvelopeEncryption, doomed.content_keys[0].id.c_str())};
+  EXPECT_TRUE(store_->create_locator(again).is_ok());
+}
+
+TEST_F(StoreTest, ContentKeysJsonShowsValuesOnlyWithSecrets) {
+  // AMS's listContentKeys example key.
+  const std::string value("\x42\x98\xaa\x79\x04\x4e\x74\xde\x71\x6a\x69\xdf\x50\x5d\x96\x77", 16);
+  std::vector<ContentKey> keys = {
+      ContentKey{kLocator, kKeyId, kEnvelopeEncryption, "aesDefaultKey", value}};
+  EXPECT_EQ(content_keys_json(keys, false), R"json({
+  "contentKeys": [
+    {
+      "id": "9259eb06-eeee-4f77-987f-48f4ea5c649f",
+      "type": "EnvelopeEncryption",
+      "labelReferenceInStreamingPolicy": "aesDefaultKey",
+      "policyName": "",
+      "tracks": []
+    }
+  ]
+}
+)json");
+  EXPECT_EQ(content_keys_json(keys, true), R"json({
+  "contentKeys": [
+    {
+      "id": "9259eb06-eeee-4f77-987f-48f4ea5c649f",
+      "type": "EnvelopeEncryption",
+      "labelReferenceInStreamingPolicy": "aesDefaultKey",
+      "value": "QpiqeQROdN5xamnfUF2Wdw==",
+      "policyName": "",
+      "tracks": []
+    }
+  ]
+}
+)json");
+  EXPECT_EQ(strip_spaces(content_keys_json({}, true)), R"json({"contentKeys":[]})json");
+}
+
 // A database as the previous release (schema version 1) left it, made with its own SQL.
 TEST_F(StoreTest, MigratesAVersion1Database) {
   store_.reset();
@@ -545,7 +769,7 @@ PRAGMA user_version = 1;
   ASSERT_TRUE(filtered.is_ok()) << filtered.status().to_string();
   EXPECT_EQ(store_->get_locator(filtered->id)->filters, std::vector<std::string>{"short"});
 
-  // Reopened, the migrated database stays at version 2 with its data.
+  // Reopened, the migrated database stays at the current version with its data.
   store_.reset();
   store_ = open();
   ASSERT_TRUE(store_);
@@ -554,7 +778,94 @@ PRAGMA user_version = 1;
   sqlite3_stmt* s = nullptr;
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr);
   ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int64(s, 0), 2);
+  EXPECT_EQ(sqlite3_column_int64(s, 0), 3);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+}
+
+// A database as the filters release (schema version 2) left it, made with its own SQL, holding
+// a locator under Predefined_ClearKey (which served nothing then) and a clear one.
+TEST_F(StoreTest, MigratesAVersion2DatabaseAndGivesEncryptedLocatorsKeys) {
+  store_.reset();
+  fs::remove(db_path_);
+  std::string folder = make_folder("a", {});
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path_.c_str(), &db), SQLITE_OK);
+  std::string v2 = R"sql(
+PRAGMA journal_mode = WAL;
+CREATE TABLE assets (
+  name TEXT PRIMARY KEY COLLATE NOCASE,
+  path TEXT NOT NULL,
+  created TEXT NOT NULL);
+CREATE TABLE policies (
+  name TEXT PRIMARY KEY COLLATE NOCASE,
+  download INTEGER NOT NULL,
+  dash INTEGER NOT NULL,
+  hls INTEGER NOT NULL,
+  smooth_streaming INTEGER NOT NULL,
+  encryption INTEGER NOT NULL,
+  predefined INTEGER NOT NULL,
+  created TEXT NOT NULL);
+CREATE TABLE locators (
+  id TEXT PRIMARY KEY,
+  asset TEXT NOT NULL REFERENCES assets(name),
+  policy TEXT NOT NULL REFERENCES policies(name),
+  start_time TEXT,
+  end_time TEXT,
+  created TEXT NOT NULL);
+CREATE INDEX locators_by_asset ON locators(asset);
+CREATE TABLE filters (
+  asset TEXT NOT NULL COLLATE NOCASE,
+  name TEXT NOT NULL COLLATE NOCASE,
+  properties TEXT NOT NULL,
+  created TEXT NOT NULL,
+  last_modified TEXT NOT NULL,
+  PRIMARY KEY (asset, name));
+ALTER TABLE locators ADD COLUMN filters TEXT NOT NULL DEFAULT '';
+INSERT INTO policies VALUES
+  ('Predefined_ClearStreamingOnly', 0, 1, 1, 1, 0, 1, '2025-01-01T00:00:00.0000000Z'),
+  ('Predefined_ClearKey', 0, 1, 1, 1, 1, 1, '2025-01-01T00:00:00.0000000Z');
+INSERT INTO assets VALUES ('movie', '@FOLDER@', '2025-01-01T00:00:00.0000000Z');
+INSERT INTO locators VALUES ('3e4570a3-977a-432e-87bf-57bf505e400e', 'movie',
+  'Predefined_ClearKey', NULL, NULL, '2025-01-02T00:00:00.0000000Z', '');
+INSERT INTO locators VALUES ('00000000-0000-4000-8000-000000000001', 'movie',
+  'Predefined_ClearStreamingOnly', NULL, NULL, '2025-01-02T00:00:00.0000000Z', '');
+PRAGMA user_version = 2;
+)sql";
+  v2.replace(v2.find("@FOLDER@"), 8, folder);
+  char* error = nullptr;
+  ASSERT_EQ(sqlite3_exec(db, v2.c_str(), nullptr, nullptr, &error), SQLITE_OK) << error;
+  sqlite3_close(db);
+
+  store_ = open();
+  ASSERT_TRUE(store_);
+  Result<std::vector<ContentKey>> keys = store_->content_keys(kLocator);
+  ASSERT_TRUE(keys.is_ok()) << keys.status().to_string();
+  ASSERT_EQ(keys->size(), 1u);
+  EXPECT_EQ((*keys)[0].type, kEnvelopeEncryption);
+  EXPECT_EQ((*keys)[0].value.size(), 16u);
+  EXPECT_TRUE(store_->content_keys("00000000-0000-4000-8000-000000000001")->empty());
+  EXPECT_EQ(store_->get_locator(kLocator)->created, "2025-01-02T00:00:00.0000000Z");
+
+  // Reopened, the keys stay as they are: the migration ran once.
+  store_.reset();
+  store_ = open();
+  ASSERT_TRUE(store_);
+  Result<std::vector<ContentKey>> again = store_->content_keys(kLocator);
+  ASSERT_TRUE(again.is_ok());
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ((*again)[0].id, (*keys)[0].id);
+  EXPECT_EQ((*again)[0].value, (*keys)[0].value);
+  // New locators get keys, and deleting the migrated one deletes its key.
+  add_asset("other", folder);
+  EXPECT_EQ(add_locator("other", "Predefined_ClearKey").content_keys.size(), 1u);
+  ASSERT_TRUE(store_->delete_locator(kLocator).is_ok());
+  EXPECT_EQ(store_->content_key((*keys)[0].id).status().code(), StatusCode::kNotFound);
+  ASSERT_EQ(sqlite3_open(db_path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(s, 0), 3);
   sqlite3_finalize(s);
   sqlite3_close(db);
 }
