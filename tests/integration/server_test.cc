@@ -511,7 +511,7 @@ TEST_F(ServerTest, ErrorsHaveTheirStatusAndAmsBody) {
        "MPE_ENC_ENCRYPTION_NOT_SET_IN_DELIVERY_POLICY"},
       {url(kEncrypted, "testsrc.ism/manifest(format=m3u8-aapl)"), 403,
        "MPE_ENC_ENCRYPTION_REQUIRED"},
-      {url(kEncrypted, "testsrc.ism/manifest(format=m3u8-aapl,encryption=cbc)"), 501,
+      {url(kEncrypted, "testsrc.ism/manifest(format=mpd-time-csf,encryption=cbc)"), 501,
        "MPE_ENC_ENCRYPTION_NOT_SUPPORTED"},
       {url(kStreamOnly, "testsrc_640x360_AACAudio_1378.mp4"), 403,
        "MPE_STREAMING_PROTOCOL_NOT_ENABLED"},

@@ -37,6 +37,15 @@ class Body {
   Body slice(uint64_t first, uint64_t length) const;
   // One GBytes holding everything (a copy unless the body is one piece): for the cache and gzip.
   GBytes* flatten() const;
+  // Calls `f(data, size)` for each piece, in order.
+  template <typename F>
+  void for_each(F f) const {
+    for (GBytes* b : pieces_) {
+      gsize n = 0;
+      const void* p = g_bytes_get_data(b, &n);
+      f(static_cast<const uint8_t*>(p), static_cast<size_t>(n));
+    }
+  }
 
   // Appends every piece to the message's response body and completes it.
   void send_to(SoupServerMessage* msg) const;

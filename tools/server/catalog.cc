@@ -14,6 +14,9 @@ Result<std::shared_ptr<const Published>> Catalog::lookup(const std::string& loca
       AMS_ASSIGN_OR_RETURN(published->locator, store_->get_locator(locator_id));
       AMS_ASSIGN_OR_RETURN(published->asset, store_->get_asset(published->locator.asset));
       AMS_ASSIGN_OR_RETURN(published->policy, store_->get_policy(published->locator.policy));
+      if (published->policy.encryption != store::Encryption::kNone) {
+        AMS_ASSIGN_OR_RETURN(published->content_keys, store_->content_keys(locator_id));
+      }
       return std::shared_ptr<const Published>(std::move(published));
     };
     Result<std::shared_ptr<const Published>> filled = fill();

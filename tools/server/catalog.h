@@ -18,6 +18,9 @@ struct Published {
   store::Locator locator;
   store::Asset asset;
   store::Policy policy;
+  // Under an encrypted policy: the locator's content keys (values included: they encrypt its
+  // media). Empty otherwise.
+  std::vector<store::ContentKey> content_keys;
 };
 
 // The filters one request applies: the locator's, then the URL's, in that order, and a key that

@@ -1,5 +1,7 @@
 #include "pipeline_run.h"
 
+#include "encryption.h"
+
 #include <map>
 #include <optional>
 
@@ -295,6 +297,15 @@ void PipelineRun::finish(PipelineResult result) {
 }
 
 void PipelineRun::deliver(PipelineResult result) {
+  // AES-128 (HLS encryption=cbc): the segment encrypted whole, here, off the main loop.
+  if (result.ok && plan_->encryption) {
+    Result<Body> sealed = aes128_cbc_encrypt(result.body, *plan_->encryption);
+    if (sealed) {
+      result.body = std::move(*sealed);
+    } else {
+      result = {false, {}, http_error(500, hresult::kInternal, sealed.status().to_string())};
+    }
+  }
   auto* delivery = new Delivery{shared_from_this(), std::move(result)};
   g_main_context_invoke_full(
       main_, G_PRIORITY_DEFAULT,

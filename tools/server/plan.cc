@@ -151,6 +151,27 @@ Result<size_t> find_track(const url::Request& r, const Presentation& p, HttpErro
   return fail(error, track_missing(r));
 }
 
+// `encryption=` (the server let through only what it serves: AES-128 on HLS v3/v4 under an
+// envelope policy): the locator's envelope key, the URLs and the playlists' EXT-X-KEY.
+Status plan_encryption(RequestPlan& plan, HttpError* error) {
+  const store::ContentKey* key = nullptr;
+  for (const store::ContentKey& k : plan.published->content_keys) {
+    if (k.type == "EnvelopeEncryption" && key == nullptr) key = &k;
+  }
+  if (key == nullptr) {
+    return fail(error, http_error(500, hresult::kInternal,
+                                  "locator " + plan.published->locator.id +
+                                      " has no EnvelopeEncryption content key"));
+  }
+  Result<SegmentKey> k = segment_key(key->id, key->value);
+  if (!k) return fail(error, http_error(500, hresult::kInternal, k.status().to_string()));
+  plan.options.encryption = plan.request.encryption;
+  plan.options.aes128_key_uri = std::string(kKeyDeliveryPath) + "?kid=" + k->id;
+  plan.options.aes128_iv_hex = hex_of(k->iv);
+  plan.encryption = std::move(*k);
+  return Status::ok();
+}
+
 Status plan_manifest(RequestPlan& plan, HttpError* error) {
   const url::Request& r = plan.request;
   plan.options.audio_only = r.audio_only;
@@ -289,6 +310,12 @@ Result<std::string> render(const RequestPlan& plan) {
 
 Result<uint64_t> media_size(const RequestPlan& plan) {
   if (!plan.media) return invalid_argument("not a media product");
+  if (plan.encryption) {
+    RequestPlan clear = plan;
+    clear.encryption.reset();
+    AMS_ASSIGN_OR_RETURN(uint64_t plain, media_size(clear));
+    return aes128_cbc_size(plain);
+  }
   const Presentation& p = *plan.presentation;
   const model::Selection& sel = plan.media->selection;
   const Track& main = p.tracks[sel.tracks[0]];
@@ -384,6 +411,7 @@ Result<RequestPlan> make_plan(const url::Request& r, Format format,
     plan.options.filter = filters->url_value;
   }
   AMS_RETURN_IF_ERROR(check_audio_track(r, *plan.presentation, error));
+  if (!r.encryption.empty()) AMS_RETURN_IF_ERROR(plan_encryption(plan, error));
   switch (plan.product) {
     case Product::kManifest:
     case Product::kMediaPlaylist:

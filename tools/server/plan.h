@@ -11,6 +11,7 @@
 #include <string>
 
 #include "catalog.h"
+#include "encryption.h"
 #include "errors.h"
 #include "gstamspresentation.h"
 #include "manifest/manifest.h"
@@ -53,10 +54,17 @@ struct RequestPlan {
   // Media: what amsdemux emits and the muxer that writes it.
   std::shared_ptr<const gst::Plan> media;
   enum class Muxer { kNone, kCmaf, kDash, kSmooth, kTs } muxer = Muxer::kNone;
+  // `encryption=cbc` on HLS v3/v4 (AES-128): the key the media bytes are encrypted with once
+  // the pipeline made them; the playlists announce it (options.aes128_*).
+  std::optional<SegmentKey> encryption;
   std::string content_type;
   std::string etag;  // strong, of the identity coding
   int64_t last_modified_ns = 0;
 };
+
+// Where the endpoint delivers envelope keys: `/keydelivery/?kid={key id}` (AMS's key delivery
+// service answered `https://{account}.keydelivery.{region}.media.azure.net/?kid=...`).
+inline constexpr char kKeyDeliveryPath[] = "/keydelivery/";
 
 // The key of the answer cache for a request of a locator: everything the answer depends on
 // except the presentation (which the entry records and checks).

@@ -125,6 +125,32 @@ Result<Certificate> load_certificate(const Config& c) {
   return out;
 }
 
+// What `encryption=` a request may ask under its policy, and what is served (docs/protection.md):
+// a clear policy takes none; an encrypted one needs one of its schemes (AMS's 403s); of those,
+// AES-128 (`encryption=cbc`) on HLS v3 and v4 under an envelope policy is served, the rest
+// (DASH SEA, Smooth, CENC, CBCS) answers 501 until it is.
+std::optional<HttpError> encryption_refusal(const store::Policy& policy, const url::Request& r,
+                                            manifest::Format format) {
+  const bool encrypted_policy = policy.encryption != store::Encryption::kNone;
+  if (encrypted_policy && r.encryption.empty()) {
+    return http_error(403, hresult::kEncryptionRequired);
+  }
+  if (!encrypted_policy) {
+    if (r.encryption.empty()) return std::nullopt;
+    return http_error(403, hresult::kEncryptionNotInPolicy);
+  }
+  const bool envelope = policy.encryption == store::Encryption::kEnvelope;
+  if (envelope != (r.encryption == "cbc")) {
+    return http_error(403, hresult::kEncryptionNotInPolicy,
+                      "encryption=" + r.encryption + " is not a scheme of " + policy.name);
+  }
+  if (envelope && (format == manifest::Format::kHlsV3 || format == manifest::Format::kHlsV4)) {
+    return std::nullopt;
+  }
+  return http_error(501, hresult::kEncryptionNotSupported,
+                    "encryption=" + r.encryption + " in this format is not served yet");
+}
+
 std::string header(SoupServerMessage* msg, const char* name) {
   const char* value =
       soup_message_headers_get_list(soup_server_message_get_request_headers(msg), name);
@@ -376,6 +402,7 @@ class Loop {
   void handle(SoupServerMessage* msg, const char* path);
   void handle_options(SoupServerMessage* msg);
   void handle_status(SoupServerMessage* msg);
+  void handle_key_delivery(SoupServerMessage* msg);
   bool operator_authorized(SoupServerMessage* msg) const;
   void handle_metrics(SoupServerMessage* msg);
   void count(SoupServerMessage* msg, bool aborted);
@@ -571,6 +598,7 @@ void Loop::handle(SoupServerMessage* msg, const char* path) {
                                  "no-store");
     return respond_body(msg, 200, "text/plain; charset=utf-8", "ok\n");
   }
+  if (p == kKeyDeliveryPath) return handle_key_delivery(msg);
   if (p == "/metrics") {
     if (!operator_authorized(msg)) return refuse_operator_path(msg);
     return handle_metrics(msg);
@@ -606,15 +634,9 @@ void Loop::handle(SoupServerMessage* msg, const char* path) {
                                  std::string(protocol_name(protocol)) + " not in " + policy.name));
   }
   if (route.handler == Handler::kDownload) return handle_download(msg, r, **published);
-  // Encrypted delivery and dynamic filters are parsed but not served yet: say so plainly.
-  bool encrypted_policy = policy.encryption != store::Encryption::kNone;
-  if (encrypted_policy && r.encryption.empty()) {
-    return error(msg, http_error(403, hresult::kEncryptionRequired));
+  if (std::optional<HttpError> refused = encryption_refusal(policy, r, *format)) {
+    return error(msg, *refused);
   }
-  if (!encrypted_policy && !r.encryption.empty()) {
-    return error(msg, http_error(403, hresult::kEncryptionNotInPolicy));
-  }
-  if (encrypted_policy) return error(msg, http_error(501, hresult::kEncryptionNotSupported));
   auto filters = catalog_.filters(**published, r.filters, &failure);
   if (!filters) return error(msg, failure);
 
@@ -629,6 +651,38 @@ void Loop::handle(SoupServerMessage* msg, const char* path) {
   request.filters = *filters;
   if (answer_from_cache(msg, request)) return;
   admission_.submit(msg, std::move(request));
+}
+
+// Key delivery (docs/protection.md): GET /keydelivery/?kid={key id} answers the 16 bytes of an
+// envelope key of an active locator, as AMS's key delivery did for a content key policy with an
+// open restriction. A key of any other type (CENC and CBCS keys go to DRM licence servers, never
+// in the clear), an unknown id, an inactive locator: 404, the same answer, so that nobody learns
+// which ids exist.
+void Loop::handle_key_delivery(SoupServerMessage* msg) {
+  GUri* uri = soup_server_message_get_uri(msg);
+  const char* query = uri != nullptr ? g_uri_get_query(uri) : nullptr;
+  std::string kid;
+  if (query != nullptr) {
+    GHashTable* params = g_uri_parse_params(query, -1, "&", G_URI_PARAMS_CASE_INSENSITIVE, nullptr);
+    if (params != nullptr) {
+      if (const char* v = static_cast<const char*>(g_hash_table_lookup(params, "kid"))) kid = v;
+      g_hash_table_unref(params);
+    }
+  }
+  std::optional<std::string> id = url::normalize_guid(kid);
+  if (!id) return error(msg, http_error(400, hresult::kBadRequest, "kid= is not a GUID"));
+  const HttpError unknown = http_error(404, hresult::kNotFound, "no envelope key " + *id);
+  Result<store::ContentKey> key = catalog_.store().content_key(*id);
+  if (!key || key->type != "EnvelopeEncryption" || key->value.size() != 16) {
+    return error(msg, unknown);
+  }
+  HttpError failure;
+  auto published = catalog_.lookup(key->locator, now_iso(now_second_, now_text_), &failure);
+  if (!published) return error(msg, unknown);
+  set_common_headers(msg);
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
+                               "private, no-store");
+  respond_body(msg, 200, "application/octet-stream", key->value);
 }
 
 // A manifest, playlist or init segment made before, from a presentation that is still what the

@@ -64,7 +64,7 @@ struct SetContext {
   bool cmaf = false;
   uint32_t id = 0;
   bool first_of_type = false;
-  std::string_view filter;  // Options::filter
+  std::string args;         // Options::url_args()
   int64_t start_10mhz = 0;  // Presentation::start_10mhz
 };
 
@@ -74,8 +74,8 @@ void write_segment_template(XmlWriter& xml, const std::string& name, const SetCo
   // A filter's trimmed start: the segments keep their media times, the Period starts at the
   // first one (ISO/IEC 23009-1 5.3.9.2).
   if (ctx.start_10mhz > 0) xml.attr("presentationTimeOffset", ctx.start_10mhz);
-  xml.attr("media", url::dash_media_template(name, ctx.format, ctx.filter))
-      .attr("initialization", url::dash_init_template(name, ctx.format, ctx.filter));
+  xml.attr("media", url::dash_media_template(name, ctx.format, ctx.args))
+      .attr("initialization", url::dash_init_template(name, ctx.format, ctx.args));
   xml.children();
   xml.open("SegmentTimeline").children();
   bool first = true;
@@ -196,7 +196,7 @@ Result<std::string> render_dash(const model::Presentation& p, bool cmaf, const O
     bool first = true;
     for (const TrackGroup& group : group_tracks(p, type)) {
       write_adaptation_set(xml, p, group, type,
-                           {format, cmaf, ++id, first, options.filter, p.start_10mhz});
+                           {format, cmaf, ++id, first, options.url_args(), p.start_10mhz});
       first = false;
     }
   }

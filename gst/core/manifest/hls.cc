@@ -73,7 +73,7 @@ Result<const Track*> v3_audio_track(const model::Presentation& p, const Options&
   return not_found("hls: no audio track named '" + options.audio_track + "'");
 }
 
-std::string media_tag(const Track& t, bool is_default, Format format, const std::string& filter) {
+std::string media_tag(const Track& t, bool is_default, Format format, const std::string& args) {
   std::string s = "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"" + t.name + "\"";
   if (!t.language.empty() && t.language != "und") s += ",LANGUAGE=\"" + t.language + "\"";
   s += is_default ? ",DEFAULT=YES" : ",DEFAULT=NO";
@@ -81,7 +81,7 @@ std::string media_tag(const Track& t, bool is_default, Format format, const std:
   if (t.accessibility == "description") {
     s += ",CHARACTERISTICS=\"public.accessibility.describes-video\"";
   }
-  s += ",URI=\"" + url::hls_playlist(t.bitrate, t.name, format_name(format), "", false, filter) +
+  s += ",URI=\"" + url::hls_playlist(t.bitrate, t.name, format_name(format), "", false, args) +
        "\"\n";
   return s;
 }
@@ -118,7 +118,7 @@ Result<std::string> render_hls_master(const model::Presentation& p, Format forma
   if (format == Format::kHlsCmaf) out += "#EXT-X-INDEPENDENT-SEGMENTS\n";
   if (group) {
     for (size_t i = 0; i < audio.size(); ++i) {
-      out += media_tag(*audio[i], i == 0, format, options.filter);
+      out += media_tag(*audio[i], i == 0, format, options.url_args());
     }
   }
 
@@ -140,13 +140,13 @@ Result<std::string> render_hls_master(const model::Presentation& p, Format forma
     out += "\n";
     out += url::hls_playlist(v->bitrate, v->name, fmt,
                              v3 && main_audio != nullptr ? main_audio->name : "", false,
-                             options.filter) +
+                             options.url_args()) +
            "\n";
     if (format == Format::kHlsV4) {
       out += "#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=" + bw;
       if (v->width > 0 && v->height > 0) out += ",RESOLUTION=" + resolution(*v);
       out += ",CODECS=\"" + v->codec_string + "\",URI=\"" +
-             url::hls_playlist(v->bitrate, v->name, fmt, "", true, options.filter) + "\"\n";
+             url::hls_playlist(v->bitrate, v->name, fmt, "", true, options.url_args()) + "\"\n";
     }
   }
   // Without video the audio-only variant is the whole presentation: audio-only=false keeps it.
@@ -154,10 +154,10 @@ Result<std::string> render_hls_master(const model::Presentation& p, Format forma
     out += "#EXT-X-STREAM-INF:BANDWIDTH=" + std::to_string(audio_bw) + ",CODECS=\"" +
            codecs_of(nullptr, audio) + "\"";
     if (group) out += ",AUDIO=\"audio\"";
-    out +=
-        "\n" +
-        url::hls_playlist(main_audio->bitrate, main_audio->name, fmt, "", false, options.filter) +
-        "\n";
+    out += "\n" +
+           url::hls_playlist(main_audio->bitrate, main_audio->name, fmt, "", false,
+                             options.url_args()) +
+           "\n";
   }
   if (video.empty() && main_audio == nullptr) {
     return invalid_argument("hls: the presentation has neither video nor audio");
@@ -197,12 +197,13 @@ Result<std::string> render_hls_media(const model::Presentation& p, Format format
   if (iframes_only) {
     for (const TimelineEntry& e : timeline_10mhz(track)) {
       durations.push_back(e.duration);
-      uris.push_back(url::hls_keyframe(track.name, e.start, fmt, options.filter));
+      uris.push_back(url::hls_keyframe(track.name, e.start, fmt, options.url_args()));
     }
   } else {
     for (const HlsSegment& s : hls_segments(p, track, format)) {
       durations.push_back(s.duration_10mhz);
-      uris.push_back(url::hls_segment(track.name, s.start_10mhz, fmt, audio_track, options.filter));
+      uris.push_back(
+          url::hls_segment(track.name, s.start_10mhz, fmt, audio_track, options.url_args()));
     }
   }
 
@@ -215,8 +216,13 @@ Result<std::string> render_hls_media(const model::Presentation& p, Format format
   out += "#EXT-X-MEDIA-SEQUENCE:" + std::to_string(track.fragment_base / per) + "\n";
   out += "#EXT-X-TARGETDURATION:" + std::to_string(target_duration(durations)) + "\n";
   if (iframes_only) out += "#EXT-X-I-FRAMES-ONLY\n";
+  // AES-128: every segment (and key frame) encrypted whole with the one key and IV.
+  if (!options.aes128_key_uri.empty()) {
+    out += "#EXT-X-KEY:METHOD=AES-128,URI=\"" + options.aes128_key_uri + "\",IV=0x" +
+           options.aes128_iv_hex + "\n";
+  }
   if (format == Format::kHlsCmaf) {
-    out += "#EXT-X-MAP:URI=\"" + url::hls_init(track.name, fmt, options.filter) + "\"\n";
+    out += "#EXT-X-MAP:URI=\"" + url::hls_init(track.name, fmt, options.url_args()) + "\"\n";
   }
   for (size_t i = 0; i < uris.size(); ++i) {
     out += "#EXTINF:" + seconds_text(durations[i]) + ",no-desc\n" + uris[i] + "\n";

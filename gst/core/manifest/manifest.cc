@@ -87,4 +87,11 @@ Result<std::string> render_media_playlist(const model::Presentation& presentatio
   return render_hls_media(presentation, format, track, options, iframes_only);
 }
 
+std::string Options::url_args() const {
+  std::string out;
+  if (!filter.empty()) out += ",filter=" + filter;
+  if (!encryption.empty()) out += ",encryption=" + encryption;
+  return out;
+}
+
 }  // namespace ams::manifest

@@ -40,6 +40,16 @@ struct Options {
   // The request's `filter=` value ("a;b"), carried into every URL the manifest names so that a
   // player's requests stay inside the filters (docs/filters.md); empty: none.
   std::string filter;
+  // The request's `encryption=` value ("cbc"), carried into every URL likewise; empty: none.
+  std::string encryption;
+  // HLS AES-128 (`encryption=cbc` on HLS v3/v4, docs/protection.md): the key's URI and the IV
+  // (32 hex digits) the media playlists' EXT-X-KEY gives; empty: the segments are clear.
+  std::string aes128_key_uri;
+  std::string aes128_iv_hex;
+
+  // The arguments the URLs a manifest names carry after their own (url_template.h), in AMS's
+  // order: ",filter=a;b,encryption=cbc", "" for none.
+  std::string url_args() const;
 };
 
 // The Smooth client manifest, the HLS master playlist, or the MPD.

@@ -117,13 +117,13 @@ void write_chunks(XmlWriter& xml, const std::vector<TimelineEntry>& timeline, bo
 }
 
 Status write_stream_index(XmlWriter& xml, const model::Presentation& p, const TrackGroup& group,
-                          model::TrackType type, bool v20, const std::string& filter) {
+                          model::TrackType type, bool v20, const std::string& args) {
   const model::Track& first = *group.tracks.front();
   std::vector<TimelineEntry> timeline = timeline_10mhz(first);
   xml.open("StreamIndex")
       .attr("Chunks", timeline.size())
       .attr("Type", type == model::TrackType::kAudio ? "audio" : "video")
-      .attr("Url", url::smooth_fragment_template(group.name, filter))
+      .attr("Url", url::smooth_fragment_template(group.name, args))
       .attr("QualityLevels", group.tracks.size());
   // AMS names audio StreamIndexes only; a video group not called "video" needs its Name too.
   if (type == model::TrackType::kAudio) {
@@ -158,7 +158,8 @@ Result<std::string> render_smooth(const model::Presentation& presentation, bool 
   xml.children();
   for (model::TrackType type : {model::TrackType::kAudio, model::TrackType::kVideo}) {
     for (const TrackGroup& group : group_tracks(presentation, type)) {
-      AMS_RETURN_IF_ERROR(write_stream_index(xml, presentation, group, type, v20, options.filter));
+      AMS_RETURN_IF_ERROR(
+          write_stream_index(xml, presentation, group, type, v20, options.url_args()));
     }
   }
   xml.close();

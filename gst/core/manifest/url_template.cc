@@ -20,10 +20,9 @@ void append_arg(std::string& s, std::string_view key, std::string_view value) {
   s += value;
 }
 
-// Fragments(track=time,format=F[,audiotrack=A][,filter=L]) or KeyFrames(...)
+// Fragments(track=time,format=F[,audiotrack=A]ARGS) or KeyFrames(...)
 std::string fragment(std::string_view resource, std::string_view track, std::string_view time,
-                     std::string_view format, std::string_view audio_track,
-                     std::string_view filter) {
+                     std::string_view format, std::string_view audio_track, std::string_view args) {
   std::string s(resource);
   s += '(';
   s += track;
@@ -31,20 +30,20 @@ std::string fragment(std::string_view resource, std::string_view track, std::str
   s += time;
   append_arg(s, kFormatArg, format);
   append_arg(s, kAudioTrackArg, audio_track);
-  append_arg(s, kFilterArg, filter);
+  s += args;
   s += ')';
   return s;
 }
 
 }  // namespace
 
-std::string smooth_fragment_template(std::string_view track, std::string_view filter) {
+std::string smooth_fragment_template(std::string_view track, std::string_view args) {
   return quality_levels(kSmoothBitrate) +
-         fragment(kFragments, track, kSmoothStartTime, {}, {}, filter);
+         fragment(kFragments, track, kSmoothStartTime, {}, {}, args);
 }
 
 std::string hls_playlist(uint32_t bitrate, std::string_view track, std::string_view format,
-                         std::string_view audio_track, bool keyframes, std::string_view filter) {
+                         std::string_view audio_track, bool keyframes, std::string_view args) {
   std::string s = quality_levels(std::to_string(bitrate));
   s += kManifest;
   s += '(';
@@ -52,35 +51,33 @@ std::string hls_playlist(uint32_t bitrate, std::string_view track, std::string_v
   append_arg(s, kFormatArg, format);
   append_arg(s, kAudioTrackArg, audio_track);
   if (keyframes) append_arg(s, kTypeArg, kKeyFramesType);
-  append_arg(s, kFilterArg, filter);
+  s += args;
   s += ')';
   return s;
 }
 
 std::string hls_segment(std::string_view track, int64_t time_10mhz, std::string_view format,
-                        std::string_view audio_track, std::string_view filter) {
-  return fragment(kFragments, track, std::to_string(time_10mhz), format, audio_track, filter);
+                        std::string_view audio_track, std::string_view args) {
+  return fragment(kFragments, track, std::to_string(time_10mhz), format, audio_track, args);
 }
 
-std::string hls_init(std::string_view track, std::string_view format, std::string_view filter) {
-  return fragment(kFragments, track, kInitTime, format, {}, filter);
+std::string hls_init(std::string_view track, std::string_view format, std::string_view args) {
+  return fragment(kFragments, track, kInitTime, format, {}, args);
 }
 
 std::string hls_keyframe(std::string_view track, int64_t time_10mhz, std::string_view format,
-                         std::string_view filter) {
-  return fragment(kKeyFrames, track, std::to_string(time_10mhz), format, {}, filter);
+                         std::string_view args) {
+  return fragment(kKeyFrames, track, std::to_string(time_10mhz), format, {}, args);
 }
 
 std::string dash_media_template(std::string_view track, std::string_view format,
-                                std::string_view filter) {
-  return quality_levels(kDashBandwidth) +
-         fragment(kFragments, track, kDashTime, format, {}, filter);
+                                std::string_view args) {
+  return quality_levels(kDashBandwidth) + fragment(kFragments, track, kDashTime, format, {}, args);
 }
 
 std::string dash_init_template(std::string_view track, std::string_view format,
-                               std::string_view filter) {
-  return quality_levels(kDashBandwidth) +
-         fragment(kFragments, track, kInitTime, format, {}, filter);
+                               std::string_view args) {
+  return quality_levels(kDashBandwidth) + fragment(kFragments, track, kInitTime, format, {}, args);
 }
 
 }  // namespace ams::manifest::url

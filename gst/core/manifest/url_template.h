@@ -26,31 +26,32 @@ inline constexpr std::string_view kSmoothStartTime = "{start time}";
 inline constexpr std::string_view kDashBandwidth = "$Bandwidth$";
 inline constexpr std::string_view kDashTime = "$Time$";
 
-// `filter` (every function): the request's `filter=` value ("a;b"), carried on so that a
-// player's requests stay inside the filters; empty: none.
+// `args` (every function): further arguments, formatted as they follow the others
+// (",filter=a;b,encryption=cbc", Options::url_args()): what the request asked that its children
+// must ask too (a player's requests stay inside the filters and get encrypted media); "": none.
 
-// QualityLevels({bitrate})/Fragments(aac_eng_2_128041_2_1={start time}[,filter=L])
-std::string smooth_fragment_template(std::string_view track, std::string_view filter = {});
+// QualityLevels({bitrate})/Fragments(aac_eng_2_128041_2_1={start time}[ARGS])
+std::string smooth_fragment_template(std::string_view track, std::string_view args = {});
 
-// QualityLevels(381048)/Manifest(video,format=m3u8-aapl[,audiotrack=A][,type=keyframes][,filter=L])
+// QualityLevels(381048)/Manifest(video,format=m3u8-aapl[,audiotrack=A][,type=keyframes][ARGS])
 std::string hls_playlist(uint32_t bitrate, std::string_view track, std::string_view format,
                          std::string_view audio_track = {}, bool keyframes = false,
-                         std::string_view filter = {});
+                         std::string_view args = {});
 
 // Fragments(video=60000000,format=m3u8-aapl[,audiotrack=A]); relative to the media playlist.
 std::string hls_segment(std::string_view track, int64_t time_10mhz, std::string_view format,
-                        std::string_view audio_track = {}, std::string_view filter = {});
+                        std::string_view audio_track = {}, std::string_view args = {});
 // Fragments(video=i,format=m3u8-cmaf); relative to the media playlist.
-std::string hls_init(std::string_view track, std::string_view format, std::string_view filter = {});
+std::string hls_init(std::string_view track, std::string_view format, std::string_view args = {});
 // KeyFrames(video=60000000,format=m3u8-aapl): a TS holding the fragment's first key frame only.
 std::string hls_keyframe(std::string_view track, int64_t time_10mhz, std::string_view format,
-                         std::string_view filter = {});
+                         std::string_view args = {});
 
 // QualityLevels($Bandwidth$)/Fragments(video=$Time$,format=mpd-time-csf)
 std::string dash_media_template(std::string_view track, std::string_view format,
-                                std::string_view filter = {});
+                                std::string_view args = {});
 // QualityLevels($Bandwidth$)/Fragments(video=i,format=mpd-time-csf)
 std::string dash_init_template(std::string_view track, std::string_view format,
-                               std::string_view filter = {});
+                               std::string_view args = {});
 
 }  // namespace ams::manifest::url
