@@ -177,7 +177,9 @@ async function playCase(context, { asset, client: lib, format }) {
   const { adapter, page: harnessPage } = CLIENTS[lib];
   const A = PLAN.assets[asset];
   const reference = format === REFERENCE_FORMAT;
-  const url = reference ? `${PAGE_ORIGIN}/reference/${asset}/master.m3u8` : `${A.base}/${FORMATS[format]}`;
+  // The asset's further arguments (",encryption=cbc") go inside the selector.
+  const path = A.args ? (FORMATS[format].endsWith(')') ? `${FORMATS[format].slice(0, -1)}${A.args})` : `${FORMATS[format]}(${A.args.slice(1)})`) : FORMATS[format];
+  const url = reference ? `${PAGE_ORIGIN}/reference/${asset}/master.m3u8` : `${A.base}/${path}`;
   const log = [];
   const checks = {};
   const errors = [];

@@ -303,7 +303,13 @@ class GstPlayers : public testing::TestWithParam<Format> {
   void SetUp() override {
     auto base = env("AMS_E2E_BASE");
     if (!base) GTEST_SKIP() << "AMS_E2E_BASE is not set: run through tests/e2e/run_e2e.sh";
-    url_ = *base + "/" + GetParam().manifest;
+    // Further arguments of the asset's URLs (",encryption=cbc"), inside the selector.
+    std::string manifest = GetParam().manifest;
+    if (auto args = env("AMS_E2E_MANIFEST_ARGS"); args && !args->empty()) {
+      manifest = manifest.back() == ')' ? manifest.substr(0, manifest.size() - 1) + *args + ")"
+                                        : manifest + "(" + args->substr(1) + ")";
+    }
+    url_ = *base + "/" + manifest;
     started_ = std::chrono::steady_clock::now();
   }
 

@@ -64,6 +64,20 @@ AMS_ENCODE = "ams-encode"
 # quality. Its expectations are worked out from the .ism and ffprobe, not from gst-ams.
 FILTERED = "ams-encode-filtered"
 FILTER_START, FILTER_END, FILTER_MAX_BITRATE = 10, 20, 1500000
+# The `ams encode` asset through a locator under Predefined_ClearKey: AES-128 HLS (encryption=cbc,
+# docs/protection.md), the players fetching the key from the endpoint's key delivery. The formats
+# served encrypted so far.
+AES = "ams-encode-aes"
+AES_FORMATS = ["hls-v3", "hls-v4"]
+
+
+def manifest_url(a, fmt):
+    """The master URL of an asset in a format, with the asset's further arguments (",encryption=cbc")."""
+    path = MANIFEST[fmt]
+    args = a.get("manifest_args", "")
+    if args:
+        path = path[:-1] + args + ")" if path.endswith(")") else path + "(" + args[1:] + ")"
+    return a["base"] + "/" + path
 
 
 def say(text):
@@ -155,6 +169,11 @@ class Suite:
         filtered = self.filtered_entry(entry, os.path.join(asset_dir, ism))
         if filtered:
             entries.append(filtered)
+        aes = dict(entry, name=AES, policy="Predefined_ClearKey", manifest_args=",encryption=cbc",
+                   formats=AES_FORMATS, features=entry["features"] + ["aes-128"])
+        aes["description"] = ("the ams-encode asset through a locator under Predefined_ClearKey: "
+                              "AES-128 HLS v3 and v4, the key from the endpoint's key delivery")
+        entries.append(aes)
         with open(os.path.join(directory, "corpus.json"), "w") as f:
             json.dump({"version": 1, "assets": entries}, f, indent=2)
         return directory
@@ -321,7 +340,7 @@ class Suite:
                         self.problem("setup", "ams %s: %s" % (" ".join(args), f.stderr.strip()))
                     filters.append(args[2])
                 r = subprocess.run([self.ams, "locator", "create", "--asset", name, "--policy",
-                                    "Predefined_ClearStreamingOnly", "--db", db] +
+                                    a.get("policy", "Predefined_ClearStreamingOnly"), "--db", db] +
                                    (["--filters", ",".join(filters)] if filters else []),
                                    capture_output=True, text=True)
                 a["locator"] = r.stdout.strip() if r.returncode == 0 else str(uuid.uuid4())
@@ -432,6 +451,7 @@ class Suite:
         v = a["video"]
         return {
             "AMS_E2E_BASE": a["base"], "AMS_E2E_ASSET": a["name"], "AMS_E2E_RESULTS": self.results,
+            "AMS_E2E_MANIFEST_ARGS": a.get("manifest_args", ""),
             "AMS_E2E_RUNGS": ",".join("%d:%d" % (x["height"], x["frames"]) for x in v),
             "AMS_E2E_FPS": v[0]["fps"] if v else "0",
             "AMS_E2E_DURATION": "%.6f" % a["duration"],
@@ -511,7 +531,7 @@ class Suite:
             item = "crash: gst_players_test %s%s" % (what, (": " + " / ".join(lines[-6:])) if lines else "")
             self.append_row({"asset": a["name"], "client": "gstreamer", "format": fmt, "try": try_,
                              "ok": False, "crashed": True, "written_by": "run_e2e.py",
-                             "url": env["AMS_E2E_BASE"] + "/" + MANIFEST[fmt], "log": log_path,
+                             "url": manifest_url(a, fmt), "log": log_path,
                              "error": item, "errors": [item]})
             say("gstreamer %s %s: CRASH: %s (log %s)" % (a["name"], fmt, item, log_path))
             return
@@ -521,7 +541,7 @@ class Suite:
                          "(log %s)" % (a["name"], fmt, try_, describe_exit(rc), rows[0]["ok"], log_path))
 
     def ffmpeg_try(self, a, fmt, try_):
-        url = a["base"] + "/" + MANIFEST[fmt]
+        url = manifest_url(a, fmt)
         row = {"asset": a["name"], "client": "ffmpeg", "format": fmt, "try": try_, "url": url}
         if fmt == "smooth" and not self.ffmpeg_smooth:
             # A real check, not a list: `ffmpeg -demuxers` has no Smooth Streaming demuxer.
@@ -659,6 +679,7 @@ class Suite:
                     "languages": sorted({x["language"] for x in a["audio"]}),
                     "codecs_playable_in_chromium": a["codecs_playable_in_chromium"],
                     "reference": a.get("reference"), "reference_error": a.get("reference_error"),
+                    "args": a.get("manifest_args", ""),
                 }
         plan_path = os.path.join(self.out, "browser-plan-%d.json" % try_)
         with open(plan_path, "w") as f:
@@ -673,14 +694,15 @@ class Suite:
     def expected_rows(self, assets):
         rows = []
         for a in assets:
+            served = a.get("formats", FORMAT_IDS + [REFERENCE_FORMAT])
             if "gstreamer" in self.clients:
-                rows += [(a["name"], "gstreamer", f) for f in FORMAT_IDS]
+                rows += [(a["name"], "gstreamer", f) for f in FORMAT_IDS if f in served]
             if "ffmpeg" in self.clients:
-                rows += [(a["name"], "ffmpeg", f) for f in FORMAT_IDS]
+                rows += [(a["name"], "ffmpeg", f) for f in FORMAT_IDS if f in served]
             if "browsers" in self.clients and a["browsers"]:
                 for client, formats in BROWSER_CASES:
-                    rows += [(a["name"], client, f) for f in formats
-                             if not self.browser_only or "%s:%s" % (client, f) in self.browser_only]
+                    rows += [(a["name"], client, f) for f in formats if f in served
+                             and (not self.browser_only or "%s:%s" % (client, f) in self.browser_only)]
                 if a["name"] == AMS_ENCODE and (not self.browser_only or "player-page" in self.browser_only):
                     rows.append((a["name"],) + PLAYER_PAGE)
         return rows
@@ -701,15 +723,16 @@ class Suite:
                 continue
             assets += [a for a in self.load_corpus(d)
                        if self.full or a.get("set", "quick") == "quick" or self.args.all_sets]
-        names = [AMS_ENCODE, FILTERED] + [a["name"] for a in assets]
+        names = [AMS_ENCODE, FILTERED, AES] + [a["name"] for a in assets]
         if len(set(names)) != len(names):
             raise SystemExit("e2e: asset names are not unique: %s" % names)
         wanted = lambda n: not self.asset_globs or any(fnmatch.fnmatchcase(n, g) for g in self.asset_globs)
         assets = [a for a in assets if wanted(a["name"])]
         # The two assets made here (`ams encode`'s and the same through filters) are expected
         # before they exist: if they cannot be made, their rows are missing and the suite fails.
-        made = [n for n in (AMS_ENCODE, FILTERED) if wanted(n)]
-        placeholders = [{"name": n, "browsers": True} for n in made]
+        made = [n for n in (AMS_ENCODE, FILTERED, AES) if wanted(n)]
+        placeholders = [dict({"name": n, "browsers": True}, **({"formats": AES_FORMATS} if n == AES else {}))
+                        for n in made]
         expected = self.expected_rows(placeholders + assets)
         with open(os.path.join(self.out, "expected.json"), "w") as f:
             json.dump([list(k) for k in expected], f, indent=1)
