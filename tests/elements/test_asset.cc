@@ -1,8 +1,11 @@
 #include "test_asset.h"
 
+#include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <string>
@@ -33,15 +36,30 @@ std::string test_asset(std::string& why) {
   const std::string ams = root + "/tools/ams";
   const std::string dir = root + "/tests/assets/testsrc6";
   const std::string ism = dir + "/testsrc.ism";
-  if (mtime_of(ism) >= 0 && mtime_of(ism) >= mtime_of(ams)) return ism;
-  remove_tree(dir);
+  // Several test programs (manifestsink_tests, tsmux_tests) ask for the asset at once under meson:
+  // without a lock two of them removed and encoded it into the same folder together, and one
+  // played a package of the half-written files (hlsdemux2: "Couldn't download fragments", twice
+  // in full CI runs). The lock makes the others wait for the one that encodes.
   g_mkdir_with_parents((root + "/tests/assets").c_str(), 0755);
-  std::string output;
-  if (run_command({ams, "encode", "--test-source", "6", dir}, &output, 600) != 0) {
-    why = "ams encode failed: " + output;
+  const int lock =
+      ::open((root + "/tests/assets/.testsrc6.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock < 0 || ::flock(lock, LOCK_EX) != 0) {
+    why = "cannot lock " + root + "/tests/assets/.testsrc6.lock";
+    if (lock >= 0) ::close(lock);
     return "";
   }
-  return ism;
+  std::string out = ism;
+  if (mtime_of(ism) < 0 || mtime_of(ism) < mtime_of(ams)) {
+    remove_tree(dir);
+    std::string output;
+    if (run_command({ams, "encode", "--test-source", "6", dir}, &output, 600) != 0) {
+      why = "ams encode failed: " + output;
+      out.clear();
+    }
+  }
+  ::flock(lock, LOCK_UN);
+  ::close(lock);
+  return out;
 }
 
 static void collect(PipelineRun& run, GstMessage* message) {
