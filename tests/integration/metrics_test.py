@@ -121,6 +121,8 @@ def main():
         download_bytes = len(b)
         missing = c.get("/%s/nothing.ism/manifest" % locator)[0]
         check(missing == 404, "an unknown asset's manifest: %d" % missing)
+        no_key = c.get("/keydelivery/?kid=00000000-0000-4000-8000-000000000000")[0]
+        check(no_key == 404, "key delivery of an unknown key: %d" % no_key)
 
         after, _ = scrape(c)
 
@@ -128,7 +130,8 @@ def main():
             return value(after, name, **labels) - value(before, name, **labels)
 
         expect = {("manifest", "2xx"): 3, ("manifest", "4xx"): 1, ("playlist", "2xx"): 1,
-                  ("init", "2xx"): 1, ("fragment", "2xx"): 3, ("download", "2xx"): 1}
+                  ("init", "2xx"): 1, ("fragment", "2xx"): 3, ("download", "2xx"): 1,
+                  ("key", "4xx"): 1}
         for (kind, code), n in expect.items():
             got = delta("ams_requests_total", kind=kind, code=code)
             check(got == n, "ams_requests_total{kind=%s,code=%s} moved by %g (expected %d)"

@@ -8,10 +8,10 @@
 namespace ams::server {
 namespace {
 
-constexpr ResourceKind kAllKinds[] = {ResourceKind::kManifest, ResourceKind::kPlaylist,
-                                      ResourceKind::kInit,     ResourceKind::kFragment,
-                                      ResourceKind::kDownload, ResourceKind::kApi,
-                                      ResourceKind::kPlayer,   ResourceKind::kOther};
+constexpr ResourceKind kAllKinds[] = {
+    ResourceKind::kManifest, ResourceKind::kPlaylist, ResourceKind::kInit,
+    ResourceKind::kFragment, ResourceKind::kDownload, ResourceKind::kKey,
+    ResourceKind::kApi,      ResourceKind::kPlayer,   ResourceKind::kOther};
 
 bool contains(std::string_view s, std::string_view part) {
   return s.find(part) != std::string_view::npos;
@@ -81,6 +81,8 @@ const char* resource_kind_name(ResourceKind kind) {
       return "fragment";
     case ResourceKind::kDownload:
       return "download";
+    case ResourceKind::kKey:
+      return "key";
     case ResourceKind::kApi:
       return "api";
     case ResourceKind::kPlayer:
@@ -99,6 +101,7 @@ ResourceKind resource_kind_of(std::string_view path) {
     return ResourceKind::kApi;
   }
   if (path == "/" || path.substr(0, 8) == "/player/") return ResourceKind::kPlayer;
+  if (path.substr(0, 13) == "/keydelivery/") return ResourceKind::kKey;
   if (contains(path, "/Fragments(") || contains(path, "/KeyFrames(")) {
     return contains(path, "=i,") || contains(path, "=i)") ? ResourceKind::kInit
                                                           : ResourceKind::kFragment;

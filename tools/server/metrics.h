@@ -18,11 +18,12 @@ enum class ResourceKind {
   kInit,
   kFragment,
   kDownload,
+  kKey,  // key delivery (/keydelivery/)
   kApi,
   kPlayer,
   kOther
 };
-inline constexpr int kResourceKinds = 8;
+inline constexpr int kResourceKinds = 9;
 const char* resource_kind_name(ResourceKind kind);
 ResourceKind resource_kind_of(std::string_view path);
 
