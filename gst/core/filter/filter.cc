@@ -7,31 +7,13 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "base/language.h"
 #include "base/time.h"
 
 namespace ams::filter {
 namespace {
 
 using nlohmann::json;
-
-// ISO 639-2 (what the .ism and the MP4 `mdhd` carry) and ISO 639-1 (what AMS filters and BCP 47
-// tags usually give) of the languages an asset is likely to hold.
-struct LanguagePair {
-  const char* three;
-  const char* two;
-};
-constexpr LanguagePair kLanguages[] = {
-    {"ara", "ar"}, {"bul", "bg"}, {"cat", "ca"}, {"ces", "cs"}, {"cze", "cs"}, {"chi", "zh"},
-    {"zho", "zh"}, {"dan", "da"}, {"deu", "de"}, {"ger", "de"}, {"ell", "el"}, {"gre", "el"},
-    {"eng", "en"}, {"spa", "es"}, {"est", "et"}, {"eus", "eu"}, {"baq", "eu"}, {"fas", "fa"},
-    {"per", "fa"}, {"fin", "fi"}, {"fra", "fr"}, {"fre", "fr"}, {"gle", "ga"}, {"glg", "gl"},
-    {"heb", "he"}, {"hin", "hi"}, {"hrv", "hr"}, {"hun", "hu"}, {"ind", "id"}, {"isl", "is"},
-    {"ice", "is"}, {"ita", "it"}, {"jpn", "ja"}, {"kor", "ko"}, {"lit", "lt"}, {"lav", "lv"},
-    {"msa", "ms"}, {"may", "ms"}, {"nld", "nl"}, {"dut", "nl"}, {"nor", "no"}, {"nob", "nb"},
-    {"pol", "pl"}, {"por", "pt"}, {"ron", "ro"}, {"rum", "ro"}, {"rus", "ru"}, {"slk", "sk"},
-    {"slo", "sk"}, {"slv", "sl"}, {"srp", "sr"}, {"swe", "sv"}, {"tha", "th"}, {"tur", "tr"},
-    {"ukr", "uk"}, {"vie", "vi"}, {"cym", "cy"}, {"wel", "cy"},
-};
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -44,15 +26,10 @@ std::string primary_language(std::string_view tag) {
   return lower(tag.substr(0, tag.find_first_of("-_")));
 }
 
-// Whether two language codes name one language: equal, or the 639-1 and 639-2 forms of one.
+// Whether two language codes name one language: the same primary subtag once each is in its
+// ISO 639-1 form where it has one (base/language.h: "en" = "eng", "fr" = "fra" = "fre").
 bool same_language(std::string_view a, std::string_view b) {
-  const std::string x = primary_language(a);
-  const std::string y = primary_language(b);
-  if (x == y) return true;
-  for (const LanguagePair& l : kLanguages) {
-    if ((x == l.three && y == l.two) || (x == l.two && y == l.three)) return true;
-  }
-  return false;
+  return iso639_1_of(primary_language(a)) == iso639_1_of(primary_language(b));
 }
 
 bool equal_ignoring_case(std::string_view a, std::string_view b) {

@@ -5,6 +5,7 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "base/language.h"
 #include "manifest/timeline.h"
 #include "manifest/url_template.h"
 #include "manifest/writers.h"
@@ -21,25 +22,6 @@ constexpr std::string_view kChannelScheme =
     "urn:mpeg:dash:23003:3:audio_channel_configuration:2011";
 constexpr uint32_t kVideoGroup = 1;  // AMS's group numbers
 constexpr uint32_t kAudioGroup = 5;
-
-// DASH @lang is RFC 5646, which wants the two-letter code where ISO 639-1 has one; the .ism
-// writes ISO 639-2 (bibliographic or terminology). Unknown codes pass through unchanged.
-std::string dash_language(const std::string& iso639_2) {
-  static constexpr std::pair<std::string_view, std::string_view> kTable[] = {
-      {"ara", "ar"}, {"bul", "bg"}, {"cat", "ca"}, {"ces", "cs"}, {"chi", "zh"}, {"cze", "cs"},
-      {"dan", "da"}, {"deu", "de"}, {"dut", "nl"}, {"ell", "el"}, {"eng", "en"}, {"est", "et"},
-      {"fas", "fa"}, {"fin", "fi"}, {"fra", "fr"}, {"fre", "fr"}, {"ger", "de"}, {"gre", "el"},
-      {"heb", "he"}, {"hin", "hi"}, {"hrv", "hr"}, {"hun", "hu"}, {"ind", "id"}, {"ita", "it"},
-      {"jpn", "ja"}, {"kor", "ko"}, {"lav", "lv"}, {"lit", "lt"}, {"msa", "ms"}, {"nld", "nl"},
-      {"nor", "no"}, {"per", "fa"}, {"pol", "pl"}, {"por", "pt"}, {"ron", "ro"}, {"rum", "ro"},
-      {"rus", "ru"}, {"slk", "sk"}, {"slo", "sk"}, {"slv", "sl"}, {"spa", "es"}, {"srp", "sr"},
-      {"swe", "sv"}, {"tha", "th"}, {"tur", "tr"}, {"ukr", "uk"}, {"vie", "vi"}, {"zho", "zh"},
-  };
-  for (const auto& [three, two] : kTable) {
-    if (iso639_2 == three) return std::string(two);
-  }
-  return iso639_2;
-}
 
 // xs:duration, rounded up to the millisecond so the timeline fits: "PT1M10.315S".
 std::string iso_duration(int64_t duration_10mhz) {
@@ -103,7 +85,7 @@ void write_adaptation_set(XmlWriter& xml, const model::Presentation& p, const Tr
       .attr("contentType", audio ? "audio" : "video")
       .attr("mimeType", audio ? "audio/mp4" : "video/mp4")
       .attr("codecs", top.codec_string);
-  if (audio && !top.language.empty()) xml.attr("lang", dash_language(top.language));
+  if (audio && !top.language.empty()) xml.attr("lang", iso639_1_of(top.language));
   if (!audio) {
     uint32_t max_w = 0, max_h = 0;
     for (const Track* t : group.tracks) {
