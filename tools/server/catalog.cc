@@ -39,6 +39,16 @@ void Catalog::forget_if_changed() {
   if (!store_->changed()) return;
   cache_.clear();
   filters_.clear();
+  keys_.clear();
+}
+
+std::optional<store::ContentKey> Catalog::content_key(const std::string& key_id) {
+  forget_if_changed();
+  if (auto it = keys_.find(key_id); it != keys_.end()) return it->second;
+  Result<store::ContentKey> key = store_->content_key(key_id);
+  // Bounded: a client may ask for any number of ids.
+  if (keys_.size() >= 4096) keys_.clear();
+  return keys_[key_id] = key ? std::optional<store::ContentKey>(std::move(*key)) : std::nullopt;
 }
 
 Result<std::shared_ptr<const RequestFilters>> Catalog::filters(

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -48,6 +49,10 @@ class Catalog {
                                                         const std::vector<std::string>& url_names,
                                                         HttpError* error);
 
+  // The content key of that id (key delivery), or nullopt when there is none; cached like the
+  // locators, misses too, so that key requests read the database once per id until it changes.
+  std::optional<store::ContentKey> content_key(const std::string& key_id);
+
   store::Store& store() { return *store_; }  // the player page lists every locator
 
  private:
@@ -56,6 +61,7 @@ class Catalog {
   std::unique_ptr<store::Store> store_;
   std::unordered_map<std::string, std::shared_ptr<const Published>> cache_;
   std::unordered_map<std::string, std::shared_ptr<const RequestFilters>> filters_;
+  std::unordered_map<std::string, std::optional<store::ContentKey>> keys_;
 };
 
 }  // namespace ams::server

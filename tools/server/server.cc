@@ -672,8 +672,8 @@ void Loop::handle_key_delivery(SoupServerMessage* msg) {
   std::optional<std::string> id = url::normalize_guid(kid);
   if (!id) return error(msg, http_error(400, hresult::kBadRequest, "kid= is not a GUID"));
   const HttpError unknown = http_error(404, hresult::kNotFound, "no envelope key " + *id);
-  Result<store::ContentKey> key = catalog_.store().content_key(*id);
-  if (!key || key->type != "EnvelopeEncryption" || key->value.size() != 16) {
+  std::optional<store::ContentKey> key = catalog_.content_key(*id);
+  if (!key || key->type != store::kEnvelopeEncryption || key->value.size() != 16) {
     return error(msg, unknown);
   }
   HttpError failure;
