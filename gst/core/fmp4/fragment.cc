@@ -6,6 +6,7 @@
 
 #include "base/time.h"
 #include "fmp4/boxes.h"
+#include "fmp4/protection.h"
 #include "fmp4/writer.h"
 #include "mp4/boxes.h"
 
@@ -209,6 +210,99 @@ Status write_fragment(const model::Track& track, size_t fragment_index, Variant 
     out.zeros(total);
   } else {
     for (ByteSpan p : payload.samples) out.bytes(p);
+  }
+  return Status::ok();
+}
+
+Status write_protected_fragment(const model::Track& track, size_t fragment_index, Variant variant,
+                                const Protection& p, const FragmentPayload& payload,
+                                ByteWriter& out) {
+  if (variant == Variant::kSmooth) {
+    return unsupported("common encryption of Smooth Streaming fragments (PIFF)");
+  }
+  AMS_ASSIGN_OR_RETURN(std::span<const model::Sample> s, fragment_samples(track, fragment_index));
+  uint64_t total = 0;
+  for (const model::Sample& sample : s) total += sample.size;
+  const bool video = track.type == model::TrackType::kVideo;
+  const bool counting = out.counting();
+  // Audio needs no payload to be sized; video's subsample maps come from its NAL units.
+  if (!counting || video) AMS_RETURN_IF_ERROR(check_payload(s, payload, total));
+  auto sample_bytes = [&](size_t k) {
+    if (payload.samples.size() == s.size()) return payload.samples[k];
+    uint64_t at = 0;
+    for (size_t i = 0; i < k; ++i) at += s[i].size;
+    return payload.samples[0].subspan(at, s[k].size);
+  };
+  std::vector<std::vector<Subsample>> maps(s.size());
+  if (video) {
+    for (size_t k = 0; k < s.size(); ++k) {
+      AMS_ASSIGN_OR_RETURN(maps[k], subsample_map(track, p.scheme, sample_bytes(k)));
+    }
+  }
+
+  AMS_ASSIGN_OR_RETURN(MovieFragment moof, build_moof(track, fragment_index, variant, s));
+  const bool cenc = p.scheme == Scheme::kCenc;
+  // cbcs audio has a constant IV and no subsamples: no auxiliary information at all.
+  if (cenc || video) {
+    Senc senc;
+    senc.iv_size = cenc ? 16 : 0;
+    senc.flags = video ? Senc::kUseSubsamples : 0;
+    senc.entries.resize(s.size());
+    Result<SampleEncryptor> ivs = SampleEncryptor::create(p);
+    if (!ivs) return ivs.status();
+    for (size_t k = 0; k < s.size(); ++k) {
+      if (cenc) {
+        Block iv = ivs->sample_iv(s[k].offset);
+        senc.entries[k].iv.assign(iv.begin(), iv.end());
+      }
+      senc.entries[k].subsamples = maps[k];
+    }
+    Saiz saiz;
+    saiz.sample_count = static_cast<uint32_t>(s.size());
+    bool uniform = true;
+    for (size_t k = 0; k < s.size(); ++k) {
+      if (senc.entry_size(k) > UINT8_MAX) {
+        return invalid_data("sample " + std::to_string(k) + " of fragment " +
+                            std::to_string(fragment_index) + " has too many subsamples for saiz");
+      }
+      uniform = uniform && senc.entry_size(k) == senc.entry_size(0);
+    }
+    if (uniform && !s.empty()) {
+      saiz.default_size = static_cast<uint8_t>(senc.entry_size(0));
+    } else {
+      for (size_t k = 0; k < s.size(); ++k) {
+        saiz.sizes.push_back(static_cast<uint8_t>(senc.entry_size(k)));
+      }
+    }
+    moof.traf.senc = std::move(senc);
+    moof.traf.saiz = std::move(saiz);
+    moof.traf.saio.emplace();
+    // saio: from the moof's first byte (default-base-is-moof) to the first entry of senc, which
+    // follows saio: moof and traf headers, mfhd, tfhd, tfdt, trun, saiz, saio, then senc's full
+    // box header and sample count.
+    size_t at = 8 + mp4::box_size(moof.mfhd) + 8 + mp4::box_size(moof.traf.tfhd) +
+                mp4::box_size(moof.traf.trun) + mp4::box_size(*moof.traf.saiz) +
+                mp4::box_size(*moof.traf.saio) + 8 + 4 + 4;
+    if (moof.traf.tfdt) at += mp4::box_size(*moof.traf.tfdt);
+    moof.traf.saio->offset = static_cast<uint32_t>(at);
+  }
+  uint64_t data_offset = mp4::box_size(moof) + mdat_header_size(total);
+  if (data_offset > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())) {
+    return invalid_data("moof too large for a trun data offset");
+  }
+  moof.traf.trun.data_offset = static_cast<int32_t>(data_offset);
+  mp4::write_box(out, segment_type(variant));
+  mp4::write_box(out, moof);
+  write_mdat_header(out, total);
+  if (counting) {
+    out.zeros(total);
+    return Status::ok();
+  }
+  AMS_ASSIGN_OR_RETURN(SampleEncryptor enc, SampleEncryptor::create(p));
+  uint8_t* to = out.append_space(total);
+  for (size_t k = 0; k < s.size(); ++k) {
+    AMS_RETURN_IF_ERROR(enc.encrypt(sample_bytes(k), s[k].offset, maps[k], to));
+    to += s[k].size;
   }
   return Status::ok();
 }

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <string>
 
+#include "fmp4/protection.h"
 #include "fmp4/writer.h"
 #include "mp4/boxes.h"
 #include "mp4/esds.h"
@@ -125,7 +126,8 @@ const char* variant_name(Variant v) {
   return "unknown";
 }
 
-Status write_init_segment(const model::Track& track, Variant variant, ByteWriter& out) {
+Status write_init_segment(const model::Track& track, Variant variant, ByteWriter& out,
+                          const Protection* protection) {
   if (variant == Variant::kSmooth) {
     return invalid_argument("Smooth Streaming has no init segment (clients build it)");
   }
@@ -134,6 +136,7 @@ Status write_init_segment(const model::Track& track, Variant variant, ByteWriter
   }
   if (track.timescale == 0) return invalid_argument("track " + track.name + ": timescale 0");
   AMS_ASSIGN_OR_RETURN(mp4::SampleEntry entry, sample_entry(track));
+  if (protection != nullptr) entry = protect_sample_entry(entry, *protection);
 
   mp4::Moov moov;
   // The movie timescale is the track's, so mehd needs no conversion.
@@ -164,6 +167,7 @@ Status write_init_segment(const model::Track& track, Variant variant, ByteWriter
   mp4::Trex trex;
   trex.track_id = kTrackId;
   moov.mvex->trex.push_back(trex);
+  if (protection != nullptr) moov.pssh = protection->pssh;
 
   mp4::write_box(out, file_type(variant));
   mp4::write_box(out, moov);

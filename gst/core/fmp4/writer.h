@@ -31,6 +31,8 @@ const char* variant_name(Variant v);  // "cmaf", "dash", "smooth"
 // The track ID every segment uses: one track per init segment (as CMAF requires), so 1 everywhere.
 inline constexpr uint32_t kTrackId = 1;
 
+struct Protection;  // fmp4/protection.h
+
 // How far the track's decoding runs ahead of its presentation (SampleTable::decode_lead; 0 without
 // a table). Non-Smooth fragments add it to every composition offset, and the init segment's edit
 // list (one edit of duration 0, media time = the lead) takes it off again.
@@ -42,8 +44,10 @@ inline int64_t decode_lead(const model::Track& track) {
 // model's fourcc and codec_private, an offset edit list when decode_lead > 0, mvex/trex and
 // mehd). Smooth has no init segment: kInvalidArgument. Codecs: avc1/avc3 (avcC), hvc1/hev1
 // (hvcC), mp4a (esds built around the AudioSpecificConfig), ac-3 (dac3), ec-3 (dec3); others are
-// kUnsupported.
-Status write_init_segment(const model::Track& track, Variant variant, ByteWriter& out);
+// kUnsupported. With `protection`, the init segment of the protected track (fmp4/protection.h):
+// encv/enca with sinf, and its pssh boxes.
+Status write_init_segment(const model::Track& track, Variant variant, ByteWriter& out,
+                          const Protection* protection = nullptr);
 
 // The payload of one fragment's samples, in decode order: either one span per sample, or one
 // span holding them all back to back. A size-only writer needs none (leave it empty).
@@ -63,6 +67,13 @@ Status write_fragment(const model::Track& track, size_t fragment_index, Variant 
 // the payload's).
 Status write_fragment_header(const model::Track& track, size_t fragment_index, Variant variant,
                              ByteWriter& out);
+
+// write_fragment for a protected track: the traf gains senc, saiz and saio, and the samples'
+// protected ranges are encrypted into `out` (one copy: the ciphertext). The subsample maps of
+// video depend on its NAL units, so even a size-only writer needs the payload of video.
+Status write_protected_fragment(const model::Track& track, size_t fragment_index, Variant variant,
+                                const Protection& protection, const FragmentPayload& payload,
+                                ByteWriter& out);
 
 // The size of write_fragment's output, from the index alone (Content-Length, HEAD).
 Result<uint64_t> fragment_size(const model::Track& track, size_t fragment_index, Variant variant);

@@ -392,7 +392,28 @@ bool Mvex::read_write(BoxBuffer& b) {
 }
 
 bool Moov::read_write(BoxBuffer& b) {
-  return b.rw_child(mvhd) && b.rw_children(traks) && b.rw_optional_child(mvex);
+  if (!b.rw_child(mvhd) || !b.rw_children(traks) || !b.rw_optional_child(mvex)) return false;
+  return b.reading() || b.rw_children(pssh);
+}
+
+bool Pssh::read_write(BoxBuffer& b) {
+  if (!b.rw_full_header(version, flags)) return false;
+  for (uint8_t& v : system_id) {
+    if (!b.rw(v)) return false;
+  }
+  if (version > 0) {
+    uint32_t count = static_cast<uint32_t>(key_ids.size());
+    if (!b.rw(count) || !b.fits(count, 16)) return false;
+    if (b.reading()) key_ids.resize(count);
+    for (auto& id : key_ids) {
+      for (uint8_t& v : id) {
+        if (!b.rw(v)) return false;
+      }
+    }
+  }
+  uint32_t size = static_cast<uint32_t>(data.size());
+  if (!b.rw(size) || !b.fits(size, 1)) return false;
+  return b.rw_bytes(data, size);
 }
 
 bool Mfhd::read_write(BoxBuffer& b) {

@@ -304,11 +304,26 @@ struct Mvex {
   bool read_write(BoxBuffer& b);
 };
 
+// A protection system specific header (ISO/IEC 23001-7 8.1): the data a DRM system (or the W3C
+// common system, version 1 with key ids) needs to find its licence.
+struct Pssh {
+  static constexpr FourCC kType = fourcc("pssh");
+  uint8_t version = 0;  // 1: key ids listed
+  uint32_t flags = 0;
+  std::array<uint8_t, 16> system_id = {};
+  std::vector<std::array<uint8_t, 16>> key_ids;  // version 1
+  Bytes data;
+  bool read_write(BoxBuffer& b);
+};
+
 struct Moov {
   static constexpr FourCC kType = fourcc("moov");
   Mvhd mvhd;
   std::optional<Mvex> mvex;
   std::vector<Trak> traks;
+  // Written after mvex (protected init segments); not read from input files, whose pssh boxes
+  // mean nothing to the server.
+  std::vector<Pssh> pssh;
   bool read_write(BoxBuffer& b);
 };
 
