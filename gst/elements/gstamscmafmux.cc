@@ -26,6 +26,12 @@
  * tells `amsdemux` (through the `ams-payload` query) that it needs no sample bytes, so only the
  * index of the file is read: that is a `Fragments(video=i,format=...)` init-segment request.
  *
+ * Common encryption: with `encryption=cenc` (AES-CTR) or `encryption=cbcs` (AES-CBC, 1:9 pattern)
+ * and a `key-id` and `key` (32 hex digits each; the key id also as a GUID), the init segment
+ * carries `encv`/`enca` with `sinf`/`tenc` and the W3C common `pssh`, and each fragment `senc`,
+ * `saiz` and `saio`, its samples encrypted (one copy: the ciphertext). The streaming endpoint hands
+ * its key through amsdemux's plan instead (docs/protection.md). Not for `format=smooth`.
+ *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 filesrc location=asset/testsrc.ism ! amsdemux tracks=video@1378000 ! \
@@ -41,14 +47,22 @@
  * gst-launch-1.0 filesrc location=asset/testsrc.ism ! amsdemux tracks=video@1378000 \
  *     fragment-time=20000000 ! amscmafmux format=smooth ! filesink location=fragment.ismv
  * ]| The Smooth fragment that `QualityLevels(1378000)/Fragments(video=20000000)` serves.
+ * |[
+ * gst-launch-1.0 filesrc location=asset/testsrc.ism ! amsdemux tracks=video@1378000 ! \
+ *     amscmafmux format=cmaf encryption=cenc key-id=3f0c1122-3344-4566-8788-99aabbccddee \
+ *     key=000102030405060708090a0b0c0d0e0f ! filesink location=track-cenc.cmfv
+ * ]| The same CMAF track encrypted with CENC (`ffmpeg -decryption_key 0001...0f -i
+ * track-cenc.cmfv` reads it back).
  */
 #include "gstamscmafmux.h"
 
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "caps.h"
+#include "fmp4/protection.h"
 #include "fmp4/writer.h"
 #include "gstamspresentation.h"
 #include "gstptr.h"
@@ -66,6 +80,9 @@ enum {
   PROP_FORMAT,
   PROP_INIT_ONLY,
   PROP_INIT_SEGMENT,
+  PROP_ENCRYPTION,
+  PROP_KEY_ID,
+  PROP_KEY,
 };
 
 // The values of the `format` property, in the order of ams::fmp4::Variant.
@@ -86,16 +103,36 @@ struct Settings {
   gint format = kFormatCmaf;
   bool init_only = false;
   bool init_segment = true;  // write and push the init segment (cmaf, dash)
+  std::string encryption;    // "", "cenc" or "cbcs"
+  std::string key_id;        // 32 hex digits or a GUID
+  std::string key;           // 32 hex digits; never logged
 };
+
+// 16 bytes from 32 hex digits (hyphens of a GUID skipped).
+bool parse_block(const std::string& text, ams::fmp4::Block& out) {
+  std::string hex;
+  for (char c : text) {
+    if (c != '-') hex += c;
+  }
+  if (hex.size() != 32) return false;
+  for (size_t i = 0; i < 16; ++i) {
+    int hi = g_ascii_xdigit_value(hex[2 * i]);
+    int lo = g_ascii_xdigit_value(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return true;
+}
 
 // Streaming-thread state: the track being written and the fragment being collected.
 struct State {
   Settings settings;  // latched when the presentation arrives
   ams::gst::PresentationPtr presentation;
   const ams::model::Track* track = nullptr;
-  GstPtr<GstCaps> media_caps;  // upstream's caps: Smooth's media-caps
-  GstPtr<GstBuffer> header;    // the init segment (CMAF, DASH)
-  GstSegment segment;          // upstream's
+  std::shared_ptr<const ams::fmp4::Protection> protection;  // none: clear
+  GstPtr<GstCaps> media_caps;                               // upstream's caps: Smooth's media-caps
+  GstPtr<GstBuffer> header;                                 // the init segment (CMAF, DASH)
+  GstSegment segment;                                       // upstream's
   guint32 segment_seqnum = GST_SEQNUM_INVALID;
   bool need_segment = true;
   bool need_header = true;
@@ -230,13 +267,42 @@ static bool handle_presentation(GstAmsCmafMux* self, GstEvent* event) {
   Impl* impl = self->impl;
   State& st = impl->state;
   guint track_index = 0;
-  if (!ams::gst::presentation_event_parse(event, st.presentation, track_index)) return false;
+  ams::gst::PlanPtr plan;
+  if (!ams::gst::presentation_event_parse(event, st.presentation, track_index, &plan)) {
+    return false;
+  }
   {
     std::lock_guard<std::mutex> lock(impl->lock);
     st.settings = impl->settings;
   }
   st.track = &st.presentation->tracks[track_index];
   const Variant variant = variant_of(st.settings.format);
+  st.protection.reset();
+  if (plan && plan->protection) {
+    st.protection = plan->protection;
+  } else if (!st.settings.encryption.empty()) {
+    const std::string& scheme = st.settings.encryption;
+    ams::fmp4::Block key_id{}, key{};
+    if (scheme != "cenc" && scheme != "cbcs") {
+      GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("encryption=%s", scheme.c_str()),
+                        ("the schemes are cenc and cbcs"));
+      return false;
+    }
+    if (!parse_block(st.settings.key_id, key_id) || !parse_block(st.settings.key, key)) {
+      GST_ELEMENT_ERROR(
+          self, LIBRARY, SETTINGS,
+          ("encryption=%s needs key-id and key of 32 hex digits each", scheme.c_str()), (nullptr));
+      return false;
+    }
+    st.protection = std::make_shared<const ams::fmp4::Protection>(ams::fmp4::make_protection(
+        scheme == "cenc" ? ams::fmp4::Scheme::kCenc : ams::fmp4::Scheme::kCbcs, key_id, key,
+        *st.presentation, *st.track));
+  }
+  if (st.protection && variant == Variant::kSmooth) {
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("format=smooth is not encrypted by amscmafmux"),
+                      ("PIFF sample encryption is not written yet: use cmaf or dash"));
+    return false;
+  }
   if (st.track->type == ams::model::TrackType::kText) {
     GST_ELEMENT_ERROR(
         self, STREAM, WRONG_TYPE,
@@ -257,7 +323,7 @@ static bool handle_presentation(GstAmsCmafMux* self, GstEvent* event) {
   st.header.reset();
   if (variant != Variant::kSmooth && st.settings.init_segment) {
     ams::ByteWriter w;
-    ams::Status status = ams::fmp4::write_init_segment(*st.track, variant, w);
+    ams::Status status = ams::fmp4::write_init_segment(*st.track, variant, w, st.protection.get());
     if (!status.is_ok()) {
       GST_ELEMENT_ERROR(self, STREAM, MUX,
                         ("Cannot write an init segment for track \"%s\"", st.track->name.c_str()),
@@ -313,6 +379,54 @@ static GstBufferList* fragment_list(GstBuffer* header,
   return list;
 }
 
+static void stamp_fragment(GstAmsCmafMux* self, GstBuffer* header) {
+  State& st = self->impl->state;
+  const ams::model::Track& t = *st.track;
+  const ams::model::Fragment& f = t.fragments[st.fragment];
+  const GstClockTime start = ticks_to_time(f.start, t.timescale);
+  GST_BUFFER_PTS(header) = start;
+  GST_BUFFER_DURATION(header) = ticks_to_time(f.start + f.duration, t.timescale) - start;
+  GST_BUFFER_OFFSET(header) = st.fragment;
+  GST_BUFFER_OFFSET_END(header) = st.fragment + 1;
+  if (st.discont) GST_BUFFER_FLAG_SET(header, GST_BUFFER_FLAG_DISCONT);
+  st.discont = false;
+}
+
+// A protected fragment: written whole by the core, its samples encrypted into the one buffer.
+static GstFlowReturn write_and_push_protected(GstAmsCmafMux* self,
+                                              const std::vector<GstPtr<GstBuffer>>& samples) {
+  State& st = self->impl->state;
+  const ams::model::Track& t = *st.track;
+  std::vector<GstMapInfo> maps(samples.size());
+  ams::fmp4::FragmentPayload payload;
+  size_t mapped = 0;
+  bool ok = true;
+  for (; mapped < samples.size(); ++mapped) {
+    if (!gst_buffer_map(samples[mapped].get(), &maps[mapped], GST_MAP_READ)) {
+      ok = false;
+      break;
+    }
+    payload.samples.emplace_back(maps[mapped].data, maps[mapped].size);
+  }
+  ams::ByteWriter w;
+  ams::Status status =
+      ok ? ams::fmp4::write_protected_fragment(t, st.fragment, variant_of(st.settings.format),
+                                               *st.protection, payload, w)
+         : ams::io_error("cannot map a sample");
+  for (size_t k = 0; k < mapped; ++k) gst_buffer_unmap(samples[k].get(), &maps[k]);
+  if (!status.is_ok()) {
+    GST_ELEMENT_ERROR(self, STREAM, MUX,
+                      ("Cannot encrypt fragment %zu of track \"%s\"", st.fragment, t.name.c_str()),
+                      ("%s", status.to_string().c_str()));
+    return GST_FLOW_ERROR;
+  }
+  GstBuffer* buffer = wrap_bytes(w.take());
+  stamp_fragment(self, buffer);
+  GstBufferList* list = gst_buffer_list_new_sized(1);
+  gst_buffer_list_add(list, buffer);
+  return gst_pad_push_list(self->srcpad, list);
+}
+
 static GstFlowReturn write_and_push_fragment(GstAmsCmafMux* self,
                                              std::vector<GstPtr<GstBuffer>> samples) {
   State& st = self->impl->state;
@@ -335,6 +449,7 @@ static GstFlowReturn write_and_push_fragment(GstAmsCmafMux* self,
       return GST_FLOW_ERROR;
     }
   }
+  if (st.protection) return write_and_push_protected(self, samples);
   ams::ByteWriter w;
   ams::Status status = ams::fmp4::write_fragment_header(t, st.fragment, variant, w);
   if (!status.is_ok()) {
@@ -344,13 +459,7 @@ static GstFlowReturn write_and_push_fragment(GstAmsCmafMux* self,
     return GST_FLOW_ERROR;
   }
   GstBuffer* header = wrap_bytes(w.take());
-  const GstClockTime start = ticks_to_time(f.start, t.timescale);
-  GST_BUFFER_PTS(header) = start;
-  GST_BUFFER_DURATION(header) = ticks_to_time(f.start + f.duration, t.timescale) - start;
-  GST_BUFFER_OFFSET(header) = st.fragment;
-  GST_BUFFER_OFFSET_END(header) = st.fragment + 1;
-  if (st.discont) GST_BUFFER_FLAG_SET(header, GST_BUFFER_FLAG_DISCONT);
-  st.discont = false;
+  stamp_fragment(self, header);
   GstBufferList* list = fragment_list(header, samples);
   GST_LOG_OBJECT(self, "fragment %zu: %zu samples in %u buffers", st.fragment, samples.size(),
                  gst_buffer_list_length(list));
@@ -507,6 +616,15 @@ static void gst_ams_cmaf_mux_set_property(GObject* object, guint prop_id, const 
     case PROP_INIT_SEGMENT:
       s.init_segment = g_value_get_boolean(value);
       break;
+    case PROP_ENCRYPTION:
+      s.encryption = g_value_get_string(value) ? g_value_get_string(value) : "";
+      break;
+    case PROP_KEY_ID:
+      s.key_id = g_value_get_string(value) ? g_value_get_string(value) : "";
+      break;
+    case PROP_KEY:
+      s.key = g_value_get_string(value) ? g_value_get_string(value) : "";
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
   }
@@ -526,6 +644,16 @@ static void gst_ams_cmaf_mux_get_property(GObject* object, guint prop_id, GValue
       break;
     case PROP_INIT_SEGMENT:
       g_value_set_boolean(value, s.init_segment);
+      break;
+    case PROP_ENCRYPTION:
+      g_value_set_string(value, s.encryption.c_str());
+      break;
+    case PROP_KEY_ID:
+      g_value_set_string(value, s.key_id.c_str());
+      break;
+    case PROP_KEY:
+      // Write-only in effect: a key read back is a key printed.
+      g_value_set_string(value, s.key.empty() ? "" : "(set)");
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -581,6 +709,20 @@ static void gst_ams_cmaf_mux_class_init(GstAmsCmafMuxClass* klass) {
                            "whose clients fetch the init segment once) turns it off: none is "
                            "written and the source caps carry no streamheader",
                            TRUE, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_ENCRYPTION,
+      g_param_spec_string("encryption", "Encryption",
+                          "Common encryption of the output: \"\" (clear), cenc (AES-CTR) or cbcs "
+                          "(AES-CBC, 1:9 pattern); needs key-id and key",
+                          "", flags));
+  g_object_class_install_property(
+      gobject_class, PROP_KEY_ID,
+      g_param_spec_string("key-id", "Key ID",
+                          "The content key's id: 32 hex digits or a GUID (tenc, pssh)", "", flags));
+  g_object_class_install_property(
+      gobject_class, PROP_KEY,
+      g_param_spec_string("key", "Key", "The content key: 32 hex digits (reads back as \"(set)\")",
+                          "", flags));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);

@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "fmp4/protection.h"
 #include "model/presentation.h"
 #include "model/segments.h"
 
@@ -36,6 +37,8 @@ using PresentationPtr = std::shared_ptr<const model::Presentation>;
 struct Plan {
   PresentationPtr presentation;
   model::Selection selection;
+  // Common encryption of the fMP4 the muxer writes (amscmafmux): none for clear media.
+  std::shared_ptr<const fmp4::Protection> protection;
 };
 using PlanPtr = std::shared_ptr<const Plan>;
 

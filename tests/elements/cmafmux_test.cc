@@ -499,6 +499,93 @@ TEST_F(CmafMuxTest, InitOnlyRefusesSmooth) {
   EXPECT_TRUE(run.chunks.empty());
 }
 
+// --- Common encryption -------------------------------------------------------------------------
+
+constexpr char kKeyId[] = "3f0c1122-3344-4566-8788-99aabbccddee";
+constexpr char kKey[] = "000102030405060708090a0b0c0d0e0f";
+
+// What ffmpeg reads of every packet: "size md5" lines (stream copy: the sample bytes).
+std::string packet_md5s(const std::string& args, const std::string& file) {
+  std::string cmd =
+      "ffmpeg -v error " + args + " -i " + file + " -map 0 -c copy -f framemd5 - 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return "popen failed";
+  std::string out;
+  char line[512];
+  while (std::fgets(line, sizeof line, pipe)) {
+    std::string l = line;
+    if (l.empty() || l[0] == '#') continue;
+    // stream, dts, pts, duration, size, hash[, side data]
+    std::vector<std::string> fields;
+    size_t at = 0;
+    while (at != std::string::npos && fields.size() < 6) {
+      size_t comma = l.find(',', at);
+      std::string f = l.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+      f.erase(0, f.find_first_not_of(" \t"));
+      f.erase(f.find_last_not_of(" \t\n") + 1);
+      fields.push_back(f);
+      at = comma == std::string::npos ? comma : comma + 1;
+    }
+    out += fields.size() == 6 ? fields[4] + " " + fields[5] + "\n" : "?" + l;
+  }
+  pclose(pipe);
+  return out;
+}
+
+std::string shaka_packager() {
+  const char* root = g_getenv("AMS_SOURCE_ROOT");
+  return std::string(root != nullptr ? root : ".") +
+         "/tests/e2e/node_modules/shaka-packager/bin/packager-linux-x64";
+}
+
+// gst-launch's way to CENC: the properties. Shaka Packager decrypts the whole track file back
+// to exactly the samples of the clear one.
+TEST_F(CmafMuxTest, EncryptionPropertiesWriteCencThatShakaPackagerDecrypts) {
+  ASSERT_TRUE(g_file_test(shaka_packager().c_str(), G_FILE_TEST_IS_EXECUTABLE))
+      << "Shaka Packager is missing: " << shaka_packager();
+  for (auto type : {ams::model::TrackType::kVideo, ams::model::TrackType::kAudio}) {
+    const size_t index = track_index(type);
+    const bool video = type == ams::model::TrackType::kVideo;
+    MuxRun clear = collect(mux(index, "format=cmaf ! appsink name=out"));
+    ASSERT_EQ(clear.error, "");
+    MuxRun enc = collect(mux(index, std::string("format=cmaf encryption=cenc key-id=") + kKeyId +
+                                        " key=" + kKey + " ! appsink name=out"));
+    ASSERT_EQ(enc.error, "");
+    ASSERT_EQ(enc.chunks.size(), clear.chunks.size());
+    const Bytes enc_bytes = concatenated(enc);
+    const std::string enc_text(enc_bytes.begin(), enc_bytes.end());
+    EXPECT_NE(enc_text.find(video ? "encv" : "enca"), std::string::npos);
+    EXPECT_NE(enc_text.find("senc"), std::string::npos);
+    write_file(path("clear.mp4"), concatenated(clear));
+    write_file(path("cenc.mp4"), enc_bytes);
+    const std::string want = packet_md5s("", path("clear.mp4"));
+    ASSERT_FALSE(want.empty());
+    const std::string dec = path("decrypted.mp4");
+    ::unlink(dec.c_str());
+    std::string kid = kKeyId;
+    kid.erase(std::remove(kid.begin(), kid.end(), '-'), kid.end());
+    const std::string run = shaka_packager() + " in=" + path("cenc.mp4") +
+                            ",stream=" + (video ? "video" : "audio") + ",output=" + dec +
+                            " --enable_raw_key_decryption --keys key_id=" + kid + ":key=" + kKey +
+                            " >" + path("packager.log") + " 2>&1";
+    ASSERT_EQ(std::system(run.c_str()), 0) << "Shaka Packager failed: " << path("packager.log");
+    EXPECT_TRUE(packet_md5s("", dec) == want) << (video ? "video" : "audio");
+    EXPECT_NE(packet_md5s("", path("cenc.mp4")), want);
+  }
+}
+
+TEST_F(CmafMuxTest, EncryptionWithoutAKeyOrOfSmoothIsAnError) {
+  const size_t index = track_index(ams::model::TrackType::kVideo);
+  MuxRun no_key = collect(mux(index, "format=cmaf encryption=cenc ! appsink name=out"));
+  EXPECT_EQ(no_key.error, "encryption=cenc needs key-id and key of 32 hex digits each");
+  MuxRun bad =
+      collect(mux(index, "format=cmaf encryption=aes key-id=00 key=00 ! appsink name=out"));
+  EXPECT_EQ(bad.error, "encryption=aes");
+  MuxRun smooth = collect(mux(index, std::string("format=smooth encryption=cenc key-id=") + kKeyId +
+                                         " key=" + kKey + " ! appsink name=out"));
+  EXPECT_EQ(smooth.error, "format=smooth is not encrypted by amscmafmux");
+}
+
 // --- Smooth ------------------------------------------------------------------------------------
 
 // tfxd (PIFF): uuid 6d1d9b05-42d5-44e6-80e2-141daff757b2, version 1: time and duration, 64 bits.
