@@ -263,6 +263,14 @@ Answer Connection::request(const std::string& method, const std::string& target,
   return a;
 }
 
+Answer Connection::post(const std::string& target, const std::string& body, const Headers& headers,
+                        const Timeouts& timeouts) {
+  std::string request = "POST " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  for (const auto& [name, value] : headers) request += name + ": " + value + "\r\n";
+  request += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  return exchange("POST", request, timeouts);
+}
+
 Answer Connection::exchange(const std::string& method, const std::string& request,
                             const Timeouts& t) {
   Answer a;

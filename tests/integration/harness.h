@@ -92,6 +92,9 @@ class Connection {
 
   Answer request(const std::string& method, const std::string& target, const Headers& headers = {},
                  const Timeouts& timeouts = {});
+  // With a request body (Content-Length added).
+  Answer post(const std::string& target, const std::string& body, const Headers& headers = {},
+              const Timeouts& timeouts = {});
   Answer get(const std::string& target, const Headers& headers = {},
              const Timeouts& timeouts = {}) {
     return request("GET", target, headers, timeouts);

@@ -1,14 +1,24 @@
-// AES-128 envelope encryption (issue 13, the first scheme): HLS v3 and v4 through a locator under
-// Predefined_ClearKey, the key from `ams locator content-keys --with-secrets`, checked by tools
-// that are not ours: `openssl enc -d -aes-128-cbc` turns every encrypted segment back into the
-// bytes the clear locator of the same asset serves, and ffmpeg plays the encrypted streams with
-// the key it fetches from the key delivery URL the playlists name. Key delivery gives envelope
-// keys only, and nothing to a request without the scheme its policy asks for.
+// Content protection through `ams serve`, the keys from `ams locator content-keys --with-secrets`,
+// checked by tools that are not ours.
+// - AES-128 envelope (HLS v3 and v4, Predefined_ClearKey): `openssl enc -d -aes-128-cbc` turns
+//   every encrypted segment back into the bytes the clear locator of the same asset serves, and
+//   ffmpeg plays the encrypted streams with the key it fetches from the key delivery URL.
+// - CENC (DASH CSF and CMAF, Predefined_MultiDrmCencStreaming), on the `ams encode` asset and on
+//   an ffmpeg one (x264 with B-frames at 29.97 fps, AAC with its priming edit list, in files of
+//   their own): every representation's init segment and fragments, decrypted by ffmpeg
+//   (-decryption_key) and by Shaka Packager (--enable_raw_key_decryption), give back exactly the
+//   samples of the clear locator; the MPD validates and signals the key; the ClearKey licence
+//   answers the key.
+// Key delivery gives envelope keys only, ClearKey common encryption keys only, and nothing goes
+// out to a request without the scheme its policy asks for.
 #include <glib.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <regex>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "harness.h"
@@ -19,6 +29,10 @@ namespace {
 constexpr char kClear[] = "7b2d9e44-1c3a-4f6b-8e2d-5a9c0b1d2e01";
 constexpr char kEnvelope[] = "7b2d9e44-1c3a-4f6b-8e2d-5a9c0b1d2e02";
 constexpr char kDrm[] = "7b2d9e44-1c3a-4f6b-8e2d-5a9c0b1d2e03";
+constexpr char kCenc[] = "7b2d9e44-1c3a-4f6b-8e2d-5a9c0b1d2e04";
+// The ffmpeg asset: a clear and a CENC locator.
+constexpr char kFfClear[] = "7b2d9e44-1c3a-4f6b-8e2d-5a9c0b1d2e05";
+constexpr char kFfCenc[] = "7b2d9e44-1c3a-4f6b-8e2d-5a9c0b1d2e06";
 
 struct Key {
   std::string id;
@@ -67,12 +81,59 @@ class ProtectionTest : public ::testing::Test {
               "");
     ASSERT_EQ(run_ams({"asset", "create", "demo", "--path", dir_ + "/asset", "--db", db_}, log),
               "");
-    const std::pair<const char*, const char*> locators[] = {
-        {kClear, "Predefined_ClearStreamingOnly"},
-        {kEnvelope, "Predefined_ClearKey"},
-        {kDrm, "Predefined_MultiDrmStreaming"}};
-    for (const auto& [id, policy] : locators) {
-      ASSERT_EQ(run_ams({"locator", "create", "--asset", "demo", "--policy", policy, "--id", id,
+    // Another encoder's output: ffmpeg's x264 (B-frames, 29.97 fps) and AAC (an edit list skips
+    // its priming), video and audio in files of their own, a folder without an .ism.
+    const std::string ff = dir_ + "/ffasset";
+    ASSERT_EQ(g_mkdir_with_parents(ff.c_str(), 0755), 0);
+    ASSERT_EQ(run({"ffmpeg",
+                   "-v",
+                   "error",
+                   "-f",
+                   "lavfi",
+                   "-i",
+                   "testsrc2=size=320x180:rate=30000/1001",
+                   "-f",
+                   "lavfi",
+                   "-i",
+                   "sine=frequency=440:sample_rate=44100",
+                   "-t",
+                   "6",
+                   "-map",
+                   "0:v",
+                   "-c:v",
+                   "libx264",
+                   "-g",
+                   "60",
+                   "-keyint_min",
+                   "60",
+                   "-sc_threshold",
+                   "0",
+                   "-bf",
+                   "2",
+                   "-pix_fmt",
+                   "yuv420p",
+                   ff + "/clip_video.mp4",
+                   "-map",
+                   "1:a",
+                   "-t",
+                   "6",
+                   "-c:a",
+                   "aac",
+                   "-b:a",
+                   "96k",
+                   ff + "/clip_audio.mp4"},
+                  log),
+              "");
+    ASSERT_EQ(run_ams({"asset", "create", "ffdemo", "--path", ff, "--db", db_}, log), "");
+    const std::tuple<const char*, const char*, const char*> locators[] = {
+        {kClear, "demo", "Predefined_ClearStreamingOnly"},
+        {kEnvelope, "demo", "Predefined_ClearKey"},
+        {kDrm, "demo", "Predefined_MultiDrmStreaming"},
+        {kCenc, "demo", "Predefined_MultiDrmCencStreaming"},
+        {kFfClear, "ffdemo", "Predefined_ClearStreamingOnly"},
+        {kFfCenc, "ffdemo", "Predefined_MultiDrmCencStreaming"}};
+    for (const auto& [id, asset, policy] : locators) {
+      ASSERT_EQ(run_ams({"locator", "create", "--asset", asset, "--policy", policy, "--id", id,
                          "--db", db_},
                         log),
                 "");
@@ -232,8 +293,16 @@ TEST_F(ProtectionTest, NothingClearLeavesAnEncryptedLocator) {
        "MPE_ENC_ENCRYPTION_NOT_SUPPORTED"},
       {ism(kEnvelope, "manifest(format=m3u8-cmaf,encryption=cbc)"), 501,
        "MPE_ENC_ENCRYPTION_NOT_SUPPORTED"},
-      {ism(kDrm, "manifest(format=mpd-time-csf,encryption=cenc)"), 501,
+      {ism(kDrm, "manifest(format=m3u8-aapl,encryption=cbcs-aapl)"), 501,
        "MPE_ENC_ENCRYPTION_NOT_SUPPORTED"},
+      {ism(kCenc, "manifest(format=mpd-time-csf)"), 403, "MPE_ENC_ENCRYPTION_REQUIRED"},
+      {ism(kCenc, "QualityLevels(400000)/Fragments(video=0,format=mpd-time-csf)"), 403,
+       "MPE_ENC_ENCRYPTION_REQUIRED"},
+      {ism(kCenc, "QualityLevels(400000)/Fragments(video=i,format=mpd-time-csf)"), 403,
+       "MPE_ENC_ENCRYPTION_REQUIRED"},
+      {ism(kCenc, "manifest(format=mpd-time-csf,encryption=cbc)"), 403,
+       "MPE_ENC_ENCRYPTION_NOT_SET_IN_DELIVERY_POLICY"},
+      {ism(kCenc, "manifest(encryption=cenc)"), 501, "MPE_ENC_ENCRYPTION_NOT_SUPPORTED"},
   };
   for (const Case& k : cases) {
     Answer a = c.get(k.path);
@@ -241,6 +310,307 @@ TEST_F(ProtectionTest, NothingClearLeavesAnEncryptedLocator) {
     EXPECT_EQ(hresult_of(a), k.hresult) << k.path;
     EXPECT_EQ(ams_error_problem(a), "") << k.path;
   }
+}
+
+// --- CENC -------------------------------------------------------------------------------------
+
+// "" when `mpd` validates against the DASH schema beside the tree (absent: a failure, not a skip).
+std::string schema_problem(const std::string& mpd, const std::string& dir) {
+  const char* root = g_getenv("AMS_SOURCE_ROOT");
+  const std::string schemas = std::string(root != nullptr ? root : ".") + "/../shared/schemas/dash";
+  if (!g_file_test((schemas + "/DASH-MPD.xsd").c_str(), G_FILE_TEST_EXISTS)) {
+    return "the DASH schema is absent: " + schemas;
+  }
+  write_file(dir + "/check.mpd", mpd);
+  g_setenv("XML_CATALOG_FILES", (schemas + "/catalog.xml").c_str(), TRUE);
+  return run(
+      {"xmllint", "--noout", "--nonet", "--schema", schemas + "/DASH-MPD.xsd", dir + "/check.mpd"},
+      dir + "/xmllint.log");
+}
+
+// One Representation of an MPD: its init segment and fragments, host-relative.
+struct Representation {
+  std::string init;
+  std::vector<std::string> media;
+  bool audio = false;
+};
+
+std::string xml_attr(const std::string& attrs, const std::string& name) {
+  std::smatch m;
+  return std::regex_search(attrs, m, std::regex("\\b" + name + "=\"([^\"]*)\"")) ? m[1].str() : "";
+}
+
+// Every Representation of an MPD as gst-ams writes it: one SegmentTemplate ($Bandwidth$, $Time$)
+// and SegmentTimeline per AdaptationSet, or per Representation.
+std::vector<Representation> representations(const std::string& mpd, const std::string& base) {
+  std::vector<Representation> out;
+  std::regex set(R"(<AdaptationSet([^>]*)>([\s\S]*?)</AdaptationSet>)");
+  for (auto it = std::sregex_iterator(mpd.begin(), mpd.end(), set); it != std::sregex_iterator();
+       ++it) {
+    const std::string attrs = (*it)[1].str(), body = (*it)[2].str();
+    std::smatch t;
+    if (!std::regex_search(body, t,
+                           std::regex(R"(<SegmentTemplate([^>]*)>([\s\S]*?)</SegmentTemplate>)")))
+      continue;
+    const std::string tmpl = t[1].str(), timeline = t[2].str();
+    std::vector<int64_t> times;
+    int64_t now = 0;
+    std::regex s_el(R"(<S([^>]*)/>)");
+    for (auto s = std::sregex_iterator(timeline.begin(), timeline.end(), s_el);
+         s != std::sregex_iterator(); ++s) {
+      const std::string a = (*s)[1].str();
+      if (!xml_attr(a, "t").empty()) now = std::stoll(xml_attr(a, "t"));
+      const int64_t d = std::stoll(xml_attr(a, "d"));
+      const int r = xml_attr(a, "r").empty() ? 0 : std::stoi(xml_attr(a, "r"));
+      for (int k = 0; k <= r; ++k, now += d) times.push_back(now);
+    }
+    std::regex rep(R"(<Representation([^>]*)>)");
+    for (auto r = std::sregex_iterator(body.begin(), body.end(), rep); r != std::sregex_iterator();
+         ++r) {
+      const std::string bw = xml_attr((*r)[1].str(), "bandwidth");
+      auto fill = [&](std::string s, int64_t time) {
+        s = std::regex_replace(s, std::regex(R"(\$Bandwidth\$)"), bw);
+        return base + std::regex_replace(s, std::regex(R"(\$Time\$)"), std::to_string(time));
+      };
+      Representation one;
+      one.audio = xml_attr(attrs, "contentType") == "audio";
+      one.init = fill(xml_attr(tmpl, "initialization"), 0);
+      for (int64_t time : times) one.media.push_back(fill(xml_attr(tmpl, "media"), time));
+      out.push_back(std::move(one));
+    }
+  }
+  return out;
+}
+
+// What ffmpeg reads of every packet of a file: "size, md5" per packet, in order (framemd5's last
+// two columns; stream copy, so the md5 is of the sample's bytes).
+std::string packet_hashes(const std::vector<std::string>& ffmpeg_input_args, const std::string& dir,
+                          std::string* whole = nullptr) {
+  const std::string out = dir + "/packets.framemd5";
+  std::vector<std::string> argv = {"ffmpeg", "-v", "error", "-y"};
+  argv.insert(argv.end(), ffmpeg_input_args.begin(), ffmpeg_input_args.end());
+  for (const char* a : {"-map", "0", "-c", "copy", "-f", "framemd5"}) argv.push_back(a);
+  argv.push_back(out);
+  const std::string problem = run(argv, dir + "/ffmpeg.log");
+  if (!problem.empty()) return "ffmpeg failed: " + problem + read_file(dir + "/ffmpeg.log");
+  const std::string text = read_file(out);
+  if (whole != nullptr) *whole = text;
+  std::string hashes;
+  // (The first packet of an encrypted file carries its pssh as side data: ", S=1, ...".)
+  std::regex line(R"(^\s*\d+,\s*-?\d+,\s*-?\d+,\s*\d+,\s*(\d+),\s*([0-9a-f]{32})(,.*)?$)");
+  size_t start = 0;
+  int packets = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::smatch m;
+    const std::string l = text.substr(start, end - start);
+    if (std::regex_match(l, m, line)) {
+      hashes += m[1].str() + " " + m[2].str() + "\n";
+      ++packets;
+    }
+    start = end + 1;
+  }
+  return packets > 0 ? hashes : "no packets in " + text;
+}
+
+std::string shaka_packager() {
+  const char* root = g_getenv("AMS_SOURCE_ROOT");
+  return std::string(root != nullptr ? root : ".") +
+         "/tests/e2e/node_modules/shaka-packager/bin/packager-linux-x64";
+}
+
+struct CencCase {
+  const char* clear;
+  const char* cenc;
+  const char* name;  // the .ism name of the URL
+};
+
+TEST_F(ProtectionTest, CencDecryptsWithFfmpegAndShakaPackagerToTheClearSamples) {
+  ASSERT_TRUE(g_file_test(shaka_packager().c_str(), G_FILE_TEST_IS_EXECUTABLE))
+      << "Shaka Packager is missing: " << shaka_packager() << " (scripts/setup.sh installs it)";
+  Connection c(server_->port());
+  for (const CencCase& k :
+       {CencCase{kClear, kCenc, "testsrc"}, CencCase{kFfClear, kFfCenc, "ffasset"}}) {
+    std::vector<Key> keys = keys_of(db_, k.cenc, dir_);
+    ASSERT_EQ(keys.size(), 1u);
+    const Key key = keys[0];
+    ASSERT_EQ(key.type, "CommonEncryptionCenc");
+    const std::string kid_hex = std::regex_replace(key.id, std::regex("-"), "");
+    for (const char* format : {"mpd-time-csf", "mpd-time-cmaf"}) {
+      SCOPED_TRACE(std::string(k.name) + " " + format);
+      const std::string base = std::string("/") + k.cenc + "/" + k.name + ".ism/";
+      const std::string clear_base = std::string("/") + k.clear + "/" + k.name + ".ism/";
+      Answer mpd = c.get(base + "manifest(format=" + format + ",encryption=cenc)");
+      ASSERT_EQ(mpd.status, 200) << mpd.describe();
+      EXPECT_EQ(schema_problem(mpd.body, dir_), "");
+      // Every AdaptationSet: the scheme with the key id, ClearKey with its licence URL on the
+      // host asked, and the W3C common pssh.
+      const std::regex set_open("<AdaptationSet");
+      const size_t sets = static_cast<size_t>(
+          std::distance(std::sregex_iterator(mpd.body.begin(), mpd.body.end(), set_open),
+                        std::sregex_iterator()));
+      const auto count = [&](const std::string& what) {
+        size_t n = 0;
+        for (size_t at = mpd.body.find(what); at != std::string::npos;
+             at = mpd.body.find(what, at + 1)) {
+          ++n;
+        }
+        return n;
+      };
+      EXPECT_GE(sets, 2u);
+      EXPECT_EQ(count("<ContentProtection schemeIdUri=\"urn:mpeg:dash:mp4protection:2011\" "
+                      "value=\"cenc\" cenc:default_KID=\"" +
+                      key.id + "\""),
+                sets)
+          << mpd.body;
+      // (The Host this client sends is 127.0.0.1, without the port.)
+      EXPECT_EQ(count("<dashif:Laurl>http://127.0.0.1/keydelivery/clearkey/</dashif:Laurl>"), sets)
+          << mpd.body;
+      std::smatch pssh;
+      ASSERT_TRUE(std::regex_search(mpd.body, pssh, std::regex("<cenc:pssh>([^<]+)</cenc:pssh>")));
+      gsize n = 0;
+      guchar* raw = g_base64_decode(pssh[1].str().c_str(), &n);
+      const std::string box(reinterpret_cast<char*>(raw), n);
+      g_free(raw);
+      // size, 'pssh', version 1, flags, the common system id, 1 key id, the key id, no data.
+      ASSERT_EQ(box.size(), 52u);
+      EXPECT_EQ(hex(box.substr(4, 8)), "7073736801000000");
+      EXPECT_EQ(hex(box.substr(12, 16)), "1077efecc0b24d02ace33c1e52e2fb4b");
+      EXPECT_EQ(hex(box.substr(28, 4)), "00000001");
+      EXPECT_EQ(hex(box.substr(32, 16)), kid_hex);
+
+      std::vector<Representation> reps = representations(mpd.body, base);
+      ASSERT_GE(reps.size(), 2u);
+      for (const Representation& rep : reps) {
+        SCOPED_TRACE(rep.init);
+        ASSERT_NE(rep.init.find(",encryption=cenc)"), std::string::npos);
+        std::string enc, clear;
+        auto fetch = [&](const std::string& path, std::string& into, bool head_check) {
+          Answer a = c.get(path);
+          ASSERT_EQ(a.status, 200) << path << "\n" << a.describe();
+          EXPECT_EQ(body_problem(a), "") << path;
+          if (head_check) {
+            Answer head = c.request("HEAD", path);
+            EXPECT_EQ(head.header("content-length"), std::to_string(a.body.size())) << path;
+          }
+          into += a.body;
+        };
+        auto clear_of = [&](const std::string& path) {
+          return clear_base +
+                 std::regex_replace(path.substr(base.size()), std::regex(",encryption=cenc"), "");
+        };
+        std::string enc_init, clear_init;
+        fetch(rep.init, enc_init, false);
+        fetch(clear_of(rep.init), clear_init, false);
+        EXPECT_NE(enc_init.find(rep.audio ? "enca" : "encv"), std::string::npos);
+        enc = enc_init;
+        clear = clear_init;
+        ASSERT_GE(rep.media.size(), 2u);
+        const std::string enc_file = dir_ + "/track-cenc.mp4", clear_file = dir_ + "/track.mp4";
+        for (size_t i = 0; i < rep.media.size(); ++i) {
+          SCOPED_TRACE(rep.media[i]);
+          std::string enc_fragment, clear_fragment;
+          fetch(rep.media[i], enc_fragment, i == 0);
+          fetch(clear_of(rep.media[i]), clear_fragment, false);
+          EXPECT_NE(enc_fragment.find("senc"), std::string::npos);
+          enc += enc_fragment;
+          clear += clear_fragment;
+          // ffmpeg 5.1 decrypts a fragmented CENC file only while it holds one fragment (with
+          // several and no sidx it loses the sample count, Shaka Packager's own output included):
+          // each fragment, behind its init segment.
+          write_file(enc_file, enc_init + enc_fragment);
+          write_file(clear_file, clear_init + clear_fragment);
+          const std::string want = packet_hashes({"-i", clear_file}, dir_);
+          ASSERT_EQ(want.find("ffmpeg failed"), std::string::npos) << want;
+          // The encrypted packets differ from the clear ones...
+          EXPECT_NE(packet_hashes({"-i", enc_file}, dir_), want);
+          // ...and ffmpeg's CENC decryption gives back every sample, byte for byte.
+          const std::string got =
+              packet_hashes({"-decryption_key", hex(key.value), "-i", enc_file}, dir_);
+          EXPECT_TRUE(got == want) << "ffmpeg's decryption differs:\n"
+                                   << got.substr(0, 300) << "\nclear:\n"
+                                   << want.substr(0, 300);
+        }
+        write_file(enc_file, enc);
+        write_file(clear_file, clear);
+        const std::string want = packet_hashes({"-i", clear_file}, dir_);
+        // Shaka Packager's raw-key decryption, into a clear MP4: the same samples.
+        const std::string dec_file = dir_ + "/track-shaka.mp4";
+        ::unlink(dec_file.c_str());
+        EXPECT_EQ(run({shaka_packager(),
+                       "in=" + enc_file + ",stream=" + (rep.audio ? "audio" : "video") +
+                           ",output=" + dec_file,
+                       "--enable_raw_key_decryption", "--keys",
+                       "key_id=" + kid_hex + ":key=" + hex(key.value)},
+                      dir_ + "/packager.log"),
+                  "")
+            << read_file(dir_ + "/packager.log");
+        const std::string got = packet_hashes({"-i", dec_file}, dir_);
+        EXPECT_TRUE(got == want) << "Shaka Packager's decryption differs:\n"
+                                 << got.substr(0, 300) << "\nclear:\n"
+                                 << want.substr(0, 300);
+      }
+    }
+  }
+}
+
+TEST_F(ProtectionTest, ClearKeyLicenceGivesCommonEncryptionKeysOnly) {
+  Connection c(server_->port());
+  const Key cenc = keys_of(db_, kCenc, dir_).at(0);
+  auto b64url = [](const std::string& bytes) {
+    gchar* b = g_base64_encode(reinterpret_cast<const guchar*>(bytes.data()), bytes.size());
+    std::string s = b;
+    g_free(b);
+    s = std::regex_replace(s, std::regex("\\+"), "-");
+    s = std::regex_replace(s, std::regex("/"), "_");
+    return std::regex_replace(s, std::regex("=+$"), "");
+  };
+  auto kid_bytes = [](const std::string& guid) {
+    std::string digits = std::regex_replace(guid, std::regex("-"), ""), out;
+    for (size_t i = 0; i < 32; i += 2)
+      out += static_cast<char>(std::stoi(digits.substr(i, 2), nullptr, 16));
+    return out;
+  };
+  auto post = [&](const std::string& body) {
+    return c.post("/keydelivery/clearkey/", body, {{"Content-Type", "application/json"}});
+  };
+  const std::string kid = b64url(kid_bytes(cenc.id));
+  Answer a = post("{\"kids\":[\"" + kid + "\"],\"type\":\"temporary\"}");
+  ASSERT_EQ(a.status, 200) << a.describe();
+  EXPECT_EQ(a.header("content-type"), "application/json");
+  EXPECT_EQ(a.header("cache-control"), "private, no-store");
+  EXPECT_EQ(a.body, "{\"keys\":[{\"k\":\"" + b64url(cenc.value) + "\",\"kid\":\"" + kid +
+                        "\",\"kty\":\"oct\"}],\"type\":\"temporary\"}");
+  // An envelope key, an unknown id: left out, and with nothing left, 404.
+  const std::string envelope = b64url(kid_bytes(key_.id));
+  EXPECT_EQ(post("{\"kids\":[\"" + envelope + "\"]}").status, 404);
+  EXPECT_EQ(post("{\"kids\":[\"AAAAAAAAQACAAAAAAAAAAA\"]}").status, 404);
+  Answer both = post("{\"kids\":[\"" + envelope + "\",\"" + kid + "\"]}");
+  ASSERT_EQ(both.status, 200);
+  EXPECT_EQ(both.body.find(b64url(key_.value)), std::string::npos);
+  EXPECT_NE(both.body.find(b64url(cenc.value)), std::string::npos);
+  // Malformed requests.
+  for (const char* bad : {"", "[]", "{\"kids\":[]}", "{\"kids\":[\"short\"]}", "{\"kids\":\"x\"}",
+                          "{\"kids\":[\""
+                          "AAAAAAAAQACAAAAAAAAAAA"
+                          "\"],\"type\":\"forever\"}",
+                          "not json"}) {
+    Answer m = post(bad);
+    EXPECT_EQ(m.status, 400) << bad;
+    EXPECT_EQ(ams_error_problem(m), "") << bad;
+  }
+  // A body past 64 KiB is refused before it is read.
+  EXPECT_EQ(post(std::string(70000, ' ')).status, 413);
+  // A page on another origin may POST its licence request.
+  Answer pre = c.request("OPTIONS", "/keydelivery/clearkey/",
+                         {{"Origin", "http://example.test"},
+                          {"Access-Control-Request-Method", "POST"},
+                          {"Access-Control-Request-Headers", "content-type"}});
+  EXPECT_EQ(pre.status, 204);
+  EXPECT_NE(pre.header("access-control-allow-methods").find("POST"), std::string::npos);
+  // GET is not how a licence is asked for.
+  EXPECT_EQ(c.get("/keydelivery/clearkey/").status, 405);
 }
 
 }  // namespace

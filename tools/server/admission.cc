@@ -226,8 +226,9 @@ void Admission::render(const std::shared_ptr<Job>& job) {
   post_to_worker([this, job, max_age] {
     Rendered out;
     out.error.status = 0;
-    Result<RequestPlan> plan = make_plan(job->request.request, job->request.format,
-                                         job->request.published, job->request.filters, &out.error);
+    Result<RequestPlan> plan =
+        make_plan(job->request.request, job->request.format, job->request.published,
+                  job->request.filters, &out.error, job->request.origin);
     if (plan && route_of(plan->product).pipeline) {
       out.entity = entity_of(*plan, false, max_age);
       Result<uint64_t> size = media_size(*plan);
@@ -286,8 +287,9 @@ void Admission::start(const std::shared_ptr<Job>& job) {
   job->state = JobState::kPlanning;
   post_to_worker([this, job] {
     HttpError error;
-    Result<RequestPlan> plan = make_plan(job->request.request, job->request.format,
-                                         job->request.published, job->request.filters, &error);
+    Result<RequestPlan> plan =
+        make_plan(job->request.request, job->request.format, job->request.published,
+                  job->request.filters, &error, job->request.origin);
     post_to_main([this, job, plan = std::move(plan), error = std::move(error)]() mutable {
       on_planned(job, std::move(plan), std::move(error));
     });

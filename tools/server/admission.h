@@ -32,6 +32,7 @@ struct PipelineRequest {
   bool gzip = false;  // the client accepts gzip and the product is text
   std::string cache_key;
   std::shared_ptr<const RequestFilters> filters;  // none: nullptr
+  std::string origin;  // "http://host:port" for a protected MPD's licence URL; "" otherwise
 };
 
 class Admission {

@@ -1,17 +1,21 @@
 #include "plan.h"
 
 #include <dirent.h>
+#include <glib.h>
 
 #include <deque>
 #include <map>
 #include <mutex>
 
 #include "base/path.h"
+#include "fmp4/protection.h"
 #include "fmp4/writer.h"
 #include "http.h"
 #include "manifest/timeline.h"
 #include "model/builder.h"
+#include "model/media_file.h"
 #include "model/segments.h"
+#include "mp4/boxes.h"
 #include "ts/segment_writer.h"
 #include "ts/stream.h"
 
@@ -153,19 +157,36 @@ Result<size_t> find_track(const url::Request& r, const Presentation& p, HttpErro
 
 // `encryption=` (the server let through only what it serves: AES-128 on HLS v3/v4 under an
 // envelope policy): the locator's envelope key, the URLs and the playlists' EXT-X-KEY.
-Status plan_encryption(RequestPlan& plan, HttpError* error) {
+Status plan_encryption(RequestPlan& plan, const std::string& origin, HttpError* error) {
+  const bool cenc = plan.request.encryption == "cenc";
+  const char* type = cenc ? store::kCommonEncryptionCenc : store::kEnvelopeEncryption;
   const store::ContentKey* key = nullptr;
   for (const store::ContentKey& k : plan.published->content_keys) {
-    if (k.type == "EnvelopeEncryption" && key == nullptr) key = &k;
+    if (k.type == type && key == nullptr) key = &k;
   }
   if (key == nullptr) {
     return fail(error, http_error(500, hresult::kInternal,
-                                  "locator " + plan.published->locator.id +
-                                      " has no EnvelopeEncryption content key"));
+                                  "locator " + plan.published->locator.id + " has no " + type +
+                                      " content key"));
   }
   Result<SegmentKey> k = segment_key(key->id, key->value);
   if (!k) return fail(error, http_error(500, hresult::kInternal, k.status().to_string()));
   plan.options.encryption = plan.request.encryption;
+  if (cenc) {
+    // The key id's bytes are the GUID's in order (segment_key's iv).
+    manifest::Options::CommonEncryption ce;
+    ce.scheme = "cenc";
+    ce.default_kid = k->id;
+    ByteWriter pssh;
+    mp4::write_box(pssh, fmp4::common_pssh(k->iv));
+    gchar* b64 = g_base64_encode(pssh.bytes().data(), pssh.bytes().size());
+    ce.pssh_base64 = b64;
+    g_free(b64);
+    ce.clearkey_laurl = origin + kClearKeyPath;
+    plan.options.common_encryption = std::move(ce);
+    plan.common_key = std::move(*k);
+    return Status::ok();
+  }
   plan.options.aes128_key_uri = std::string(kKeyDeliveryPath) + "?kid=" + k->id;
   plan.options.aes128_iv_hex = hex_of(k->iv);
   plan.encryption = std::move(*k);
@@ -190,6 +211,15 @@ Status plan_manifest(RequestPlan& plan, HttpError* error) {
   return Status::ok();
 }
 
+// The protection of the plan's track under its common key (none without one).
+void plan_protection(RequestPlan& plan) {
+  if (!plan.common_key) return;
+  const SegmentKey& k = *plan.common_key;
+  plan.protection = std::make_shared<const fmp4::Protection>(
+      fmp4::make_protection(fmp4::Scheme::kCenc, k.iv, k.value, *plan.presentation,
+                            plan.presentation->tracks[plan.track]));
+}
+
 Status plan_init(RequestPlan& plan, HttpError* error) {
   if (!manifest::is_dash(plan.format) && plan.format != Format::kHlsCmaf) {
     return fail(error,
@@ -200,6 +230,7 @@ Status plan_init(RequestPlan& plan, HttpError* error) {
   plan.content_type = t.type == TrackType::kVideo ? "video/mp4" : "audio/mp4";
   plan.muxer =
       plan.format == Format::kDashCsf ? RequestPlan::Muxer::kDash : RequestPlan::Muxer::kCmaf;
+  plan_protection(plan);
   return Status::ok();
 }
 
@@ -258,6 +289,8 @@ Status plan_media(RequestPlan& plan, HttpError* error) {
                  : plan.format == Format::kDashCsf ? RequestPlan::Muxer::kDash
                                                    : RequestPlan::Muxer::kCmaf;
     plan.content_type = t.type == TrackType::kVideo ? "video/mp4" : "audio/mp4";
+    plan_protection(plan);
+    media->protection = plan.protection;
   }
   plan.media = std::move(media);
   return Status::ok();
@@ -274,6 +307,18 @@ bool folder_has_ism(const std::string& folder) {
   ::closedir(d);
   return found;
 }
+
+// A fragment's payload read from its file (HEAD of a protected video fragment).
+struct FragmentPayloadRead {
+  Bytes bytes;
+  fmp4::FragmentPayload payload;
+  Status load(const Presentation& p, const Track& t, size_t fragment) {
+    AMS_ASSIGN_OR_RETURN(std::unique_ptr<model::MediaFile> file,
+                         model::MediaFile::open(p.path_of(t)));
+    AMS_ASSIGN_OR_RETURN(bytes, fmp4::read_fragment_payload(t, fragment, *file, payload.samples));
+    return Status::ok();
+  }
+};
 
 fmp4::Variant variant_of(RequestPlan::Muxer muxer) {
   switch (muxer) {
@@ -298,8 +343,8 @@ Result<std::string> render(const RequestPlan& plan) {
                                              plan.request.keyframes);
     case Product::kInitSegment: {
       ByteWriter w;
-      AMS_RETURN_IF_ERROR(
-          fmp4::write_init_segment(p.tracks[plan.track], variant_of(plan.muxer), w));
+      AMS_RETURN_IF_ERROR(fmp4::write_init_segment(p.tracks[plan.track], variant_of(plan.muxer), w,
+                                                   plan.protection.get()));
       Bytes bytes = w.take();
       return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     }
@@ -320,6 +365,15 @@ Result<uint64_t> media_size(const RequestPlan& plan) {
   const model::Selection& sel = plan.media->selection;
   const Track& main = p.tracks[sel.tracks[0]];
   const size_t first = sel.first_fragment();
+  if (plan.muxer != RequestPlan::Muxer::kTs && plan.protection) {
+    // A protected video fragment's subsample maps come from its NAL units: read the payload.
+    FragmentPayloadRead read;
+    if (main.type == TrackType::kVideo) AMS_RETURN_IF_ERROR(read.load(p, main, first));
+    ByteWriter w = ByteWriter::size_only();
+    AMS_RETURN_IF_ERROR(fmp4::write_protected_fragment(main, first, variant_of(plan.muxer),
+                                                       *plan.protection, read.payload, w));
+    return static_cast<uint64_t>(w.size());
+  }
   if (plan.muxer != RequestPlan::Muxer::kTs) {
     return fmp4::fragment_size(main, first, variant_of(plan.muxer));
   }
@@ -388,7 +442,8 @@ Result<std::string> asset_path_of(const std::string& folder, const std::string& 
 
 Result<RequestPlan> make_plan(const url::Request& r, Format format,
                               std::shared_ptr<const Published> published,
-                              std::shared_ptr<const RequestFilters> filters, HttpError* error) {
+                              std::shared_ptr<const RequestFilters> filters, HttpError* error,
+                              const std::string& origin) {
   RequestPlan plan;
   plan.request = r;
   plan.format = format;
@@ -411,7 +466,7 @@ Result<RequestPlan> make_plan(const url::Request& r, Format format,
     plan.options.filter = filters->url_value;
   }
   AMS_RETURN_IF_ERROR(check_audio_track(r, *plan.presentation, error));
-  if (!r.encryption.empty()) AMS_RETURN_IF_ERROR(plan_encryption(plan, error));
+  if (!r.encryption.empty()) AMS_RETURN_IF_ERROR(plan_encryption(plan, origin, error));
   switch (plan.product) {
     case Product::kManifest:
     case Product::kMediaPlaylist:

@@ -57,6 +57,12 @@ struct RequestPlan {
   // `encryption=cbc` on HLS v3/v4 (AES-128): the key the media bytes are encrypted with once
   // the pipeline made them; the playlists announce it (options.aes128_*).
   std::optional<SegmentKey> encryption;
+  // `encryption=cenc` on DASH (common encryption, docs/protection.md): the locator's
+  // CommonEncryptionCenc key, and the protection of the URL's track that the init segment and the
+  // fragments are written with (also in media->protection); the MPD announces it
+  // (options.common_encryption).
+  std::optional<SegmentKey> common_key;
+  std::shared_ptr<const fmp4::Protection> protection;
   std::string content_type;
   std::string etag;  // strong, of the identity coding
   int64_t last_modified_ns = 0;
@@ -65,11 +71,15 @@ struct RequestPlan {
 // Where the endpoint delivers envelope keys: `/keydelivery/?kid={key id}` (AMS's key delivery
 // service answered `https://{account}.keydelivery.{region}.media.azure.net/?kid=...`).
 inline constexpr char kKeyDeliveryPath[] = "/keydelivery/";
+// Where the endpoint answers W3C ClearKey licence requests for common encryption keys (the
+// DASH MPD's dashif:Laurl): POST {"kids": [...], "type": "temporary"}.
+inline constexpr char kClearKeyPath[] = "/keydelivery/clearkey/";
 
 // The key of the answer cache for a request of a locator: everything the answer depends on
 // except the presentation (which the entry records and checks).
 std::string answer_key(const url::Request& request, const Published& published);
 
+// `origin` ("http://host:port", or "") prefixes the ClearKey licence URL a protected MPD names.
 // Worker thread: resolves the asset, builds (or takes from the cache) its presentation, checks
 // that the track, bitrate and fragment exist, and decides the product. On failure fills `error`
 // (404 for what does not exist, 400 for what cannot be asked).
@@ -78,7 +88,8 @@ std::string answer_key(const url::Request& request, const Published& published);
 // combination AMS refuses a 415 with its MPE_FILTER_* code.
 Result<RequestPlan> make_plan(const url::Request& request, manifest::Format format,
                               std::shared_ptr<const Published> published,
-                              std::shared_ptr<const RequestFilters> filters, HttpError* error);
+                              std::shared_ptr<const RequestFilters> filters, HttpError* error,
+                              const std::string& origin = "");
 
 // Worker thread: the bytes of a product that needs no pipeline (manifests, playlists, init
 // segments): pure functions of the plan, written by the core.

@@ -22,6 +22,7 @@
 #include "base/json.h"
 #include "base/path.h"
 #include "catalog.h"
+#include "clearkey.h"
 #include "connections.h"
 #include "download.h"
 #include "http.h"
@@ -37,7 +38,7 @@
 namespace ams::server {
 namespace {
 
-constexpr char kAllowedMethods[] = "GET, HEAD, OPTIONS";
+constexpr char kAllowedMethods[] = "GET, HEAD, OPTIONS";  // and POST of a ClearKey licence
 constexpr char kStartQuark[] = "ams-request-start";
 // Connections the kernel may hold before a loop accepts them (capped by somaxconn).
 constexpr gint kListenBacklog = 1024;
@@ -127,8 +128,9 @@ Result<Certificate> load_certificate(const Config& c) {
 
 // What `encryption=` a request may ask under its policy, and what is served (docs/protection.md):
 // a clear policy takes none; an encrypted one needs one of its schemes (AMS's 403s); of those,
-// AES-128 (`encryption=cbc`) on HLS v3 and v4 under an envelope policy is served, the rest
-// (DASH SEA, Smooth, CENC, CBCS) answers 501 until it is.
+// AES-128 (`encryption=cbc`) on HLS v3 and v4 under an envelope policy and CENC
+// (`encryption=cenc`) on DASH CSF and CMAF under a common encryption policy are served, the rest
+// (DASH SEA, Smooth, CBCS, PIFF) answers 501 until it is.
 std::optional<HttpError> encryption_refusal(const store::Policy& policy, const url::Request& r,
                                             manifest::Format format) {
   const bool encrypted_policy = policy.encryption != store::Encryption::kNone;
@@ -147,6 +149,10 @@ std::optional<HttpError> encryption_refusal(const store::Policy& policy, const u
   if (envelope && (format == manifest::Format::kHlsV3 || format == manifest::Format::kHlsV4)) {
     return std::nullopt;
   }
+  if (policy.encryption == store::Encryption::kCommonCenc && r.encryption == "cenc" &&
+      manifest::is_dash(format)) {
+    return std::nullopt;
+  }
   return http_error(501, hresult::kEncryptionNotSupported,
                     "encryption=" + r.encryption + " in this format is not served yet");
 }
@@ -155,6 +161,26 @@ std::string header(SoupServerMessage* msg, const char* name) {
   const char* value =
       soup_message_headers_get_list(soup_server_message_get_request_headers(msg), name);
   return value != nullptr ? value : "";
+}
+
+// "http://host:port" as the client asked: the scheme it connected with and its Host header
+// (RFC 9110 7.2), or the address it reached when it sent none. Characters a URL host cannot hold
+// are refused (the result goes into an MPD): "" then, and the MPD's URLs stay host-relative.
+std::string request_origin(SoupServerMessage* msg) {
+  GUri* uri = soup_server_message_get_uri(msg);
+  const char* scheme = uri != nullptr ? g_uri_get_scheme(uri) : nullptr;
+  std::string host = header(msg, "Host");
+  if (host.empty() && uri != nullptr && g_uri_get_host(uri) != nullptr) {
+    host = g_uri_get_host(uri);
+    if (g_uri_get_port(uri) > 0) host += ":" + std::to_string(g_uri_get_port(uri));
+  }
+  if (host.empty() || host.size() > 255) return "";
+  for (char c : host) {
+    if (!g_ascii_isalnum(c) && std::string_view("-._:[]").find(c) == std::string_view::npos) {
+      return "";
+    }
+  }
+  return std::string(scheme != nullptr ? scheme : "http") + "://" + host;
 }
 
 // 64 random bits as 16 hex digits (GLib's generator, seeded from the system's entropy).
@@ -220,6 +246,8 @@ bool is_head(SoupServerMessage* msg) {
 // takes a sign ("-5" is 2^64 - 5) and saturates on overflow, and hands its body reader the result
 // as a negative length: GObject refuses it with a warning on stderr, and "+5" waits for a body the
 // client never sends. Digits only, at most 18 of them (no overflow), pass; so does no header.
+constexpr guint64 kMaxRequestBody = 64 * 1024;
+
 bool valid_content_length(const char* value) {
   if (value == nullptr) return true;
   size_t digits = 0;
@@ -403,6 +431,7 @@ class Loop {
   void handle_options(SoupServerMessage* msg);
   void handle_status(SoupServerMessage* msg);
   void handle_key_delivery(SoupServerMessage* msg);
+  void handle_clearkey(SoupServerMessage* msg);
   bool operator_authorized(SoupServerMessage* msg) const;
   void handle_metrics(SoupServerMessage* msg);
   void count(SoupServerMessage* msg, bool aborted);
@@ -453,8 +482,16 @@ std::optional<HttpError> Loop::refusal(SoupServerMessage* msg) {
     return http_error(503, hresult::kServerBusy, "the server is shutting down");
   }
   SoupMessageHeaders* h = soup_server_message_get_request_headers(msg);
-  if (!valid_content_length(soup_message_headers_get_list(h, "Content-Length"))) {
-    return http_error(400, hresult::kBadRequest);
+  const char* length = soup_message_headers_get_list(h, "Content-Length");
+  if (!valid_content_length(length)) return http_error(400, hresult::kBadRequest);
+  // Request bodies: only a ClearKey licence request has one, a few hundred bytes. libsoup reads a
+  // body whole before the handler runs, so its size is bounded here, and a chunked one (no size
+  // known before it is read) is refused.
+  if (length != nullptr && g_ascii_strtoull(length, nullptr, 10) > kMaxRequestBody) {
+    return http_error(413, hresult::kBadRequest, "request body over 64 KiB");
+  }
+  if (soup_message_headers_get_encoding(h) == SOUP_ENCODING_CHUNKED) {
+    return http_error(411, hresult::kBadRequest, "a request body needs a Content-Length");
   }
   return std::nullopt;
 }
@@ -566,7 +603,11 @@ void Loop::refuse_operator_path(SoupServerMessage* msg) {
 void Loop::handle_options(SoupServerMessage* msg) {
   set_common_headers(msg);
   SoupMessageHeaders* h = soup_server_message_get_response_headers(msg);
-  soup_message_headers_replace(h, "Access-Control-Allow-Methods", kAllowedMethods);
+  // The ClearKey licence URL takes the POST of EME's licence request from any page, too.
+  GUri* uri = soup_server_message_get_uri(msg);
+  const bool licence = uri != nullptr && std::string_view(g_uri_get_path(uri)) == kClearKeyPath;
+  const char* methods = licence ? "POST, OPTIONS" : kAllowedMethods;
+  soup_message_headers_replace(h, "Access-Control-Allow-Methods", methods);
   std::string asked = header(msg, "Access-Control-Request-Headers");
   soup_message_headers_replace(h, "Access-Control-Allow-Headers",
                                asked.empty()
@@ -574,7 +615,7 @@ void Loop::handle_options(SoupServerMessage* msg) {
                                      "Accept-Encoding, Origin"
                                    : asked.c_str());
   soup_message_headers_replace(h, "Access-Control-Max-Age", "86400");
-  soup_message_headers_replace(h, "Allow", kAllowedMethods);
+  soup_message_headers_replace(h, "Allow", methods);
   respond_body(msg, 204, "", "");
 }
 
@@ -582,6 +623,9 @@ void Loop::handle(SoupServerMessage* msg, const char* path) {
   const Config& config = config_;
   const char* method = soup_server_message_get_method(msg);
   if (method == SOUP_METHOD_OPTIONS) return handle_options(msg);
+  if (method == SOUP_METHOD_POST && path != nullptr && std::string_view(path) == kClearKeyPath) {
+    return handle_clearkey(msg);
+  }
   if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {
     soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow",
                                  kAllowedMethods);
@@ -599,6 +643,12 @@ void Loop::handle(SoupServerMessage* msg, const char* path) {
     return respond_body(msg, 200, "text/plain; charset=utf-8", "ok\n");
   }
   if (p == kKeyDeliveryPath) return handle_key_delivery(msg);
+  if (p == kClearKeyPath) {
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow",
+                                 "POST, OPTIONS");
+    return error(msg, http_error(405, hresult::kMethodNotAllowed,
+                                 "a ClearKey licence is asked for with POST"));
+  }
   if (p == "/metrics") {
     if (!operator_authorized(msg)) return refuse_operator_path(msg);
     return handle_metrics(msg);
@@ -648,6 +698,12 @@ void Loop::handle(SoupServerMessage* msg, const char* path) {
       route_of(product_of(r, *format)).compressible && accepts_gzip(header(msg, "Accept-Encoding"));
   request.cache_key = answer_key(r, **published);
   if (*filters) request.cache_key += "\n" + (*filters)->key;
+  // A protected MPD names the ClearKey licence URL absolutely (players resolve dashif:Laurl
+  // against the page, not the MPD): the answer depends on the host asked.
+  if (r.encryption == "cenc" && manifest::is_dash(*format)) {
+    request.origin = request_origin(msg);
+    request.cache_key += "\n" + request.origin;
+  }
   request.filters = *filters;
   if (answer_from_cache(msg, request)) return;
   admission_.submit(msg, std::move(request));
@@ -683,6 +739,38 @@ void Loop::handle_key_delivery(SoupServerMessage* msg) {
   soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
                                "private, no-store");
   respond_body(msg, 200, "application/octet-stream", key->value);
+}
+
+// ClearKey licences (docs/protection.md): POST /keydelivery/clearkey/ with EME's JSON request
+// answers the keys asked for that are common encryption keys (CENC, CBCS) of active locators, as
+// JSON Web Keys. An id that is unknown, inactive or of an envelope key is left out (the same for
+// each, so nobody learns which ids exist); none left: 404.
+void Loop::handle_clearkey(SoupServerMessage* msg) {
+  SoupMessageBody* body = soup_server_message_get_request_body(msg);
+  GBytes* bytes = soup_message_body_flatten(body);
+  gsize size = 0;
+  const char* data = static_cast<const char*>(g_bytes_get_data(bytes, &size));
+  Result<ClearKeyRequest> asked = parse_clearkey_request(std::string_view(data ? data : "", size));
+  g_bytes_unref(bytes);
+  if (!asked) return error(msg, http_error(400, hresult::kBadRequest, asked.status().message()));
+  std::vector<ClearKeyLicenceKey> keys;
+  for (const KeyBytes& kid : asked->kids) {
+    std::optional<store::ContentKey> key = catalog_.content_key(guid_of(kid));
+    if (!key || key->type == store::kEnvelopeEncryption || key->value.size() != 16) continue;
+    HttpError failure;
+    if (!catalog_.lookup(key->locator, now_iso(now_second_, now_text_), &failure)) continue;
+    ClearKeyLicenceKey k;
+    k.kid = kid;
+    std::copy(key->value.begin(), key->value.end(), k.key.begin());
+    keys.push_back(k);
+  }
+  if (keys.empty()) {
+    return error(msg, http_error(404, hresult::kNotFound, "no common encryption key of those ids"));
+  }
+  set_common_headers(msg);
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
+                               "private, no-store");
+  respond_body(msg, 200, "application/json", clearkey_licence(keys, asked->type));
 }
 
 // A manifest, playlist or init segment made before, from a presentation that is still what the

@@ -41,8 +41,14 @@ std::string iso_duration(int64_t duration_10mhz) {
   return out + "S";
 }
 
+constexpr std::string_view kCencNamespace = "urn:mpeg:cenc:2013";
+constexpr std::string_view kDashIfNamespace = "https://dashif.org/CPS";
+constexpr std::string_view kClearKeySystem = "urn:uuid:e2719d58-a985-b3c9-781a-b030af78d30e";
+constexpr std::string_view kCommonSystem = "urn:uuid:1077efec-c0b2-4d02-ace3-3c1e52e2fb4b";
+
 struct SetContext {
   std::string_view format;
+  const Options::CommonEncryption* protection = nullptr;
   bool cmaf = false;
   uint32_t id = 0;
   bool first_of_type = false;
@@ -95,6 +101,26 @@ void write_adaptation_set(XmlWriter& xml, const model::Presentation& p, const Tr
     xml.attr("maxWidth", max_w).attr("maxHeight", max_h).attr("startWithSAP", 1);
   }
   xml.children();
+  // Common encryption (ISO/IEC 23009-1 5.8.5.2, ISO/IEC 23001-7 11; DASH-IF IOP 7): the scheme
+  // with the key id, the ClearKey system with its licence URL, the W3C common system's pssh.
+  if (const Options::CommonEncryption* cp = ctx.protection) {
+    xml.open("ContentProtection")
+        .attr("schemeIdUri", "urn:mpeg:dash:mp4protection:2011")
+        .attr("value", cp->scheme)
+        .attr("cenc:default_KID", cp->default_kid)
+        .empty();
+    xml.open("ContentProtection").attr("schemeIdUri", kClearKeySystem).attr("value", "ClearKey1.0");
+    if (cp->clearkey_laurl.empty()) {
+      xml.empty();
+    } else {
+      xml.children();
+      xml.open("dashif:Laurl").text(cp->clearkey_laurl);
+      xml.close();
+    }
+    xml.open("ContentProtection").attr("schemeIdUri", kCommonSystem).children();
+    xml.open("cenc:pssh").text(cp->pssh_base64);
+    xml.close();
+  }
   if (audio) {
     xml.open("Label").text(group.name);
     const bool described = top.accessibility == "description";
@@ -158,11 +184,13 @@ Result<std::string> render_dash(const model::Presentation& p, bool cmaf, const O
   }
   XmlWriter xml;
   xml.declaration();
-  xml.open("MPD")
-      .attr("xmlns", "urn:mpeg:dash:schema:mpd:2011")
-      .attr("profiles", cmaf ? "urn:mpeg:dash:profile:isoff-live:2011,"
-                               "urn:mpeg:dash:profile:cmaf:2019"
-                             : "urn:mpeg:dash:profile:isoff-live:2011")
+  xml.open("MPD").attr("xmlns", "urn:mpeg:dash:schema:mpd:2011");
+  if (options.common_encryption) {
+    xml.attr("xmlns:cenc", kCencNamespace).attr("xmlns:dashif", kDashIfNamespace);
+  }
+  xml.attr("profiles", cmaf ? "urn:mpeg:dash:profile:isoff-live:2011,"
+                              "urn:mpeg:dash:profile:cmaf:2019"
+                            : "urn:mpeg:dash:profile:isoff-live:2011")
       .attr("type", "static")
       .attr("mediaPresentationDuration", iso_duration(presentation_duration_10mhz(p)))
       // AMS: PT7S for 6.016 s fragments, i.e. the longest fragment rounded up to a second.
@@ -177,8 +205,10 @@ Result<std::string> render_dash(const model::Presentation& p, bool cmaf, const O
   for (TrackType type : {TrackType::kAudio, TrackType::kVideo}) {
     bool first = true;
     for (const TrackGroup& group : group_tracks(p, type)) {
-      write_adaptation_set(xml, p, group, type,
-                           {format, cmaf, ++id, first, options.url_args(), p.start_10mhz});
+      write_adaptation_set(
+          xml, p, group, type,
+          {format, options.common_encryption ? &*options.common_encryption : nullptr, cmaf, ++id,
+           first, options.url_args(), p.start_10mhz});
       first = false;
     }
   }

@@ -46,6 +46,15 @@ struct Options {
   // (32 hex digits) the media playlists' EXT-X-KEY gives; empty: the segments are clear.
   std::string aes128_key_uri;
   std::string aes128_iv_hex;
+  // DASH common encryption (`encryption=cenc`, or `cbcs` on DASH CMAF): the ContentProtection
+  // descriptors every AdaptationSet gets (docs/protection.md); absent: the media are clear.
+  struct CommonEncryption {
+    std::string scheme;          // "cenc" or "cbcs" (mp4protection's value)
+    std::string default_kid;     // the key id as a UUID, cenc:default_KID
+    std::string pssh_base64;     // the W3C common pssh box, in a cenc:pssh element
+    std::string clearkey_laurl;  // the ClearKey licence URL (dashif:Laurl); empty: none
+  };
+  std::optional<CommonEncryption> common_encryption;
 
   // The arguments the URLs a manifest names carry after their own (url_template.h), in AMS's
   // order: ",filter=a;b,encryption=cbc", "" for none.
