@@ -52,7 +52,7 @@ meson compile -C "$BUILD" -j "${FUZZ_JOBS:-2}" "${FUZZERS[@]}"
 mkdir -p "$OUT"
 SEEDS=$OUT/seeds
 rm -rf "$SEEDS"
-mkdir -p "$SEEDS"/{box_fuzzer,codec_fuzzer,filter_fuzzer,index_fuzzer,ism_fuzzer,presentation_fuzzer,url_fuzzer}
+mkdir -p "$SEEDS"/{box_fuzzer,clearkey_fuzzer,codec_fuzzer,filter_fuzzer,index_fuzzer,ism_fuzzer,presentation_fuzzer,protection_fuzzer,url_fuzzer}
 
 make_mp4() {  # name, gst-launch muxer description
   gst-launch-1.0 -q videotestsrc num-buffers=12 ! video/x-raw,width=64,height=48,framerate=12/1 ! \
@@ -140,6 +140,19 @@ printf '%s\n' \
   '/1f2c4a44-5c3b-4f5e-8a6b-2b0e9f3a1d7c/ignite.ism/QualityLevels(3579827)/Fragments(video=60000000,format=mpd-time-csf)' \
   '/1f2c4a44-5c3b-4f5e-8a6b-2b0e9f3a1d7c/ignite.ism/manifest(format=mpd-time-cmaf,filter=f1)' \
   > "$SEEDS/url_fuzzer/urls"
+
+# ClearKey licence requests (EME's format) and video samples for common encryption (the first
+# byte picks scheme and codec, see protection_fuzzer.cc): an AUD, an SPS and a slice.
+printf '%s' '{"kids":["KLTKnqX8R_2MQIBB_EYOqg","AAAAAAAAQACAAAAAAAAAAA"],"type":"temporary"}' \
+  >"$SEEDS/clearkey_fuzzer/request"
+python3 - "$SEEDS/protection_fuzzer" <<'PY'
+import pathlib, sys
+out = pathlib.Path(sys.argv[1])
+def nal(b): return len(b).to_bytes(4, "big") + b
+sample = nal(b"\x09\xf0") + nal(b"\x67" + bytes(range(11))) + nal(b"\x65" + bytes(i % 251 for i in range(300)))
+for selector in range(4):
+    (out / f"sample_{selector}").write_bytes(bytes([selector]) + sample)
+PY
 
 # --- Runs ----------------------------------------------------------------------------------
 # One fuzzer: writes $OUT/NAME.log and $OUT/NAME.result (exit code, seconds taken).

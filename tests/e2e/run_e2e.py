@@ -69,6 +69,15 @@ FILTER_START, FILTER_END, FILTER_MAX_BITRATE = 10, 20, 1500000
 # served encrypted so far.
 AES = "ams-encode-aes"
 AES_FORMATS = ["hls-v3", "hls-v4"]
+# The same asset under Predefined_MultiDrmCencStreaming: CENC DASH (encryption=cenc), played with
+# Chromium's ClearKey CDM (EME), the licence from the endpoint's /keydelivery/clearkey/ that the
+# MPD names. Only EME players decrypt it: GStreamer 1.22 has no ClearKey decryptor and ffmpeg's
+# DASH demuxer passes no key on (tests/integration/protection_test.cc decrypts its fragments with
+# ffmpeg and Shaka Packager instead).
+CENC = "ams-encode-cenc"
+CENC_FORMATS = ["dash-csf", "dash-cmaf"]
+CENC_CLIENTS = ["dash.js", "shaka"]
+MADE = (AMS_ENCODE, FILTERED, AES, CENC)
 
 
 def manifest_url(a, fmt):
@@ -174,6 +183,13 @@ class Suite:
         aes["description"] = ("the ams-encode asset through a locator under Predefined_ClearKey: "
                               "AES-128 HLS v3 and v4, the key from the endpoint's key delivery")
         entries.append(aes)
+        cenc = dict(entry, name=CENC, policy="Predefined_MultiDrmCencStreaming",
+                    manifest_args=",encryption=cenc", formats=CENC_FORMATS, clients=CENC_CLIENTS,
+                    features=entry["features"] + ["cenc", "clearkey"])
+        cenc["description"] = ("the ams-encode asset through a locator under "
+                               "Predefined_MultiDrmCencStreaming: CENC DASH CSF and CMAF, played "
+                               "with EME ClearKey, the licence from the endpoint")
+        entries.append(cenc)
         with open(os.path.join(directory, "corpus.json"), "w") as f:
             json.dump({"version": 1, "assets": entries}, f, indent=2)
         return directory
@@ -695,6 +711,13 @@ class Suite:
         rows = []
         for a in assets:
             served = a.get("formats", FORMAT_IDS + [REFERENCE_FORMAT])
+            only = a.get("clients")  # an asset only some clients can play (CENC: EME players)
+            if only is not None:
+                rows += [(a["name"], client, f) for client, formats in BROWSER_CASES
+                         if client in only and "browsers" in self.clients for f in formats
+                         if f in served and (not self.browser_only
+                                             or "%s:%s" % (client, f) in self.browser_only)]
+                continue
             if "gstreamer" in self.clients:
                 rows += [(a["name"], "gstreamer", f) for f in FORMAT_IDS if f in served]
             if "ffmpeg" in self.clients:
@@ -723,16 +746,17 @@ class Suite:
                 continue
             assets += [a for a in self.load_corpus(d)
                        if self.full or a.get("set", "quick") == "quick" or self.args.all_sets]
-        names = [AMS_ENCODE, FILTERED, AES] + [a["name"] for a in assets]
+        names = list(MADE) + [a["name"] for a in assets]
         if len(set(names)) != len(names):
             raise SystemExit("e2e: asset names are not unique: %s" % names)
         wanted = lambda n: not self.asset_globs or any(fnmatch.fnmatchcase(n, g) for g in self.asset_globs)
         assets = [a for a in assets if wanted(a["name"])]
         # The two assets made here (`ams encode`'s and the same through filters) are expected
         # before they exist: if they cannot be made, their rows are missing and the suite fails.
-        made = [n for n in (AMS_ENCODE, FILTERED, AES) if wanted(n)]
-        placeholders = [dict({"name": n, "browsers": True}, **({"formats": AES_FORMATS} if n == AES else {}))
-                        for n in made]
+        made = [n for n in MADE if wanted(n)]
+        shapes = {AES: {"formats": AES_FORMATS},
+                  CENC: {"formats": CENC_FORMATS, "clients": CENC_CLIENTS}}
+        placeholders = [dict({"name": n, "browsers": True}, **shapes.get(n, {})) for n in made]
         expected = self.expected_rows(placeholders + assets)
         with open(os.path.join(self.out, "expected.json"), "w") as f:
             json.dump([list(k) for k in expected], f, indent=1)
@@ -828,6 +852,24 @@ class Suite:
         if len(errors) > 20:
             self.problem("server error", "and %d more 5xx answers (%s)" % (len(errors) - 20, self.access_log))
 
+    def licences_fetched(self, final):
+        """A CENC row that passed played decrypted media, so its player fetched a licence: the
+        endpoint answered at least as many ClearKey licence requests with 200 as such rows passed
+        (a row cannot pass on clear bytes or a cached key by accident)."""
+        passed = sum(1 for v in final if v.get("verdict") == "pass" and v.get("asset") == CENC)
+        if not passed or self.mode != "serve" or not os.path.exists(self.access_log):
+            return
+        licences = 0
+        with open(self.access_log, errors="replace") as f:
+            for line in f:
+                if '"POST /keydelivery/clearkey/ HTTP/' in line and re.search(r'HTTP/[\d.]+" 200 ', line):
+                    licences += 1
+        if licences < passed:
+            self.problem("licence", "%d CENC rows passed but the endpoint answered %d ClearKey licence "
+                         "requests (%s)" % (passed, licences, self.access_log))
+        else:
+            say("ClearKey licences answered: %d, for %d CENC rows passed" % (licences, passed))
+
     # --- The verdict -------------------------------------------------------------------------
     def verdict(self, expected, entries, versions, assets):
         for e in entries:
@@ -916,6 +958,7 @@ class Suite:
                             self.problem("crash", "%s %s %s try %d: %s" % (key + (r["try"], r["error"][:400])))
             final.append(v)
         self.server_errors(assets)
+        self.licences_fetched(final)
         # Entries that matched nothing among the rows they cover.
         unused = []
         for e in entries:

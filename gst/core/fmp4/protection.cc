@@ -258,6 +258,7 @@ Block SampleEncryptor::sample_iv(uint64_t sample_offset) const {
 
 Status SampleEncryptor::encrypt(ByteSpan sample, uint64_t sample_offset,
                                 const std::vector<Subsample>& map, uint8_t* out) {
+  if (sample.empty()) return Status::ok();  // nothing to encrypt (and no memory to copy from)
   auto* ctx = static_cast<EVP_CIPHER_CTX*>(ctx_);
   auto crypt = [&](const uint8_t* in, size_t n, uint8_t* to) {
     int got = 0;
