@@ -13,7 +13,7 @@ namespace ams::store {
 namespace {
 
 // PRAGMA user_version: bump it and add a step to migrate() when the schema changes.
-constexpr int64_t kSchemaVersion = 3;
+constexpr int64_t kSchemaVersion = 4;
 constexpr int kBusyTimeoutMs = 5000;
 constexpr size_t kMaxNameLength = 260;
 
@@ -69,6 +69,20 @@ CREATE TABLE content_keys (
   value BLOB NOT NULL CHECK (length(value) = 16),
   created TEXT NOT NULL,
   UNIQUE (locator, type, label));
+)sql";
+
+// Version 4: content key policies, and the one a locator's keys use (AMS's
+// defaultContentKeyPolicyName; NULL for none). `properties` holds the policy's description and
+// options as AMS writes them, secrets included (content_key_policy.h). A policy that a locator
+// names cannot be deleted (the foreign key makes sure of it).
+constexpr char kSchemaV4[] = R"sql(
+CREATE TABLE content_key_policies (
+  name TEXT PRIMARY KEY COLLATE NOCASE,
+  id TEXT NOT NULL UNIQUE,
+  properties TEXT NOT NULL,
+  created TEXT NOT NULL,
+  last_modified TEXT NOT NULL);
+ALTER TABLE locators ADD COLUMN content_key_policy TEXT REFERENCES content_key_policies(name);
 )sql";
 
 struct Predefined {
@@ -161,13 +175,15 @@ std::string join_names(const std::vector<std::string>& names) {
 }
 
 Locator read_locator(const Statement& s) {
-  return Locator{s.text(0),
-                 s.text(1),
-                 s.text(2),
-                 s.optional_text(3),
-                 s.optional_text(4),
-                 s.text(5),
-                 split_names(s.text(6))};
+  Locator locator{s.text(0),
+                  s.text(1),
+                  s.text(2),
+                  s.optional_text(3),
+                  s.optional_text(4),
+                  s.text(5),
+                  split_names(s.text(6))};
+  locator.content_key_policy = s.text(7);
+  return locator;
 }
 
 FilterRecord read_filter(const Statement& s) {
@@ -175,7 +191,35 @@ FilterRecord read_filter(const Statement& s) {
 }
 
 ContentKey read_content_key(const Statement& s) {
-  return ContentKey{s.text(0), s.text(1), s.text(2), s.text(3), s.blob(4)};
+  return ContentKey{s.text(0), s.text(1), s.text(2), s.text(3), s.blob(4), s.text(5)};
+}
+
+// A content key policy's row; policy_of() parses its properties.
+struct PolicyRow {
+  std::string name;
+  std::string id;
+  std::string properties;
+  std::string created;
+  std::string last_modified;
+};
+
+PolicyRow read_policy_row(const Statement& s) {
+  return PolicyRow{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4)};
+}
+
+Result<ContentKeyPolicy> policy_of(const PolicyRow& row) {
+  Result<ContentKeyPolicy> parsed = parse_content_key_policy(row.properties);
+  if (!parsed) {
+    return invalid_data("stored content key policy '" + row.name +
+                        "': " + parsed.status().message());
+  }
+  ContentKeyPolicy policy = std::move(*parsed);
+  policy.name = row.name;
+  policy.id = row.id;
+  policy.properties = row.properties;
+  policy.created = row.created;
+  policy.last_modified = row.last_modified;
+  return policy;
 }
 
 std::string read_first_text(const Statement& s) {
@@ -187,10 +231,16 @@ constexpr char kPolicyColumns[] =
     "SELECT name, download, dash, hls, smooth_streaming, encryption, predefined, created "
     "FROM policies";
 constexpr char kLocatorColumns[] =
-    "SELECT id, asset, policy, start_time, end_time, created, filters FROM locators";
+    "SELECT id, asset, policy, start_time, end_time, created, filters, "
+    "ifnull(content_key_policy, '') FROM locators";
 constexpr char kFilterColumns[] =
     "SELECT asset, name, properties, created, last_modified FROM filters";
-constexpr char kContentKeyColumns[] = "SELECT locator, id, type, label, value FROM content_keys";
+// A key's policy is its locator's.
+constexpr char kContentKeyColumns[] =
+    "SELECT k.locator, k.id, k.type, k.label, k.value, ifnull(l.content_key_policy, '') "
+    "FROM content_keys k JOIN locators l ON l.id = k.locator";
+constexpr char kContentKeyPolicyColumns[] =
+    "SELECT name, id, properties, created, last_modified FROM content_key_policies";
 
 // Runs a SELECT, its parameters ?1, ?2... bound to `keys`, and collects every row.
 template <typename T>
@@ -248,6 +298,18 @@ Status insert_content_keys(sqlite3* db, const std::vector<ContentKey>& keys,
   return Status::ok();
 }
 
+// An envelope (AES-128) locator's keys are delivered through a ClearKey option only.
+Status check_envelope_option(const Policy& policy, const ContentKeyPolicy& key_policy) {
+  if (policy.encryption != Encryption::kEnvelope || has_clear_key_option(key_policy)) {
+    return Status::ok();
+  }
+  return invalid_argument("content key policy '" + key_policy.name +
+                          "' has no ClearKey option (#Microsoft.Media."
+                          "ContentKeyPolicyClearKeyConfiguration), which the AES-128 keys of "
+                          "streaming policy '" +
+                          policy.name + "' need");
+}
+
 // Runs `body` (returning Status) in a write transaction: committed when it succeeds, rolled
 // back when it fails. Not nested: a Store method runs at most one.
 template <typename Body>
@@ -303,6 +365,7 @@ Status migrate(sqlite3* db) {
     if (version < 1) AMS_RETURN_IF_ERROR(create_schema_v1(db));
     if (version < 2) AMS_RETURN_IF_ERROR(exec(db, kSchemaV2));
     if (version < 3) AMS_RETURN_IF_ERROR(create_schema_v3(db));
+    if (version < 4) AMS_RETURN_IF_ERROR(exec(db, kSchemaV4));
     std::string pragma = "PRAGMA user_version = " + std::to_string(kSchemaVersion);
     return exec(db, pragma.c_str());
   });
@@ -460,26 +523,40 @@ Result<Locator> Store::create_locator(const Locator& request) {
     return invalid_argument("the locator's start time is not before its end time");
   }
   AMS_RETURN_IF_ERROR(check_locator_filters(locator));
+  if (!locator.content_key_policy.empty()) {
+    AMS_ASSIGN_OR_RETURN(ContentKeyPolicy key_policy,
+                         get_content_key_policy(locator.content_key_policy));
+    if (policy.encryption == Encryption::kNone) {
+      return invalid_argument("streaming policy '" + policy.name +
+                              "' encrypts nothing: a content key policy needs an encrypting one");
+    }
+    AMS_RETURN_IF_ERROR(check_envelope_option(policy, key_policy));
+    locator.content_key_policy = key_policy.name;
+  }
   if (locator.content_keys.empty()) {
     AMS_ASSIGN_OR_RETURN(locator.content_keys, generate_content_keys(policy, locator.id));
   } else {
     AMS_RETURN_IF_ERROR(check_content_keys(policy, locator.id, locator.content_keys));
   }
+  for (ContentKey& key : locator.content_keys) key.policy_name = locator.content_key_policy;
   locator.created = now_iso8601();
   sqlite3* db = impl_->db;
   AMS_RETURN_IF_ERROR(in_transaction(db, [&]() -> Status {
     AMS_ASSIGN_OR_RETURN(Statement s,
                          Statement::prepare(db,
                                             "INSERT INTO locators (id, asset, policy, start_time, "
-                                            "end_time, created, filters) VALUES "
-                                            "(?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+                                            "end_time, created, filters, content_key_policy) "
+                                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
     s.bind(1, std::string_view(locator.id))
         .bind(2, std::string_view(locator.asset))
         .bind(3, std::string_view(locator.policy))
         .bind(4, locator.start_time)
         .bind(5, locator.end_time)
         .bind(6, std::string_view(locator.created))
-        .bind(7, join_names(locator.filters));
+        .bind(7, join_names(locator.filters))
+        .bind(8, locator.content_key_policy.empty()
+                     ? std::nullopt
+                     : std::optional<std::string>(locator.content_key_policy));
     AMS_RETURN_IF_ERROR(s.run("streaming locator " + locator.id));
     return insert_content_keys(db, locator.content_keys, locator.created);
   }));
@@ -535,14 +612,112 @@ Status Store::delete_locator(const std::string& id) {
 Result<std::vector<ContentKey>> Store::content_keys(const std::string& locator_id) {
   AMS_ASSIGN_OR_RETURN(Locator locator, get_locator(locator_id));
   return select_all(impl_->db,
-                    std::string(kContentKeyColumns) + " WHERE locator = ?1 ORDER BY rowid",
+                    std::string(kContentKeyColumns) + " WHERE k.locator = ?1 ORDER BY k.rowid",
                     read_content_key, {locator.id});
 }
 
 Result<ContentKey> Store::content_key(const std::string& key_id) {
   std::string key = url::normalize_guid(key_id).value_or(key_id);
-  return select_one(impl_->db, std::string(kContentKeyColumns) + " WHERE id = ?1", read_content_key,
-                    key, "content key");
+  return select_one(impl_->db, std::string(kContentKeyColumns) + " WHERE k.id = ?1",
+                    read_content_key, key, "content key");
+}
+
+Result<ContentKeyPolicy> Store::put_content_key_policy(const std::string& name,
+                                                       const std::string& json) {
+  AMS_RETURN_IF_ERROR(check_name("content key policy", name));
+  AMS_ASSIGN_OR_RETURN(ContentKeyPolicy parsed, parse_content_key_policy(json));
+  sqlite3* db = impl_->db;
+  ContentKeyPolicy stored;
+  // One transaction, so that no locator starts using the policy between its check and the write.
+  Status status = in_transaction(db, [&]() -> Status {
+    AMS_ASSIGN_OR_RETURN(std::vector<PolicyRow> rows,
+                         select_all(db, std::string(kContentKeyPolicyColumns) + " WHERE name = ?1",
+                                    read_policy_row, {name}));
+    const std::string now = now_iso8601();
+    PolicyRow row{name, "", parsed.properties, now, now};
+    if (rows.empty()) {
+      gchar* id = g_uuid_string_random();
+      row.id = id;
+      g_free(id);
+    } else {
+      row.name = rows.front().name;
+      row.id = rows.front().id;
+      row.created = rows.front().created;
+      parsed.name = row.name;
+      // The locators that use it keep working only if it still delivers their keys.
+      AMS_ASSIGN_OR_RETURN(
+          std::vector<std::string> used,
+          select_all(db, "SELECT DISTINCT policy FROM locators WHERE content_key_policy = ?1",
+                     read_first_text, {row.name}));
+      for (const std::string& policy_name : used) {
+        AMS_ASSIGN_OR_RETURN(Policy policy,
+                             select_one(db, std::string(kPolicyColumns) + " WHERE name = ?1",
+                                        read_policy, policy_name, "streaming policy"));
+        AMS_RETURN_IF_ERROR(check_envelope_option(policy, parsed));
+      }
+    }
+    AMS_ASSIGN_OR_RETURN(Statement s,
+                         Statement::prepare(db,
+                                            "INSERT INTO content_key_policies VALUES "
+                                            "(?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO UPDATE SET "
+                                            "properties = excluded.properties, "
+                                            "last_modified = excluded.last_modified"));
+    s.bind(1, row.name)
+        .bind(2, row.id)
+        .bind(3, row.properties)
+        .bind(4, row.created)
+        .bind(5, row.last_modified);
+    AMS_RETURN_IF_ERROR(s.run("content key policy '" + row.name + "'"));
+    AMS_ASSIGN_OR_RETURN(stored, policy_of(row));
+    return Status::ok();
+  });
+  if (!status) return status;
+  return stored;
+}
+
+Result<ContentKeyPolicy> Store::get_content_key_policy(const std::string& name) {
+  AMS_ASSIGN_OR_RETURN(
+      PolicyRow row,
+      select_one(impl_->db, std::string(kContentKeyPolicyColumns) + " WHERE name = ?1",
+                 read_policy_row, name, "content key policy"));
+  return policy_of(row);
+}
+
+Result<std::vector<ContentKeyPolicy>> Store::list_content_key_policies() {
+  AMS_ASSIGN_OR_RETURN(
+      std::vector<PolicyRow> rows,
+      select_all(impl_->db, std::string(kContentKeyPolicyColumns) + " ORDER BY name",
+                 read_policy_row));
+  std::vector<ContentKeyPolicy> policies;
+  for (const PolicyRow& row : rows) {
+    AMS_ASSIGN_OR_RETURN(ContentKeyPolicy policy, policy_of(row));
+    policies.push_back(std::move(policy));
+  }
+  return policies;
+}
+
+Status Store::delete_content_key_policy(const std::string& name) {
+  AMS_ASSIGN_OR_RETURN(
+      PolicyRow row,
+      select_one(impl_->db, std::string(kContentKeyPolicyColumns) + " WHERE name = ?1",
+                 read_policy_row, name, "content key policy"));
+  sqlite3* db = impl_->db;
+  return in_transaction(db, [&]() -> Status {
+    AMS_ASSIGN_OR_RETURN(
+        std::vector<std::string> used,
+        select_all(db, "SELECT id FROM locators WHERE content_key_policy = ?1 ORDER BY created, id",
+                   read_first_text, {row.name}));
+    if (!used.empty()) {
+      return invalid_argument("content key policy '" + row.name + "' is used by " +
+                              std::to_string(used.size()) + " streaming locator(s) (" +
+                              used.front() + (used.size() > 1 ? ", ..." : "") +
+                              "); delete them first");
+    }
+    AMS_ASSIGN_OR_RETURN(
+        Statement s, Statement::prepare(db, "DELETE FROM content_key_policies WHERE name = ?1"));
+    s.bind(1, row.name);
+    return s.run("content key policy '" + row.name + "'");
+  });
 }
 
 Result<std::string> Store::filter_owner(const std::string& asset) {

@@ -1,6 +1,7 @@
 // The streaming endpoint's resources, in an embedded SQLite database: assets, streaming policies
-// (the predefined AMS names and custom ones), streaming locators with their content keys, and
-// dynamic filters (account filters and asset filters, docs/filters.md). One Store per thread;
+// (the predefined AMS names and custom ones), streaming locators with their content keys, content
+// key policies (content_key_policy.h) and dynamic filters (account filters and asset filters,
+// docs/filters.md). One Store per thread;
 // SQLite serialises writers, and a server sees changes made by `ams locator create` or `ams
 // account-filter create` in another process at its next lookup (Store::changed()).
 #pragma once
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "content_key_policy.h"
 #include "filter/filter.h"
 
 namespace ams::store {
@@ -47,8 +49,8 @@ inline constexpr char kCommonEncryptionCenc[] = "CommonEncryptionCenc";  // DASH
 inline constexpr char kCommonEncryptionCbcs[] = "CommonEncryptionCbcs";  // HLS (FairPlay)
 inline constexpr size_t kContentKeySize = 16;
 
-// A content key of a streaming locator (AMS StreamingLocatorContentKey without policyName and
-// tracks, which are not kept yet).
+// A content key of a streaming locator (AMS StreamingLocatorContentKey without tracks, which are
+// not kept yet).
 struct ContentKey {
   std::string locator;  // the locator's id
   std::string id;       // the key id: a lower-case hyphenated GUID, unique in the database
@@ -57,6 +59,9 @@ struct ContentKey {
   // The kContentKeySize raw key bytes. Secret: no message or log prints them; only
   // content_keys_json(..., true) does.
   std::string value;
+  // policyName: the content key policy that says who may have the key, the locator's
+  // defaultContentKeyPolicyName when read from the store; "" for none (an open restriction).
+  std::string policy_name;
 };
 
 struct Locator {
@@ -73,6 +78,9 @@ struct Locator {
   // create_locator: the stored keys (given or generated). get_locator and list_locators leave it
   // empty: Store::content_keys() reads them.
   std::vector<ContentKey> content_keys;
+  // AMS's defaultContentKeyPolicyName: the content key policy of the locator's keys; "" for
+  // none, which key delivery takes as an open restriction.
+  std::string content_key_policy;
 };
 
 // A dynamic filter as stored. Names are unique per asset and among account filters, ignoring
@@ -112,6 +120,10 @@ class Store {
   // kContentKeySize bytes, a type the policy uses (any case; stored as AMS spells it), every type
   // the policy uses, and at most one key per type and label: else kInvalidArgument. The locator
   // and its keys are stored in one transaction. Returns the stored locator and its keys.
+  //
+  // A content key policy must exist (stored with its spelling) and the streaming policy must
+  // encrypt; under an envelope (AES-128) policy the content key policy needs a ClearKey option,
+  // or its keys could never be delivered: else kInvalidArgument.
   Result<Locator> create_locator(const Locator& locator);
   Result<Locator> get_locator(const std::string& id);
   Result<std::vector<Locator>> list_locators();
@@ -122,6 +134,19 @@ class Store {
   Result<std::vector<ContentKey>> content_keys(const std::string& locator_id);
   // The content key of that key id, whatever its locator (key delivery); kNotFound when none.
   Result<ContentKey> content_key(const std::string& key_id);
+
+  // Content key policies. put_ creates the policy, or replaces the description and options of
+  // the one of that name (keeping its name's spelling, policyId and `created`, updating
+  // `last_modified`), as AMS's createOrUpdate does. `json` is the AMS JSON that
+  // parse_content_key_policy takes; a bad name or JSON is kInvalidArgument with its message. A
+  // policy that locators use may be replaced, but then an envelope locator's policy must keep a
+  // ClearKey option.
+  Result<ContentKeyPolicy> put_content_key_policy(const std::string& name, const std::string& json);
+  Result<ContentKeyPolicy> get_content_key_policy(const std::string& name);  // kNotFound
+  Result<std::vector<ContentKeyPolicy>> list_content_key_policies();         // by name
+  // kNotFound when absent; kInvalidArgument while a locator uses it (AMS refused it too: delete
+  // the locators first).
+  Status delete_content_key_policy(const std::string& name);
 
   // Filters. `asset` is the asset's name for its asset filters, "" for account filters; a named
   // asset that does not exist is kNotFound.
@@ -178,7 +203,7 @@ std::string policy_json(const Policy& policy);
 std::vector<std::string> content_key_types(const Policy& policy);
 
 // The AMS listContentKeys JSON: {"contentKeys": [{"id", "type", "labelReferenceInStreamingPolicy",
-// "value" (base64; only `with_secrets`), "policyName" (""), "tracks" ([])}]}, indented.
+// "value" (base64; only `with_secrets`), "policyName" ("" for none), "tracks" ([])}]}, indented.
 std::string content_keys_json(const std::vector<ContentKey>& keys, bool with_secrets);
 
 // The AMS JSON of a filter (the REST API's AccountFilter / AssetFilter without the ARM id, type

@@ -210,8 +210,7 @@ std::string content_keys_json(const std::vector<ContentKey>& keys, bool with_sec
       w.key("value").value(value);
       g_free(value);
     }
-    // Content key policies (who may fetch a key) are not kept yet.
-    w.key("policyName").value("");
+    w.key("policyName").value(key.policy_name);
     w.key("tracks").begin_array().end_array();
     w.end_object();
   }

@@ -99,7 +99,7 @@ TEST_F(StoreTest, OpenCreatesTheSchemaAndThePredefinedPolicies) {
   EXPECT_EQ(store_->get_policy("Predefined_MultiDrmStreaming")->encryption,
             Encryption::kCommonCenc);
 
-  // Reopening neither duplicates them nor loses data; the file is a WAL database at version 3.
+  // Reopening neither duplicates them nor loses data; the file is a WAL database at version 4.
   store_.reset();
   store_ = open();
   EXPECT_EQ(store_->list_policies()->size(), 6u);
@@ -113,7 +113,7 @@ TEST_F(StoreTest, OpenCreatesTheSchemaAndThePredefinedPolicies) {
     sqlite3_finalize(s);
     return value;
   };
-  EXPECT_EQ(pragma("PRAGMA user_version"), "3");
+  EXPECT_EQ(pragma("PRAGMA user_version"), "4");
   EXPECT_EQ(pragma("PRAGMA journal_mode"), "wal");
   sqlite3_close(db);
 }
@@ -778,7 +778,7 @@ PRAGMA user_version = 1;
   sqlite3_stmt* s = nullptr;
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr);
   ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int64(s, 0), 3);
+  EXPECT_EQ(sqlite3_column_int64(s, 0), 4);
   sqlite3_finalize(s);
   sqlite3_close(db);
 }
@@ -865,7 +865,7 @@ PRAGMA user_version = 2;
   sqlite3_stmt* s = nullptr;
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr);
   ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int64(s, 0), 3);
+  EXPECT_EQ(sqlite3_column_int64(s, 0), 4);
   sqlite3_finalize(s);
   sqlite3_close(db);
 }
