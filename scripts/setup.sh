@@ -12,7 +12,7 @@ packages=(
   # build
   meson ninja-build pkg-config g++ git
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
-  libsoup-3.0-dev libsqlite3-dev libssl-dev nlohmann-json3-dev libgtest-dev
+  libsoup-3.0-dev libsqlite3-dev libssl-dev nlohmann-json3-dev libjwt-dev libgtest-dev
   # run: GStreamer with the encoders `ams encode` uses and the demuxers the tests play with
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-base-apps
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly

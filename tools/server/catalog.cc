@@ -40,6 +40,7 @@ void Catalog::forget_if_changed() {
   cache_.clear();
   filters_.clear();
   keys_.clear();
+  key_policies_.clear();
 }
 
 std::optional<store::ContentKey> Catalog::content_key(const std::string& key_id) {
@@ -49,6 +50,17 @@ std::optional<store::ContentKey> Catalog::content_key(const std::string& key_id)
   // Bounded: a client may ask for any number of ids.
   if (keys_.size() >= 4096) keys_.clear();
   return keys_[key_id] = key ? std::optional<store::ContentKey>(std::move(*key)) : std::nullopt;
+}
+
+std::shared_ptr<const store::ContentKeyPolicy> Catalog::content_key_policy(
+    const std::string& name) {
+  forget_if_changed();
+  if (auto it = key_policies_.find(name); it != key_policies_.end()) return it->second;
+  Result<store::ContentKeyPolicy> policy = store_->get_content_key_policy(name);
+  // Bounded: only keys' policy names reach here, but keep it bounded as the others are.
+  if (key_policies_.size() >= 4096) key_policies_.clear();
+  return key_policies_[name] =
+             policy ? std::make_shared<const store::ContentKeyPolicy>(std::move(*policy)) : nullptr;
 }
 
 Result<std::shared_ptr<const RequestFilters>> Catalog::filters(

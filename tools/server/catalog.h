@@ -1,6 +1,7 @@
-// What a locator id leads to — its asset (folder) and streaming policy — read from the Store and
-// kept in memory. Store::changed() (another process ran `ams locator create/delete`) empties the
-// cache, so changes take effect without a restart. Main-thread only, like the Store it owns.
+// What a locator id leads to — its asset (folder) and streaming policy — and what key delivery
+// needs — content keys and content key policies — read from the Store and kept in memory.
+// Store::changed() (another process ran `ams locator create/delete`) empties the cache, so changes
+// take effect without a restart. Main-thread only, like the Store it owns.
 #pragma once
 
 #include <memory>
@@ -53,6 +54,10 @@ class Catalog {
   // locators, misses too, so that key requests read the database once per id until it changes.
   std::optional<store::ContentKey> content_key(const std::string& key_id);
 
+  // The content key policy of that name (a key's policyName), parsed; nullptr when there is
+  // none. Cached like the keys.
+  std::shared_ptr<const store::ContentKeyPolicy> content_key_policy(const std::string& name);
+
   store::Store& store() { return *store_; }  // the player page lists every locator
 
  private:
@@ -62,6 +67,7 @@ class Catalog {
   std::unordered_map<std::string, std::shared_ptr<const Published>> cache_;
   std::unordered_map<std::string, std::shared_ptr<const RequestFilters>> filters_;
   std::unordered_map<std::string, std::optional<store::ContentKey>> keys_;
+  std::unordered_map<std::string, std::shared_ptr<const store::ContentKeyPolicy>> key_policies_;
 };
 
 }  // namespace ams::server

@@ -37,6 +37,20 @@ inline constexpr const char* kFilterRemovedAllStreams = "MPE_FILTER_REMOVED_ALL_
 inline constexpr const char* kFilterRangeInvalid = "MPE_FILTER_RANGE_ATTRIBUTE_INVALID";
 inline constexpr const char* kFilterMultipleFirstQuality =
     "MPE_FILTER_COMPOSITION_MULTIPLE_FIRST_QUALITY_OPERATOR_NOT_ALLOWED";
+// Key delivery under a content key policy (key_policy.h): 401 for a token that is missing or
+// fails a check, one code per check; 403 when no option of the policy delivers the key.
+inline constexpr const char* kKeyNotAllowedByPolicy = "MPE_KEY_DELIVERY_NOT_ALLOWED_BY_POLICY";
+inline constexpr const char* kKeyTokenMissing = "MPE_KEY_DELIVERY_TOKEN_MISSING";
+inline constexpr const char* kKeyTokenMalformed = "MPE_KEY_DELIVERY_TOKEN_MALFORMED";
+inline constexpr const char* kKeyTokenAlgorithm = "MPE_KEY_DELIVERY_TOKEN_ALGORITHM_NOT_ALLOWED";
+inline constexpr const char* kKeyTokenSignature = "MPE_KEY_DELIVERY_TOKEN_SIGNATURE_INVALID";
+inline constexpr const char* kKeyTokenExpiryMissing = "MPE_KEY_DELIVERY_TOKEN_EXPIRY_MISSING";
+inline constexpr const char* kKeyTokenExpired = "MPE_KEY_DELIVERY_TOKEN_EXPIRED";
+inline constexpr const char* kKeyTokenNotYetValid = "MPE_KEY_DELIVERY_TOKEN_NOT_YET_VALID";
+inline constexpr const char* kKeyTokenIssuer = "MPE_KEY_DELIVERY_TOKEN_ISSUER_INVALID";
+inline constexpr const char* kKeyTokenAudience = "MPE_KEY_DELIVERY_TOKEN_AUDIENCE_INVALID";
+inline constexpr const char* kKeyTokenClaim = "MPE_KEY_DELIVERY_TOKEN_CLAIM_MISSING";
+inline constexpr const char* kKeyTokenKeyId = "MPE_KEY_DELIVERY_TOKEN_KEY_ID_MISMATCH";
 inline constexpr const char* kMethodNotAllowed = "MPE_METHOD_NOT_ALLOWED";
 inline constexpr const char* kRangeNotSatisfiable = "MPE_RANGE_NOT_SATISFIABLE";
 inline constexpr const char* kServerBusy = "MPE_SERVER_BUSY";

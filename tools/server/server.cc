@@ -26,6 +26,7 @@
 #include "connections.h"
 #include "download.h"
 #include "http.h"
+#include "key_policy.h"
 #include "metrics.h"
 #include "model/builder.h"
 #include "model/index_cache.h"
@@ -710,18 +711,25 @@ void Loop::handle(SoupServerMessage* msg, const char* path) {
 }
 
 // Key delivery (docs/protection.md): GET /keydelivery/?kid={key id} answers the 16 bytes of an
-// envelope key of an active locator, as AMS's key delivery did for a content key policy with an
-// open restriction. A key of any other type (CENC and CBCS keys go to DRM licence servers, never
-// in the clear), an unknown id, an inactive locator: 404, the same answer, so that nobody learns
-// which ids exist.
+// envelope key of an active locator to whom the key's content key policy allows (key_policy.h:
+// anyone without a policy, as AMS's open restriction; else a valid token in the Authorization
+// header or the token= parameter). A key of any other type (CENC and CBCS keys go to DRM licence
+// servers, never in the clear), an unknown id, an inactive locator: 404, the same answer, so that
+// nobody learns which ids exist. A refused token: 401, logged with the check that failed.
 void Loop::handle_key_delivery(SoupServerMessage* msg) {
   GUri* uri = soup_server_message_get_uri(msg);
   const char* query = uri != nullptr ? g_uri_get_query(uri) : nullptr;
-  std::string kid;
+  std::string kid, token_parameter;
   if (query != nullptr) {
-    GHashTable* params = g_uri_parse_params(query, -1, "&", G_URI_PARAMS_CASE_INSENSITIVE, nullptr);
+    // WWW-form: AMS's players sent the token as token=Bearer+eyJ... as well as Bearer%20.
+    GHashTable* params = g_uri_parse_params(
+        query, -1, "&", GUriParamsFlags(G_URI_PARAMS_CASE_INSENSITIVE | G_URI_PARAMS_WWW_FORM),
+        nullptr);
     if (params != nullptr) {
       if (const char* v = static_cast<const char*>(g_hash_table_lookup(params, "kid"))) kid = v;
+      if (const char* v = static_cast<const char*>(g_hash_table_lookup(params, "token"))) {
+        token_parameter = v;
+      }
       g_hash_table_unref(params);
     }
   }
@@ -735,6 +743,28 @@ void Loop::handle_key_delivery(SoupServerMessage* msg) {
   HttpError failure;
   auto published = catalog_.lookup(key->locator, now_iso(now_second_, now_text_), &failure);
   if (!published) return error(msg, unknown);
+  if (!key->policy_name.empty()) {
+    std::shared_ptr<const store::ContentKeyPolicy> policy =
+        catalog_.content_key_policy(key->policy_name);
+    if (!policy) {
+      return error(msg, http_error(500, hresult::kInternal,
+                                   "content key policy '" + key->policy_name + "' is unreadable"));
+    }
+    const KeyDecision decision = evaluate_key_request(
+        *policy, *id, bearer_token(header(msg, "Authorization"), token_parameter),
+        g_get_real_time() / G_USEC_PER_SEC);
+    if (!decision.granted()) {
+      g_message("request %s: key %s refused by content key policy '%s': %s",
+                request_id(msg).c_str(), id->c_str(), policy->name.c_str(),
+                decision.detail.c_str());
+      HttpError refused = key_refusal(decision);
+      if (refused.status == 401) {
+        soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+                                     "WWW-Authenticate", www_authenticate(decision).c_str());
+      }
+      return error(msg, refused);
+    }
+  }
   set_common_headers(msg);
   soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
                                "private, no-store");
@@ -881,7 +911,8 @@ void Loop::log(SoupServerMessage* msg) {
   GUri* uri = soup_server_message_get_uri(msg);
   if (uri != nullptr) {
     e.path = g_uri_get_path(uri);
-    if (const char* q = g_uri_get_query(uri)) e.path += std::string("?") + q;
+    // A key request's token= is a credential: never written down.
+    if (const char* q = g_uri_get_query(uri)) e.path += "?" + redact_token(q);
   }
   e.http_version =
       soup_server_message_get_http_version(msg) == SOUP_HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1";
