@@ -199,28 +199,6 @@ Result<std::string> json_of(const Flags& f) {
   return w.str();
 }
 
-Result<std::string> read_json(const char* file) {
-  if (std::string(file) == "-") {
-    std::string text;
-    char buffer[4096];
-    size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, stdin)) > 0) text.append(buffer, n);
-    if (std::ferror(stdin)) return io_error("cannot read the standard input");
-    return text;
-  }
-  gchar* contents = nullptr;
-  gsize length = 0;
-  GError* error = nullptr;
-  if (!g_file_get_contents(file, &contents, &length, &error)) {
-    Status status = io_error(error->message);
-    g_clear_error(&error);
-    return status;
-  }
-  std::string text(contents, length);
-  g_free(contents);
-  return text;
-}
-
 // `ticks` of `timescale` in seconds, as --start takes them ("10.5"; at most 7 decimals).
 std::string seconds(int64_t ticks, int64_t timescale) {
   std::string out = std::to_string(ticks / timescale);
@@ -316,7 +294,7 @@ int create(int argc, char** argv, Scope scope) {
   }
   std::string text;
   if (json) {
-    AMS_ASSIGN_OR_RETURN_EXIT(text, read_json(json.value));
+    AMS_ASSIGN_OR_RETURN_EXIT(text, read_input(json.value));
   } else {
     Result<std::string> built = json_of(flags);
     if (!built.is_ok()) return usage_error(built.status().message());

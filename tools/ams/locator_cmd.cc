@@ -1,6 +1,7 @@
 // ams locator create|list|delete|paths|content-keys: streaming locators publish an asset under a
 // GUID with a streaming policy, and optionally filters; under an encrypting policy they hold
-// content keys. Locators are immutable, as in AMS: delete and create again to change one.
+// content keys, which a content key policy may restrict. Locators are immutable, as in AMS: delete
+// and create again to change one.
 
 #include <cstdio>
 #include <cstring>
@@ -59,7 +60,7 @@ std::string join(const std::vector<std::string>& names) {
 }
 
 int create(int argc, char** argv) {
-  OptionString db, asset, policy, id, start, end, filters;
+  OptionString db, asset, policy, id, start, end, filters, key_policy;
   OptionStrings given_keys;
   const GOptionEntry entries[] = {
       db_option(&db.value),
@@ -74,6 +75,10 @@ int create(int argc, char** argv) {
        "Filters every request gets, comma-separated: asset filters of the asset or account "
        "filters (an asset filter wins over an account filter of the same name)",
        "NAMES"},
+      {"content-key-policy", 0, 0, G_OPTION_ARG_STRING, &key_policy.value,
+       "The content key policy of the locator's keys (AMS's defaultContentKeyPolicyName; "
+       "default: none, anyone may have them)",
+       "NAME"},
       {"content-key", 0, 0, G_OPTION_ARG_STRING_ARRAY, &given_keys.value,
        "A content key to use instead of a generated one (repeat for each scheme of an encrypting "
        "policy): TYPE is EnvelopeEncryption, CommonEncryptionCenc or CommonEncryptionCbcs, VALUE "
@@ -105,6 +110,7 @@ int create(int argc, char** argv) {
   AMS_ASSIGN_OR_RETURN_EXIT(std::unique_ptr<store::Store> store, open_store(db.value));
   store::Locator request{id ? id.value : "", asset.value, policy.value,     optional_of(start),
                          optional_of(end),   "",          std::move(names), std::move(keys)};
+  if (key_policy) request.content_key_policy = key_policy.value;
   AMS_ASSIGN_OR_RETURN_EXIT(store::Locator locator, store->create_locator(request));
   std::printf("%s\n", locator.id.c_str());
   return 0;
@@ -184,7 +190,7 @@ int paths(int argc, char** argv) {
 constexpr SubCommand kSubCommands[] = {
     {"create",
      "--asset NAME --policy NAME [--id GUID] [--start ISO8601] [--end ISO8601] [--filters NAMES] "
-     "[--content-key TYPE:GUID:VALUE]...",
+     "[--content-key-policy NAME] [--content-key TYPE:GUID:VALUE]...",
      create},
     {"list", "", list},
     {"delete", "ID", remove},

@@ -33,6 +33,8 @@ constexpr Command kCommands[] = {
      ams::tools::account_filter_main},
     {"asset-filter", "Create, show, list and delete the filters of an asset",
      ams::tools::asset_filter_main},
+    {"content-key-policy", "Create, show, list and delete content key policies (who gets the keys)",
+     ams::tools::content_key_policy_main},
     {"serve", "Serve the published assets as the AMS streaming endpoint does",
      ams::tools::serve_main},
 };
@@ -43,7 +45,7 @@ void print_usage(FILE* out) {
                "       ams help <command>\n\n"
                "Commands:\n");
   for (const Command& command : kCommands) {
-    std::fprintf(out, "  %-16s %s\n", command.name, command.summary);
+    std::fprintf(out, "  %-19s %s\n", command.name, command.summary);
   }
   std::fprintf(out, "\nRun `ams <command> --help` for the options of a command.\n");
 }

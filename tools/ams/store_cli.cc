@@ -83,6 +83,28 @@ Result<std::unique_ptr<store::Store>> open_store(const gchar* db) {
   return store::Store::open(path);
 }
 
+Result<std::string> read_input(const char* file) {
+  if (std::string(file) == "-") {
+    std::string text;
+    char buffer[4096];
+    size_t n;
+    while ((n = std::fread(buffer, 1, sizeof buffer, stdin)) > 0) text.append(buffer, n);
+    if (std::ferror(stdin)) return io_error("cannot read the standard input");
+    return text;
+  }
+  gchar* contents = nullptr;
+  gsize length = 0;
+  GError* error = nullptr;
+  if (!g_file_get_contents(file, &contents, &length, &error)) {
+    Status status = io_error(error->message);
+    g_clear_error(&error);
+    return status;
+  }
+  std::string text(contents, length);
+  g_free(contents);
+  return text;
+}
+
 int fail(const Status& status) {
   std::fprintf(stderr, "%s: %s\n", g_get_prgname(), status.message().c_str());
   return 1;

@@ -56,6 +56,9 @@ std::optional<int> parse_command(int& argc, char**& argv, const GOptionEntry* en
 // Opens the store at `db` (or store::default_database_path()), creating its folder.
 Result<std::unique_ptr<store::Store>> open_store(const gchar* db);
 
+// The contents of `file`, or of the standard input for "-" (the --json options).
+Result<std::string> read_input(const char* file);
+
 int fail(const Status& status);               // "ams asset create: message", returns 1
 int usage_error(const std::string& message);  // the message and a pointer to --help, returns 2
 

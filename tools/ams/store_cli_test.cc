@@ -451,6 +451,92 @@ TEST_F(StoreCliTest, LocatorContentKeysWithAndWithoutSecrets) {
   EXPECT_EQ(std::count(listed.begin(), listed.end(), '\n'), 3) << listed;  // none was made
 }
 
+TEST_F(StoreCliTest, ContentKeyPoliciesFromFlagsAndJson) {
+  ASSERT_EQ(ams({"asset", "create", "ignite", "--path", "media"}).status, 0);
+  const std::string key = "MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI=";  // 32 bytes
+  std::ofstream(dir_ / "key.txt") << key << "\n";
+  // The key from a file (@FILE), a required claim with a value and one without.
+  Outcome made = ams({"content-key-policy", "create", "tokens", "--token-hs256", "@key.txt",
+                      "--issuer", "urn:issuer", "--audience", "urn:audience", "--require-key-id",
+                      "--require-claim", "tier=gold", "--description", "by flags"});
+  ASSERT_EQ(made.status, 0) << made.err;
+  EXPECT_TRUE(contains(made.out, "\"keyValue\": \"\"")) << made.out;
+  EXPECT_FALSE(contains(made.out, key)) << made.out;
+  Outcome shown = ams({"content-key-policy", "show", "TOKENS"});
+  EXPECT_FALSE(contains(shown.out, key)) << shown.out;
+  EXPECT_TRUE(
+      contains(shown.out, "\"claimType\": \"tier\",\n              \"claimValue\": \"gold\""))
+      << shown.out;
+  Outcome secrets = ams({"content-key-policy", "show", "tokens", "--with-secrets"});
+  ASSERT_EQ(secrets.status, 0) << secrets.err;
+  EXPECT_TRUE(contains(secrets.out, "\"keyValue\": \"" + key + "\"")) << secrets.out;
+  // `show --with-secrets` is a valid --json: the same options again.
+  std::ofstream(dir_ / "p.json") << secrets.out;
+  ASSERT_EQ(ams({"content-key-policy", "create", "copy", "--json", "p.json"}).status, 0);
+  Outcome copy = ams({"content-key-policy", "show", "copy", "--with-secrets"});
+  EXPECT_EQ(copy.out.substr(copy.out.find("\"options\"")),
+            secrets.out.substr(secrets.out.find("\"options\"")));
+  ASSERT_EQ(ams({"content-key-policy", "create", "anyone", "--open"}).status, 0);
+  Outcome listed = ams({"content-key-policy", "list"});
+  EXPECT_TRUE(std::regex_search(
+      listed.out, std::regex("^anyone\t[0-9a-f-]{36}\tClearKey:open\t[^\t]+\t\n"
+                             "copy\t[^\n]*\ntokens\t[0-9a-f-]{36}\tClearKey:token\t[^\t]+\tby "
+                             "flags\n$")))
+      << listed.out;
+
+  // A locator's keys take its policy; the policy cannot go while the locator is there.
+  Outcome locator = ams({"locator", "create", "--asset", "ignite", "--policy",
+                         "Predefined_ClearKey", "--content-key-policy", "Tokens"});
+  ASSERT_EQ(locator.status, 0) << locator.err;
+  const std::string id = locator.out.substr(0, 36);
+  EXPECT_TRUE(contains(ams({"locator", "content-keys", id}).out, "\"policyName\": \"tokens\""));
+  Outcome in_use = ams({"content-key-policy", "delete", "tokens"});
+  EXPECT_EQ(in_use.status, 1);
+  EXPECT_TRUE(contains(in_use.err, "is used by 1 streaming locator(s) (" + id)) << in_use.err;
+  ASSERT_EQ(ams({"locator", "delete", id}).status, 0);
+  EXPECT_EQ(ams({"content-key-policy", "delete", "tokens"}).status, 0);
+
+  struct Case {
+    std::vector<std::string> args;
+    int status;
+    std::string message;
+  };
+  const Case cases[] = {
+      {{"content-key-policy", "create", "p"}, 2, "give the policy"},
+      {{"content-key-policy", "create", "p", "--open", "--token-hs256", key}, 2, "give --open"},
+      {{"content-key-policy", "create", "p", "--token-hs256", key}, 2, "--issuer and --audience"},
+      {{"content-key-policy", "create", "p", "--open", "--require-key-id"}, 2, "no token options"},
+      {{"content-key-policy", "create", "p", "--json", "p.json", "--open"},
+       2,
+       "exclude each other"},
+      {{"content-key-policy", "create", "p", "--token-hs256", "c2hvcnQ=", "--issuer", "i",
+        "--audience", "a"},
+       1,
+       "5 bytes: at least 16"},
+      {{"content-key-policy", "create", "p", "--token-rs256-pem", "key.txt", "--issuer", "i",
+        "--audience", "a"},
+       1,
+       "not a PEM public key"},
+      {{"content-key-policy", "show", "nope"}, 1, "does not exist"},
+      {{"locator", "create", "--asset", "ignite", "--policy", "Predefined_ClearKey",
+        "--content-key-policy", "nope"},
+       1,
+       "content key policy 'nope' does not exist"},
+      {{"locator", "create", "--asset", "ignite", "--policy", "Predefined_ClearStreamingOnly",
+        "--content-key-policy", "anyone"},
+       1,
+       "encrypts nothing"},
+  };
+  for (const Case& c : cases) {
+    Outcome run = ams(c.args);
+    std::string line;
+    for (const std::string& a : c.args) line += a + " ";
+    EXPECT_EQ(run.status, c.status) << line << "\n" << run.err;
+    EXPECT_TRUE(contains(run.err, c.message)) << line << "\n" << run.err;
+    EXPECT_FALSE(contains(run.err, key)) << run.err;
+  }
+}
+
 TEST_F(StoreCliTest, DefaultDatabaseComesFromAmsDbAndItsFolderIsMade) {
   fs::path db = dir_ / "deep" / "er" / "ams.db";
   gchar** env = g_environ_setenv(g_get_environ(), "AMS_DB", db.c_str(), TRUE);
