@@ -1,7 +1,9 @@
 // Who may have a content key (docs/protection.md): a key request checked against the content key
 // policy of the key's locator. Key delivery (AES-128, server.cc) and the ClearKey licence endpoint
-// both ask authorize_key_request(); it only computes (a few microseconds: no I/O, no lock), so a
-// main loop may call it.
+// both ask authorize_key_request(); it only computes (no I/O, no lock), so a main loop may call
+// it: a few microseconds for a token seen before (a per-thread cache of verified signatures), 15
+// for a new HS256 token, about 0.4 ms for a new RS256 one, most of it libjwt having OpenSSL read
+// the key's PEM (bench/key_policy_bench.cc).
 //
 // Of the policy, the options with the ClearKey configuration apply. An open one grants the key;
 // a token one grants it for a JWT (libjwt 1.10 verifies the signature) that passes every check,

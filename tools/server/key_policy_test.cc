@@ -352,6 +352,26 @@ TEST_F(KeyPolicyTest, ThePoliciesKeyIdentifierValueMustBeTheKeyAskedFor) {
   expect(p, hs(c, kSecret), KeyCheck::kKeyId, kOtherKeyId);
 }
 
+// A token verified once is remembered (key_policy.cc), but only its signature is: time, claims
+// and the key asked for are checked on every request, and another key does not inherit it.
+TEST_F(KeyPolicyTest, ARememberedTokenIsStillCheckedEveryTime) {
+  json claims = json::array({{{"claimType", store::kContentKeyIdentifierClaim}}});
+  store::ContentKeyPolicy p = policy_of({token_option(symmetric(kSecret), json::array(), claims)});
+  json c = good_claims();
+  c[store::kContentKeyIdentifierClaim] = kKeyId;
+  const std::string token = hs(c, kSecret);
+  EXPECT_TRUE(evaluate_key_request(p, kKeyId, token, kNow).granted());
+  EXPECT_TRUE(evaluate_key_request(p, kKeyId, token, kNow).granted());
+  EXPECT_EQ(evaluate_key_request(p, kKeyId, token, kNow + 600 + kClockSkewSeconds).check,
+            KeyCheck::kExpired);
+  EXPECT_EQ(evaluate_key_request(p, kOtherKeyId, token, kNow).check, KeyCheck::kKeyId);
+  // The policy's key replaced: the token no longer verifies.
+  store::ContentKeyPolicy rekeyed =
+      policy_of({token_option(symmetric(kAlternate), json::array(), claims)});
+  EXPECT_EQ(evaluate_key_request(rekeyed, kKeyId, token, kNow).check, KeyCheck::kSignature);
+  EXPECT_TRUE(evaluate_key_request(p, kKeyId, token, kNow).granted());
+}
+
 TEST_F(KeyPolicyTest, AnswersAndChallenges) {
   store::ContentKeyPolicy p = policy_of({token_option(symmetric(kSecret))});
   KeyDecision missing = evaluate_key_request(p, kKeyId, "", kNow);
