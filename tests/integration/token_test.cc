@@ -21,6 +21,7 @@ namespace {
 
 constexpr char kLocator[] = "5c1d7a30-8e2b-4f4c-9a6d-3b0e1f2a4c01";
 constexpr char kOther[] = "5c1d7a30-8e2b-4f4c-9a6d-3b0e1f2a4c02";
+constexpr char kCenc[] = "5c1d7a30-8e2b-4f4c-9a6d-3b0e1f2a4c03";
 constexpr char kIssuer[] = "https://sts.example/";
 constexpr char kAudience[] = "urn:gst-ams:test";
 constexpr char kKeyIdClaim[] = "urn:microsoft:azure:mediaservices:contentkeyidentifier";
@@ -140,6 +141,12 @@ class TokenTest : public ::testing::Test {
                         log),
                 "");
     }
+    ASSERT_EQ(run_ams({"locator", "create", "--asset", "demo", "--policy",
+                       "Predefined_MultiDrmCencStreaming", "--id", kCenc, "--content-key-policy",
+                       "tokens", "--db", db_},
+                      log),
+              "");
+    cenc_key_ = key_of(db_, kCenc, dir_);
     key_ = key_of(db_, kLocator, dir_);
     other_key_ = key_of(db_, kOther, dir_);
     ASSERT_EQ(key_.value.size(), 16u);
@@ -200,6 +207,7 @@ class TokenTest : public ::testing::Test {
   static std::string db_;
   static Key key_;
   static Key other_key_;
+  static Key cenc_key_;
   static ServerProcess* server_;
   static std::vector<std::string> tokens_;
 };
@@ -208,6 +216,7 @@ std::string TokenTest::dir_;
 std::string TokenTest::db_;
 Key TokenTest::key_;
 Key TokenTest::other_key_;
+Key TokenTest::cenc_key_;
 ServerProcess* TokenTest::server_ = nullptr;
 std::vector<std::string> TokenTest::tokens_;
 
@@ -319,6 +328,35 @@ TEST_F(TokenTest, EachBrokenTokenIsA401NamingItsCheck) {
                           {{"Authorization", "Bearer " + hs256(theirs)}});
   ASSERT_EQ(other.status, 200) << other.describe();
   EXPECT_TRUE(other.body == other_key_.value);
+}
+
+// The W3C ClearKey licence endpoint (POST /keydelivery/clearkey/) asks the same policy of a CENC
+// locator's key.
+TEST_F(TokenTest, ClearKeyLicencesAskTheSamePolicy) {
+  std::string kid_bytes;
+  for (char c : cenc_key_.id) {
+    if (c != '-') kid_bytes += c;
+  }
+  const std::string request =
+      "{\"kids\":[\"" + base64url(unhex(kid_bytes)) + "\"],\"type\":\"temporary\"}";
+  Connection c(server_->port());
+  Answer none = c.post("/keydelivery/clearkey/", request);
+  EXPECT_EQ(none.status, 401) << none.describe();
+  EXPECT_EQ(hresult_of(none), "MPE_KEY_DELIVERY_TOKEN_MISSING");
+  EXPECT_TRUE(none.header("www-authenticate").starts_with("Bearer")) << none.describe();
+  Claims for_cenc;
+  for_cenc.key_id = cenc_key_.id;
+  Answer granted =
+      c.post("/keydelivery/clearkey/", request, {{"Authorization", "Bearer " + hs256(for_cenc)}});
+  ASSERT_EQ(granted.status, 200) << granted.describe();
+  EXPECT_NE(granted.body.find("\"k\":\"" + base64url(cenc_key_.value) + "\""), std::string::npos)
+      << granted.body;
+  // A token for the AES-128 key does not open the CENC one.
+  Answer other =
+      c.post("/keydelivery/clearkey/", request, {{"Authorization", "Bearer " + hs256(for_key())}});
+  EXPECT_EQ(other.status, 401) << other.describe();
+  EXPECT_EQ(hresult_of(other), "MPE_KEY_DELIVERY_TOKEN_KEY_ID_MISMATCH");
+  EXPECT_EQ(other.body.find(base64url(cenc_key_.value)), std::string::npos);
 }
 
 TEST_F(TokenTest, FfmpegPlaysWithTheTokenInAHeaderAndNotWithout) {

@@ -158,6 +158,22 @@ std::optional<HttpError> encryption_refusal(const store::Policy& policy, const u
                     "encryption=" + r.encryption + " in this format is not served yet");
 }
 
+// A query parameter, any case, WWW-form decoded (AMS's players sent token=Bearer+eyJ... as well
+// as Bearer%20); "" when absent.
+std::string query_parameter(SoupServerMessage* msg, const char* name) {
+  GUri* uri = soup_server_message_get_uri(msg);
+  const char* query = uri != nullptr ? g_uri_get_query(uri) : nullptr;
+  if (query == nullptr) return "";
+  GHashTable* params = g_uri_parse_params(
+      query, -1, "&", GUriParamsFlags(G_URI_PARAMS_CASE_INSENSITIVE | G_URI_PARAMS_WWW_FORM),
+      nullptr);
+  if (params == nullptr) return "";
+  const char* value = static_cast<const char*>(g_hash_table_lookup(params, name));
+  std::string out = value != nullptr ? value : "";
+  g_hash_table_unref(params);
+  return out;
+}
+
 std::string header(SoupServerMessage* msg, const char* name) {
   const char* value =
       soup_message_headers_get_list(soup_server_message_get_request_headers(msg), name);
@@ -433,6 +449,9 @@ class Loop {
   void handle_status(SoupServerMessage* msg);
   void handle_key_delivery(SoupServerMessage* msg);
   void handle_clearkey(SoupServerMessage* msg);
+  std::optional<KeyDecision> key_refusal_of(SoupServerMessage* msg, const store::ContentKey& key,
+                                            const std::string& token_parameter);
+  void refuse_key(SoupServerMessage* msg, const KeyDecision& decision);
   bool operator_authorized(SoupServerMessage* msg) const;
   void handle_metrics(SoupServerMessage* msg);
   void count(SoupServerMessage* msg, bool aborted);
@@ -717,23 +736,7 @@ void Loop::handle(SoupServerMessage* msg, const char* path) {
 // servers, never in the clear), an unknown id, an inactive locator: 404, the same answer, so that
 // nobody learns which ids exist. A refused token: 401, logged with the check that failed.
 void Loop::handle_key_delivery(SoupServerMessage* msg) {
-  GUri* uri = soup_server_message_get_uri(msg);
-  const char* query = uri != nullptr ? g_uri_get_query(uri) : nullptr;
-  std::string kid, token_parameter;
-  if (query != nullptr) {
-    // WWW-form: AMS's players sent the token as token=Bearer+eyJ... as well as Bearer%20.
-    GHashTable* params = g_uri_parse_params(
-        query, -1, "&", GUriParamsFlags(G_URI_PARAMS_CASE_INSENSITIVE | G_URI_PARAMS_WWW_FORM),
-        nullptr);
-    if (params != nullptr) {
-      if (const char* v = static_cast<const char*>(g_hash_table_lookup(params, "kid"))) kid = v;
-      if (const char* v = static_cast<const char*>(g_hash_table_lookup(params, "token"))) {
-        token_parameter = v;
-      }
-      g_hash_table_unref(params);
-    }
-  }
-  std::optional<std::string> id = url::normalize_guid(kid);
+  std::optional<std::string> id = url::normalize_guid(query_parameter(msg, "kid"));
   if (!id) return error(msg, http_error(400, hresult::kBadRequest, "kid= is not a GUID"));
   const HttpError unknown = http_error(404, hresult::kNotFound, "no envelope key " + *id);
   std::optional<store::ContentKey> key = catalog_.content_key(*id);
@@ -743,27 +746,8 @@ void Loop::handle_key_delivery(SoupServerMessage* msg) {
   HttpError failure;
   auto published = catalog_.lookup(key->locator, now_iso(now_second_, now_text_), &failure);
   if (!published) return error(msg, unknown);
-  if (!key->policy_name.empty()) {
-    std::shared_ptr<const store::ContentKeyPolicy> policy =
-        catalog_.content_key_policy(key->policy_name);
-    if (!policy) {
-      return error(msg, http_error(500, hresult::kInternal,
-                                   "content key policy '" + key->policy_name + "' is unreadable"));
-    }
-    const KeyDecision decision = evaluate_key_request(
-        *policy, *id, bearer_token(header(msg, "Authorization"), token_parameter),
-        g_get_real_time() / G_USEC_PER_SEC);
-    if (!decision.granted()) {
-      g_message("request %s: key %s refused by content key policy '%s': %s",
-                request_id(msg).c_str(), id->c_str(), policy->name.c_str(),
-                decision.detail.c_str());
-      HttpError refused = key_refusal(decision);
-      if (refused.status == 401) {
-        soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-                                     "WWW-Authenticate", www_authenticate(decision).c_str());
-      }
-      return error(msg, refused);
-    }
+  if (auto refused = key_refusal_of(msg, *key, query_parameter(msg, "token"))) {
+    return refuse_key(msg, *refused);
   }
   set_common_headers(msg);
   soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
@@ -771,10 +755,44 @@ void Loop::handle_key_delivery(SoupServerMessage* msg) {
   respond_body(msg, 200, "application/octet-stream", key->value);
 }
 
+// Whether the key's content key policy keeps it from this request (key_policy.h): the decision
+// that refuses it, logged with its check and never the token; nullopt when it may go. A policy
+// that cannot be read refuses (403).
+std::optional<KeyDecision> Loop::key_refusal_of(SoupServerMessage* msg,
+                                                const store::ContentKey& key,
+                                                const std::string& token_parameter) {
+  if (key.policy_name.empty()) return std::nullopt;  // no policy: AMS's open restriction
+  std::shared_ptr<const store::ContentKeyPolicy> policy =
+      catalog_.content_key_policy(key.policy_name);
+  KeyDecision decision;
+  if (!policy) {
+    decision = KeyDecision{KeyCheck::kNoClearKeyOption,
+                           "content key policy '" + key.policy_name + "' cannot be read"};
+  } else {
+    decision = evaluate_key_request(*policy, key.id,
+                                    bearer_token(header(msg, "Authorization"), token_parameter),
+                                    g_get_real_time() / G_USEC_PER_SEC);
+  }
+  if (decision.granted()) return std::nullopt;
+  g_message("request %s: key %s refused by content key policy '%s': %s", request_id(msg).c_str(),
+            key.id.c_str(), key.policy_name.c_str(), decision.detail.c_str());
+  return decision;
+}
+
+void Loop::refuse_key(SoupServerMessage* msg, const KeyDecision& decision) {
+  HttpError refused = key_refusal(decision);
+  if (refused.status == 401) {
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "WWW-Authenticate",
+                                 www_authenticate(decision).c_str());
+  }
+  error(msg, refused);
+}
+
 // ClearKey licences (docs/protection.md): POST /keydelivery/clearkey/ with EME's JSON request
 // answers the keys asked for that are common encryption keys (CENC, CBCS) of active locators, as
 // JSON Web Keys. An id that is unknown, inactive or of an envelope key is left out (the same for
-// each, so nobody learns which ids exist); none left: 404.
+// each, so nobody learns which ids exist); none left: 404. The keys' content key policies apply
+// as at AES-128 key delivery (the token in Authorization or token=).
 void Loop::handle_clearkey(SoupServerMessage* msg) {
   SoupMessageBody* body = soup_server_message_get_request_body(msg);
   GBytes* bytes = soup_message_body_flatten(body);
@@ -784,16 +802,25 @@ void Loop::handle_clearkey(SoupServerMessage* msg) {
   g_bytes_unref(bytes);
   if (!asked) return error(msg, http_error(400, hresult::kBadRequest, asked.status().message()));
   std::vector<ClearKeyLicenceKey> keys;
+  // A key its content key policy refuses is left out too; with none left, the first refusal is
+  // the answer (401 and its challenge), as for an AES-128 key.
+  std::optional<KeyDecision> first_refusal;
+  const std::string token_parameter = query_parameter(msg, "token");
   for (const KeyBytes& kid : asked->kids) {
     std::optional<store::ContentKey> key = catalog_.content_key(guid_of(kid));
     if (!key || key->type == store::kEnvelopeEncryption || key->value.size() != 16) continue;
     HttpError failure;
     if (!catalog_.lookup(key->locator, now_iso(now_second_, now_text_), &failure)) continue;
+    if (auto refused = key_refusal_of(msg, *key, token_parameter)) {
+      if (!first_refusal) first_refusal = std::move(refused);
+      continue;
+    }
     ClearKeyLicenceKey k;
     k.kid = kid;
     std::copy(key->value.begin(), key->value.end(), k.key.begin());
     keys.push_back(k);
   }
+  if (keys.empty() && first_refusal) return refuse_key(msg, *first_refusal);
   if (keys.empty()) {
     return error(msg, http_error(404, hresult::kNotFound, "no common encryption key of those ids"));
   }
