@@ -123,6 +123,10 @@ int main(int argc, char** argv) {
           {token(JWT_ALG_HS256, "another 32-byte key, not ours..", now)}, now, iterations, false);
   measure("RS256 (2048 bits), granted, first sight", rs, rs_fresh, now, rsa_iterations, true);
   measure("RS256 (2048 bits), granted, again", rs, {rs_fresh[0]}, now, iterations, true);
+  EVP_PKEY* stranger = EVP_RSA_gen(2048);
+  measure("RS256 (2048 bits), bad signature", rs,
+          {token(JWT_ALG_RS256, private_pem(stranger), now)}, now, rsa_iterations, false);
+  EVP_PKEY_free(stranger);
   EVP_PKEY_free(rsa);
   return 0;
 }
