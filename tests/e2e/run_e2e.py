@@ -77,7 +77,12 @@ AES_FORMATS = ["hls-v3", "hls-v4"]
 CENC = "ams-encode-cenc"
 CENC_FORMATS = ["dash-csf", "dash-cmaf"]
 CENC_CLIENTS = ["dash.js", "shaka"]
-MADE = (AMS_ENCODE, FILTERED, AES, CENC)
+# Under Predefined_MultiDrmStreaming with its CBCS key: DASH CMAF with encryption=cbcs (the same
+# segments HLS CMAF serves; HLS players would need their EME configured, so only DASH plays here).
+CBCS = "ams-encode-cbcs"
+CBCS_FORMATS = ["dash-cmaf"]
+MADE = (AMS_ENCODE, FILTERED, AES, CENC, CBCS)
+LICENSED = (CENC, CBCS)  # assets whose passed rows must have fetched a ClearKey licence
 
 
 def manifest_url(a, fmt):
@@ -190,6 +195,13 @@ class Suite:
                                "Predefined_MultiDrmCencStreaming: CENC DASH CSF and CMAF, played "
                                "with EME ClearKey, the licence from the endpoint")
         entries.append(cenc)
+        cbcs = dict(entry, name=CBCS, policy="Predefined_MultiDrmStreaming",
+                    manifest_args=",encryption=cbcs", formats=CBCS_FORMATS, clients=CENC_CLIENTS,
+                    features=entry["features"] + ["cbcs", "clearkey"])
+        cbcs["description"] = ("the ams-encode asset through a locator under "
+                               "Predefined_MultiDrmStreaming: CBCS DASH CMAF (1:9 pattern), played "
+                               "with EME ClearKey, the licence from the endpoint")
+        entries.append(cbcs)
         with open(os.path.join(directory, "corpus.json"), "w") as f:
             json.dump({"version": 1, "assets": entries}, f, indent=2)
         return directory
@@ -755,7 +767,8 @@ class Suite:
         # before they exist: if they cannot be made, their rows are missing and the suite fails.
         made = [n for n in MADE if wanted(n)]
         shapes = {AES: {"formats": AES_FORMATS},
-                  CENC: {"formats": CENC_FORMATS, "clients": CENC_CLIENTS}}
+                  CENC: {"formats": CENC_FORMATS, "clients": CENC_CLIENTS},
+                  CBCS: {"formats": CBCS_FORMATS, "clients": CENC_CLIENTS}}
         placeholders = [dict({"name": n, "browsers": True}, **shapes.get(n, {})) for n in made]
         expected = self.expected_rows(placeholders + assets)
         with open(os.path.join(self.out, "expected.json"), "w") as f:
@@ -856,7 +869,7 @@ class Suite:
         """A CENC row that passed played decrypted media, so its player fetched a licence: the
         endpoint answered at least as many ClearKey licence requests with 200 as such rows passed
         (a row cannot pass on clear bytes or a cached key by accident)."""
-        passed = sum(1 for v in final if v.get("verdict") == "pass" and v.get("asset") == CENC)
+        passed = sum(1 for v in final if v.get("verdict") == "pass" and v.get("asset") in LICENSED)
         if not passed or self.mode != "serve" or not os.path.exists(self.access_log):
             return
         licences = 0
@@ -865,10 +878,10 @@ class Suite:
                 if '"POST /keydelivery/clearkey/ HTTP/' in line and re.search(r'HTTP/[\d.]+" 200 ', line):
                     licences += 1
         if licences < passed:
-            self.problem("licence", "%d CENC rows passed but the endpoint answered %d ClearKey licence "
+            self.problem("licence", "%d CENC/CBCS rows passed but the endpoint answered %d ClearKey licence "
                          "requests (%s)" % (passed, licences, self.access_log))
         else:
-            say("ClearKey licences answered: %d, for %d CENC rows passed" % (licences, passed))
+            say("ClearKey licences answered: %d, for %d CENC/CBCS rows passed" % (licences, passed))
 
     # --- The verdict -------------------------------------------------------------------------
     def verdict(self, expected, entries, versions, assets):

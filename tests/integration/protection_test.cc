@@ -33,6 +33,7 @@ constexpr char kCenc[] = "7b2d9e44-1c3a-4f6b-8e2d-5a9c0b1d2e04";
 // The ffmpeg asset: a clear and a CENC locator.
 constexpr char kFfClear[] = "7b2d9e44-1c3a-4f6b-8e2d-5a9c0b1d2e05";
 constexpr char kFfCenc[] = "7b2d9e44-1c3a-4f6b-8e2d-5a9c0b1d2e06";
+constexpr char kFfDrm[] = "7b2d9e44-1c3a-4f6b-8e2d-5a9c0b1d2e07";
 
 struct Key {
   std::string id;
@@ -131,7 +132,8 @@ class ProtectionTest : public ::testing::Test {
         {kDrm, "demo", "Predefined_MultiDrmStreaming"},
         {kCenc, "demo", "Predefined_MultiDrmCencStreaming"},
         {kFfClear, "ffdemo", "Predefined_ClearStreamingOnly"},
-        {kFfCenc, "ffdemo", "Predefined_MultiDrmCencStreaming"}};
+        {kFfCenc, "ffdemo", "Predefined_MultiDrmCencStreaming"},
+        {kFfDrm, "ffdemo", "Predefined_MultiDrmStreaming"}};
     for (const auto& [id, asset, policy] : locators) {
       ASSERT_EQ(run_ams({"locator", "create", "--asset", asset, "--policy", policy, "--id", id,
                          "--db", db_},
@@ -303,6 +305,13 @@ TEST_F(ProtectionTest, NothingClearLeavesAnEncryptedLocator) {
       {ism(kCenc, "manifest(format=mpd-time-csf,encryption=cbc)"), 403,
        "MPE_ENC_ENCRYPTION_NOT_SET_IN_DELIVERY_POLICY"},
       {ism(kCenc, "manifest(encryption=cenc)"), 501, "MPE_ENC_ENCRYPTION_NOT_SUPPORTED"},
+      {ism(kCenc, "manifest(format=mpd-time-cmaf,encryption=cbcs)"), 403,
+       "MPE_ENC_ENCRYPTION_NOT_SET_IN_DELIVERY_POLICY"},
+      {ism(kDrm, "manifest(format=mpd-time-csf,encryption=cbcs)"), 501,
+       "MPE_ENC_ENCRYPTION_NOT_SUPPORTED"},
+      {ism(kDrm, "manifest(format=m3u8-aapl,encryption=cbcs)"), 501,
+       "MPE_ENC_ENCRYPTION_NOT_SUPPORTED"},
+      {ism(kEnvelope, "manifest(format=m3u8-aapl,encryption=bogus)"), 400, "MPE_BAD_REQUEST"},
   };
   for (const Case& k : cases) {
     Answer a = c.get(k.path);
@@ -423,25 +432,37 @@ std::string shaka_packager() {
 struct CencCase {
   const char* clear;
   const char* cenc;
-  const char* name;  // the .ism name of the URL
+  const char* name;    // the .ism name of the URL
+  const char* scheme;  // the URL's encryption=
+  std::vector<const char*> formats;
 };
 
 TEST_F(ProtectionTest, CencDecryptsWithFfmpegAndShakaPackagerToTheClearSamples) {
   ASSERT_TRUE(g_file_test(shaka_packager().c_str(), G_FILE_TEST_IS_EXECUTABLE))
       << "Shaka Packager is missing: " << shaka_packager() << " (scripts/setup.sh installs it)";
   Connection c(server_->port());
-  for (const CencCase& k :
-       {CencCase{kClear, kCenc, "testsrc"}, CencCase{kFfClear, kFfCenc, "ffasset"}}) {
-    std::vector<Key> keys = keys_of(db_, k.cenc, dir_);
-    ASSERT_EQ(keys.size(), 1u);
-    const Key key = keys[0];
-    ASSERT_EQ(key.type, "CommonEncryptionCenc");
+  const std::vector<CencCase> cases = {
+      {kClear, kCenc, "testsrc", "cenc", {"mpd-time-csf", "mpd-time-cmaf"}},
+      {kFfClear, kFfCenc, "ffasset", "cenc", {"mpd-time-csf", "mpd-time-cmaf"}},
+      // Predefined_MultiDrmStreaming's CBCS key: DASH CMAF (HLS CMAF has the same bytes, below).
+      {kClear, kDrm, "testsrc", "cbcs", {"mpd-time-cmaf"}},
+      {kFfClear, kFfDrm, "ffasset", "cbcs", {"mpd-time-cmaf"}}};
+  for (const CencCase& k : cases) {
+    const std::string scheme = k.scheme;
+    const std::string arg = ",encryption=" + scheme;
+    Key key;
+    for (const Key& each : keys_of(db_, k.cenc, dir_)) {
+      if (each.type == (scheme == "cenc" ? "CommonEncryptionCenc" : "CommonEncryptionCbcs")) {
+        key = each;
+      }
+    }
+    ASSERT_EQ(key.value.size(), 16u) << k.cenc << " has no " << scheme << " key";
     const std::string kid_hex = std::regex_replace(key.id, std::regex("-"), "");
-    for (const char* format : {"mpd-time-csf", "mpd-time-cmaf"}) {
-      SCOPED_TRACE(std::string(k.name) + " " + format);
+    for (const char* format : k.formats) {
+      SCOPED_TRACE(std::string(k.name) + " " + format + " " + scheme);
       const std::string base = std::string("/") + k.cenc + "/" + k.name + ".ism/";
       const std::string clear_base = std::string("/") + k.clear + "/" + k.name + ".ism/";
-      Answer mpd = c.get(base + "manifest(format=" + format + ",encryption=cenc)");
+      Answer mpd = c.get(base + "manifest(format=" + format + arg + ")");
       ASSERT_EQ(mpd.status, 200) << mpd.describe();
       EXPECT_EQ(schema_problem(mpd.body, dir_), "");
       // Every AdaptationSet: the scheme with the key id, ClearKey with its licence URL on the
@@ -460,8 +481,8 @@ TEST_F(ProtectionTest, CencDecryptsWithFfmpegAndShakaPackagerToTheClearSamples) 
       };
       EXPECT_GE(sets, 2u);
       EXPECT_EQ(count("<ContentProtection schemeIdUri=\"urn:mpeg:dash:mp4protection:2011\" "
-                      "value=\"cenc\" cenc:default_KID=\"" +
-                      key.id + "\""),
+                      "value=\"" +
+                      scheme + "\" cenc:default_KID=\"" + key.id + "\""),
                 sets)
           << mpd.body;
       // (The Host this client sends is 127.0.0.1, without the port.)
@@ -480,11 +501,27 @@ TEST_F(ProtectionTest, CencDecryptsWithFfmpegAndShakaPackagerToTheClearSamples) 
       EXPECT_EQ(hex(box.substr(28, 4)), "00000001");
       EXPECT_EQ(hex(box.substr(32, 16)), kid_hex);
 
+      if (scheme == "cbcs") {
+        // The HLS CMAF playlists name the same key: SAMPLE-AES with the common pssh.
+        Answer master = c.get(base + "manifest(format=m3u8-cmaf" + arg + ")");
+        ASSERT_EQ(master.status, 200) << master.describe();
+        std::smatch m;
+        ASSERT_TRUE(std::regex_search(
+            master.body, m, std::regex(R"((QualityLevels\(\d+\)/Manifest\(video,[^)]*\)))")));
+        Answer playlist = c.get(base + m[1].str());
+        ASSERT_EQ(playlist.status, 200) << playlist.describe();
+        EXPECT_NE(playlist.body.find(
+                      "#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"data:text/plain;base64," + pssh[1].str() +
+                      "\",KEYFORMAT=\"urn:uuid:1077efec-c0b2-4d02-ace3-3c1e52e2fb4b\""),
+                  std::string::npos)
+            << playlist.body;
+        EXPECT_NE(playlist.body.find(",encryption=cbcs)"), std::string::npos);
+      }
       std::vector<Representation> reps = representations(mpd.body, base);
       ASSERT_GE(reps.size(), 2u);
       for (const Representation& rep : reps) {
         SCOPED_TRACE(rep.init);
-        ASSERT_NE(rep.init.find(",encryption=cenc)"), std::string::npos);
+        ASSERT_NE(rep.init.find(arg + ")"), std::string::npos);
         std::string enc, clear;
         auto fetch = [&](const std::string& path, std::string& into, bool head_check) {
           Answer a = c.get(path);
@@ -497,11 +534,20 @@ TEST_F(ProtectionTest, CencDecryptsWithFfmpegAndShakaPackagerToTheClearSamples) 
           into += a.body;
         };
         auto clear_of = [&](const std::string& path) {
-          return clear_base +
-                 std::regex_replace(path.substr(base.size()), std::regex(",encryption=cenc"), "");
+          return clear_base + std::regex_replace(path.substr(base.size()), std::regex(arg), "");
+        };
+        // cbcs: HLS CMAF serves the very same bytes (one set of segments for both).
+        auto same_for_hls = [&](const std::string& path, const std::string& bytes) {
+          if (scheme != "cbcs") return;
+          const std::string hls =
+              std::regex_replace(path, std::regex("format=mpd-time-cmaf"), "format=m3u8-cmaf");
+          Answer h = c.get(hls);
+          ASSERT_EQ(h.status, 200) << hls << "\n" << h.describe();
+          EXPECT_TRUE(h.body == bytes) << hls << ": not the DASH CMAF bytes";
         };
         std::string enc_init, clear_init;
         fetch(rep.init, enc_init, false);
+        same_for_hls(rep.init, enc_init);
         fetch(clear_of(rep.init), clear_init, false);
         EXPECT_NE(enc_init.find(rep.audio ? "enca" : "encv"), std::string::npos);
         enc = enc_init;
@@ -512,8 +558,12 @@ TEST_F(ProtectionTest, CencDecryptsWithFfmpegAndShakaPackagerToTheClearSamples) 
           SCOPED_TRACE(rep.media[i]);
           std::string enc_fragment, clear_fragment;
           fetch(rep.media[i], enc_fragment, i == 0);
+          same_for_hls(rep.media[i], enc_fragment);
           fetch(clear_of(rep.media[i]), clear_fragment, false);
-          EXPECT_NE(enc_fragment.find("senc"), std::string::npos);
+          // (cbcs audio: a constant IV and whole-sample encryption need no sample information.)
+          if (scheme == "cenc" || !rep.audio) {
+            EXPECT_NE(enc_fragment.find("senc"), std::string::npos);
+          }
           enc += enc_fragment;
           clear += clear_fragment;
           // ffmpeg 5.1 decrypts a fragmented CENC file only while it holds one fragment (with

@@ -159,7 +159,10 @@ Result<size_t> find_track(const url::Request& r, const Presentation& p, HttpErro
 // envelope policy): the locator's envelope key, the URLs and the playlists' EXT-X-KEY.
 Status plan_encryption(RequestPlan& plan, const std::string& origin, HttpError* error) {
   const bool cenc = plan.request.encryption == "cenc";
-  const char* type = cenc ? store::kCommonEncryptionCenc : store::kEnvelopeEncryption;
+  const bool cbcs = plan.request.encryption == "cbcs";
+  const char* type = cenc   ? store::kCommonEncryptionCenc
+                     : cbcs ? store::kCommonEncryptionCbcs
+                            : store::kEnvelopeEncryption;
   const store::ContentKey* key = nullptr;
   for (const store::ContentKey& k : plan.published->content_keys) {
     if (k.type == type && key == nullptr) key = &k;
@@ -172,10 +175,11 @@ Status plan_encryption(RequestPlan& plan, const std::string& origin, HttpError* 
   Result<SegmentKey> k = segment_key(key->id, key->value);
   if (!k) return fail(error, http_error(500, hresult::kInternal, k.status().to_string()));
   plan.options.encryption = plan.request.encryption;
-  if (cenc) {
+  if (cenc || cbcs) {
     // The key id's bytes are the GUID's in order (segment_key's iv).
     manifest::Options::CommonEncryption ce;
-    ce.scheme = "cenc";
+    ce.scheme = plan.request.encryption;
+    plan.common_scheme = cenc ? fmp4::Scheme::kCenc : fmp4::Scheme::kCbcs;
     ce.default_kid = k->id;
     ByteWriter pssh;
     mp4::write_box(pssh, fmp4::common_pssh(k->iv));
@@ -216,7 +220,7 @@ void plan_protection(RequestPlan& plan) {
   if (!plan.common_key) return;
   const SegmentKey& k = *plan.common_key;
   plan.protection = std::make_shared<const fmp4::Protection>(
-      fmp4::make_protection(fmp4::Scheme::kCenc, k.iv, k.value, *plan.presentation,
+      fmp4::make_protection(plan.common_scheme, k.iv, k.value, *plan.presentation,
                             plan.presentation->tracks[plan.track]));
 }
 

@@ -57,11 +57,12 @@ struct RequestPlan {
   // `encryption=cbc` on HLS v3/v4 (AES-128): the key the media bytes are encrypted with once
   // the pipeline made them; the playlists announce it (options.aes128_*).
   std::optional<SegmentKey> encryption;
-  // `encryption=cenc` on DASH (common encryption, docs/protection.md): the locator's
-  // CommonEncryptionCenc key, and the protection of the URL's track that the init segment and the
-  // fragments are written with (also in media->protection); the MPD announces it
-  // (options.common_encryption).
+  // `encryption=cenc` on DASH, `encryption=cbcs` on DASH CMAF and HLS CMAF (common encryption,
+  // docs/protection.md): the locator's CommonEncryptionCenc or CommonEncryptionCbcs key, and the
+  // protection of the URL's track that the init segment and the fragments are written with (also in
+  // media->protection); the MPD announces it (options.common_encryption).
   std::optional<SegmentKey> common_key;
+  fmp4::Scheme common_scheme = fmp4::Scheme::kCenc;  // cbcs: DASH CMAF and HLS CMAF
   std::shared_ptr<const fmp4::Protection> protection;
   std::string content_type;
   std::string etag;  // strong, of the identity coding

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -130,8 +131,9 @@ Result<Certificate> load_certificate(const Config& c) {
 // What `encryption=` a request may ask under its policy, and what is served (docs/protection.md):
 // a clear policy takes none; an encrypted one needs one of its schemes (AMS's 403s); of those,
 // AES-128 (`encryption=cbc`) on HLS v3 and v4 under an envelope policy and CENC
-// (`encryption=cenc`) on DASH CSF and CMAF under a common encryption policy are served, the rest
-// (DASH SEA, Smooth, CBCS, PIFF) answers 501 until it is.
+// (`encryption=cenc`) on DASH CSF and CMAF under a common encryption policy, and CBCS
+// (`encryption=cbcs`) on DASH CMAF and HLS CMAF under a policy with a CBCS key, are served; the
+// rest (DASH SEA, Smooth, cbcs-aapl, PIFF) answers 501 until it is.
 std::optional<HttpError> encryption_refusal(const store::Policy& policy, const url::Request& r,
                                             manifest::Format format) {
   const bool encrypted_policy = policy.encryption != store::Encryption::kNone;
@@ -143,7 +145,14 @@ std::optional<HttpError> encryption_refusal(const store::Policy& policy, const u
     return http_error(403, hresult::kEncryptionNotInPolicy);
   }
   const bool envelope = policy.encryption == store::Encryption::kEnvelope;
-  if (envelope != (r.encryption == "cbc")) {
+  // The key type each scheme needs; a scheme whose key the policy does not give is not in it.
+  const std::string& e = r.encryption;
+  const char* needs = e == "cbc"                        ? store::kEnvelopeEncryption
+                      : e == "cenc" || e == "piff"      ? store::kCommonEncryptionCenc
+                      : e == "cbcs" || e == "cbcs-aapl" ? store::kCommonEncryptionCbcs
+                                                        : nullptr;
+  const std::vector<std::string> types = store::content_key_types(policy);
+  if (needs == nullptr || std::find(types.begin(), types.end(), needs) == types.end()) {
     return http_error(403, hresult::kEncryptionNotInPolicy,
                       "encryption=" + r.encryption + " is not a scheme of " + policy.name);
   }
@@ -152,6 +161,11 @@ std::optional<HttpError> encryption_refusal(const store::Policy& policy, const u
   }
   if (policy.encryption == store::Encryption::kCommonCenc && r.encryption == "cenc" &&
       manifest::is_dash(format)) {
+    return std::nullopt;
+  }
+  // cbcs: one set of CMAF segments for DASH CMAF and HLS CMAF, with the policy's CBCS key.
+  if (r.encryption == "cbcs" &&
+      (format == manifest::Format::kDashCmaf || format == manifest::Format::kHlsCmaf)) {
     return std::nullopt;
   }
   return http_error(501, hresult::kEncryptionNotSupported,
@@ -720,7 +734,7 @@ void Loop::handle(SoupServerMessage* msg, const char* path) {
   if (*filters) request.cache_key += "\n" + (*filters)->key;
   // A protected MPD names the ClearKey licence URL absolutely (players resolve dashif:Laurl
   // against the page, not the MPD): the answer depends on the host asked.
-  if (r.encryption == "cenc" && manifest::is_dash(*format)) {
+  if ((r.encryption == "cenc" || r.encryption == "cbcs") && manifest::is_dash(*format)) {
     request.origin = request_origin(msg);
     request.cache_key += "\n" + request.origin;
   }

@@ -221,6 +221,14 @@ Result<std::string> render_hls_media(const model::Presentation& p, Format format
     out += "#EXT-X-KEY:METHOD=AES-128,URI=\"" + options.aes128_key_uri + "\",IV=0x" +
            options.aes128_iv_hex + "\n";
   }
+  // Common encryption of CMAF segments (cbcs, docs/protection.md): SAMPLE-AES (RFC 8216
+  // 4.3.2.4) with the W3C common system's pssh as the key's URI, as EME players take init data.
+  if (format == Format::kHlsCmaf && options.common_encryption) {
+    out +=
+        "#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"data:text/plain;base64," +
+        options.common_encryption->pssh_base64 +
+        "\",KEYFORMAT=\"urn:uuid:1077efec-c0b2-4d02-ace3-3c1e52e2fb4b\",KEYFORMATVERSIONS=\"1\"\n";
+  }
   if (format == Format::kHlsCmaf) {
     out += "#EXT-X-MAP:URI=\"" + url::hls_init(track.name, fmt, options.url_args()) + "\"\n";
   }

@@ -25,7 +25,7 @@ constexpr std::string_view kEncryptionArg = "encryption";
 constexpr std::string_view kM3u8Suffix = ".m3u8";
 constexpr std::string_view kMpdSuffix = ".mpd";
 constexpr size_t kMaxFilters = 3;
-constexpr std::string_view kEncryptions[] = {"cbc", "cenc", "cbcs-aapl", "piff"};
+constexpr std::string_view kEncryptions[] = {"cbc", "cenc", "cbcs", "cbcs-aapl", "piff"};
 
 // The selector arguments, as a bit set: which ones a resource accepts and which were seen.
 enum Arg : unsigned {

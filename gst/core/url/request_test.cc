@@ -62,6 +62,7 @@ const char* const kAmsUrls[] = {
     "manifest(format=m3u8-aapl,encryption=cbc)",
     "manifest(format=m3u8-aapl,encryption=cbcs-aapl)",
     "manifest(format=m3u8-cmaf,encryption=cbcs-aapl)",
+    "manifest(format=mpd-time-cmaf,encryption=cbcs)",
     "manifest(format=mpd-time-csf,encryption=cenc)",
     "manifest(format=mpd-time-cmaf,encryption=cbc)",
     "manifest(format=m3u8-cmaf).m3u8",
@@ -425,7 +426,7 @@ TEST(UrlPrint, RoundTripsGeneratedRequests) {
     if (rng() % 2 && r.kind != Kind::kKeyFrame)
       r.audio_track = pick({"audio_und", "a b", "\xC3\xA9"});
     if (rng() % 2) r.filters = {"f1", "my filter"};
-    if (rng() % 3 == 0) r.encryption = pick({"cbc", "cenc", "cbcs-aapl", "piff"});
+    if (rng() % 3 == 0) r.encryption = pick({"cbc", "cenc", "cbcs", "cbcs-aapl", "piff"});
     if (r.kind == Kind::kManifest) {
       r.audio_only = rng() % 2;
       if (r.format == "mpd-time-csf" && rng() % 2) r.suffix = ".mpd";
