@@ -350,6 +350,8 @@ Result<std::string> render(const RequestPlan& plan) {
       AMS_RETURN_IF_ERROR(fmp4::write_init_segment(p.tracks[plan.track], variant_of(plan.muxer), w,
                                                    plan.protection.get()));
       Bytes bytes = w.take();
+      // (HLS CMAF under AES-128 too: its playlists name the init segment before the key, so it
+      // is clear, manifest/hls.cc.)
       return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     }
     default:

@@ -130,7 +130,7 @@ Result<Certificate> load_certificate(const Config& c) {
 
 // What `encryption=` a request may ask under its policy, and what is served (docs/protection.md):
 // a clear policy takes none; an encrypted one needs one of its schemes (AMS's 403s); of those,
-// AES-128 (`encryption=cbc`) on HLS v3 and v4 under an envelope policy and CENC
+// AES-128 (`encryption=cbc`) on HLS v3, v4 and CMAF under an envelope policy and CENC
 // (`encryption=cenc`) on DASH CSF and CMAF under a common encryption policy, and CBCS
 // (`encryption=cbcs`) on DASH CMAF and HLS CMAF under a policy with a CBCS key, are served; the
 // rest (DASH SEA, Smooth, cbcs-aapl, PIFF) answers 501 until it is.
@@ -156,7 +156,7 @@ std::optional<HttpError> encryption_refusal(const store::Policy& policy, const u
     return http_error(403, hresult::kEncryptionNotInPolicy,
                       "encryption=" + r.encryption + " is not a scheme of " + policy.name);
   }
-  if (envelope && (format == manifest::Format::kHlsV3 || format == manifest::Format::kHlsV4)) {
+  if (envelope && manifest::is_hls(format)) {
     return std::nullopt;
   }
   if (policy.encryption == store::Encryption::kCommonCenc && r.encryption == "cenc" &&

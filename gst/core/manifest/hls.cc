@@ -216,7 +216,14 @@ Result<std::string> render_hls_media(const model::Presentation& p, Format format
   out += "#EXT-X-MEDIA-SEQUENCE:" + std::to_string(track.fragment_base / per) + "\n";
   out += "#EXT-X-TARGETDURATION:" + std::to_string(target_duration(durations)) + "\n";
   if (iframes_only) out += "#EXT-X-I-FRAMES-ONLY\n";
-  // AES-128: every segment (and key frame) encrypted whole with the one key and IV.
+  // AES-128: every segment (and key frame) encrypted whole with the one key and IV. In HLS CMAF
+  // the EXT-X-MAP comes first, so that the key does not apply to it (RFC 8216 4.3.2.4): the init
+  // segment, codec configuration and no media, stays clear, as GStreamer's and Chromium's HLS
+  // need (an encrypted one crashed hlsdemux2 and stalled Chromium; docs/protection.md).
+  const bool map_first = format == Format::kHlsCmaf && !options.aes128_key_uri.empty();
+  if (map_first) {
+    out += "#EXT-X-MAP:URI=\"" + url::hls_init(track.name, fmt, options.url_args()) + "\"\n";
+  }
   if (!options.aes128_key_uri.empty()) {
     out += "#EXT-X-KEY:METHOD=AES-128,URI=\"" + options.aes128_key_uri + "\",IV=0x" +
            options.aes128_iv_hex + "\n";
@@ -229,7 +236,7 @@ Result<std::string> render_hls_media(const model::Presentation& p, Format format
         options.common_encryption->pssh_base64 +
         "\",KEYFORMAT=\"urn:uuid:1077efec-c0b2-4d02-ace3-3c1e52e2fb4b\",KEYFORMATVERSIONS=\"1\"\n";
   }
-  if (format == Format::kHlsCmaf) {
+  if (format == Format::kHlsCmaf && !map_first) {
     out += "#EXT-X-MAP:URI=\"" + url::hls_init(track.name, fmt, options.url_args()) + "\"\n";
   }
   for (size_t i = 0; i < uris.size(); ++i) {
