@@ -40,17 +40,6 @@ bool from_base64url(std::string_view text, std::vector<uint8_t>& out) {
   return true;
 }
 
-std::string guid_of(const KeyBytes& b) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < b.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += kHex[b[i] >> 4];
-    out += kHex[b[i] & 15];
-  }
-  return out;
-}
-
 Result<ClearKeyRequest> parse_clearkey_request(std::string_view body) {
   nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {

@@ -33,9 +33,6 @@ struct ClearKeyLicenceKey {
 // {"keys": [{"kty": "oct", "kid": "...", "k": "..."}], "type": "..."}, base64url unpadded.
 std::string clearkey_licence(const std::vector<ClearKeyLicenceKey>& keys, const std::string& type);
 
-// 16 bytes as a GUID's text ("3f0c1122-3344-..."), lower case, bytes in order.
-std::string guid_of(const KeyBytes& bytes);
-
 // base64url without padding (RFC 4648 5), and back (padding optional).
 std::string base64url(const uint8_t* data, size_t size);
 bool from_base64url(std::string_view text, std::vector<uint8_t>& out);

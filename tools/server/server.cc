@@ -26,6 +26,7 @@
 #include "clearkey.h"
 #include "connections.h"
 #include "download.h"
+#include "fmp4/protection.h"
 #include "http.h"
 #include "key_policy.h"
 #include "metrics.h"
@@ -821,7 +822,7 @@ void Loop::handle_clearkey(SoupServerMessage* msg) {
   std::optional<KeyDecision> first_refusal;
   const std::string token_parameter = query_parameter(msg, "token");
   for (const KeyBytes& kid : asked->kids) {
-    std::optional<store::ContentKey> key = catalog_.content_key(guid_of(kid));
+    std::optional<store::ContentKey> key = catalog_.content_key(fmp4::key_id_uuid(kid));
     if (!key || key->type == store::kEnvelopeEncryption || key->value.size() != 16) continue;
     HttpError failure;
     if (!catalog_.lookup(key->locator, now_iso(now_second_, now_text_), &failure)) continue;
