@@ -7,7 +7,10 @@
 #include <glib.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -243,6 +246,63 @@ TEST_F(FiltersTest, ALocatorsFiltersApplyToEveryRequestThroughIt) {
   EXPECT_EQ(
       c.get(ism(kTrimmed, "QualityLevels(400000)/Fragments(video=0,format=mpd-time-csf)")).status,
       404);
+}
+
+// The first presentation time, in seconds, of the track in `init` + `fragment`, by ffprobe.
+double first_pts(const std::string& init, const std::string& fragment, const std::string& dir,
+                 const std::string& name) {
+  const std::string file = dir + "/" + name + ".mp4";
+  write_file(file, init + fragment);
+  const std::string log = dir + "/" + name + ".pts";
+  EXPECT_EQ(
+      run({"ffprobe", "-v", "error", "-show_entries", "packet=pts_time", "-of", "csv=p=0", file},
+          log),
+      "");
+  double first = 1e9;
+  std::istringstream lines(read_file(log));
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty() && (std::isdigit(static_cast<unsigned char>(line[0])) || line[0] == '-'))
+      first = std::min(first, std::stod(line));
+  }
+  return first;
+}
+
+TEST_F(FiltersTest, TheAudioCoversTheStartOfATrimmedPresentation) {
+  // The encoder starts each audio fragment at the first frame at or after its video boundary, so
+  // the audio fragment at 10 s starts up to a frame late; the filtered presentation's first audio
+  // fragment takes the frame before, so that no track starts after the video (10 s): not the
+  // English audio in the rungs' files, nor the French audio in a file of its own.
+  Connection c(server_->port());
+  Answer master = c.get(ism(kPlain, "manifest(format=m3u8-cmaf,filter=clip)"));
+  ASSERT_EQ(master.status, 200) << master.describe();
+  std::smatch m;
+  std::vector<std::string> audio;
+  const std::regex uri(R"re(TYPE=AUDIO.*URI="QualityLevels\((\d+)\)/Manifest\(([^,]+),)re");
+  for (auto it = std::sregex_iterator(master.body.begin(), master.body.end(), uri);
+       it != std::sregex_iterator(); ++it) {
+    audio.push_back((*it)[1].str() + "/" + (*it)[2].str());
+  }
+  ASSERT_EQ(audio.size(), 2u) << master.body;
+  for (const std::string& a : audio) {
+    const std::string bitrate = a.substr(0, a.find('/')), name = a.substr(a.find('/') + 1);
+    const std::string level = "QualityLevels(" + bitrate + ")/";
+    Answer playlist =
+        c.get(ism(kPlain, level + "Manifest(" + name + ",format=m3u8-cmaf,filter=clip)"));
+    ASSERT_EQ(playlist.status, 200) << playlist.describe();
+    ASSERT_TRUE(std::regex_search(playlist.body, m,
+                                  std::regex(R"re(\n(Fragments\([^=]+=(\d+),[^)]*\)))re")))
+        << playlist.body;
+    const int64_t listed = std::stoll(m[2].str());
+    Answer init =
+        c.get(ism(kPlain, level + "Fragments(" + name + "=i,format=m3u8-cmaf,filter=clip)"));
+    Answer first = c.get(ism(kPlain, level + m[1].str()));
+    ASSERT_EQ(init.status, 200) << init.describe();
+    ASSERT_EQ(first.status, 200) << first.describe();
+    const double pts = first_pts(init.body, first.body, dir_, "lead-" + name);
+    EXPECT_LE(pts, 10.0) << name << ": " << playlist.body;
+    EXPECT_GT(pts, 10.0 - 0.05) << name << ": one frame of lead, not a fragment";
+    EXPECT_NEAR(pts, listed / 1e7, 1e-4) << name << ": the URL's time is the first sample's";
+  }
 }
 
 TEST_F(FiltersTest, FfmpegDecodesTheTrimmedStreams) {

@@ -222,6 +222,32 @@ std::vector<model::Fragment> fragments_in(const model::Track& t, int64_t from, i
   return out;
 }
 
+// An audio fragment starts at the first audio sample at or after its video boundary, so the first
+// one kept can start up to a frame after the video does: a hole at the start of the filtered
+// presentation (hls.js 1.7 skips it with a bufferSeekOverHole error). The first fragment is given
+// the samples of the one before it that are still presenting at the window start, so the audio
+// covers the video's first instant; players trim the lead before the Period start (DASH) or
+// before 0 (HLS). Every audio sample is a random access point, so the fragment still decodes.
+// `t` holds the unfiltered track's fragments from index `base` on; its samples are the file's.
+void lead_in(model::Track& t, size_t base, int64_t window_start) {
+  if (base == 0 || t.fragments.empty()) return;
+  const std::vector<model::Sample>& samples = t.samples();
+  model::Fragment& first = t.fragments.front();
+  if (first.first_sample > samples.size()) return;
+  const int64_t from = rescale(window_start, kManifestTimescale, t.timescale);
+  uint32_t lead = first.first_sample;
+  while (lead > 0 && samples[lead - 1].pts() + samples[lead - 1].duration > from &&
+         samples[lead - 1].pts() < first.start) {
+    --lead;
+  }
+  if (lead == first.first_sample) return;
+  const int64_t start = samples[lead].pts();
+  first.sample_count += first.first_sample - lead;
+  first.first_sample = lead;
+  first.duration += first.start - start;
+  first.start = start;
+}
+
 std::atomic<uint64_t> g_filtered_ids{uint64_t{1} << 62};
 
 }  // namespace
@@ -444,6 +470,7 @@ Result<std::shared_ptr<const model::Presentation>> apply(const model::Presentati
       size_t base = 0;
       t.fragments = fragments_in(t, *window_start, *window_end, &base);
       t.fragment_base = base;
+      if (t.type == model::TrackType::kAudio) lead_in(t, base, *window_start);
       t.duration = 0;
       for (const model::Fragment& fr : t.fragments) t.duration += fr.duration;
       if (!t.fragments.empty()) {

@@ -226,6 +226,67 @@ TEST(FilterTest, ATimeRangeKeepsWholeFragmentsWithTheirAbsoluteTimes) {
   EXPECT_EQ(applied(p, {live})->tracks[0].fragments.size(), p.tracks[0].fragments.size());
 }
 
+// Video at 3000 Hz in 2 s fragments and AAC at 48 kHz whose fragments start at the first
+// 1024-sample frame at or after each video boundary (as `ams encode` and the ffmpeg corpus make
+// them): every audio boundary but 0 lies up to a frame after the video's.
+model::Presentation boundary_presentation() {
+  model::Presentation p;
+  model::Track v;
+  v.type = model::TrackType::kVideo;
+  v.name = "video";
+  v.timescale = 3000;
+  auto vt = std::make_shared<model::SampleTable>();
+  for (int i = 0; i < 300; ++i) vt->samples.push_back({0, 100, 100, i * 100, 0, i % 60 == 0});
+  v.table = vt;
+  for (uint32_t f = 0; f < 5; ++f) v.fragments.push_back({f * 60, 60, f * 6000, 6000});
+  v.duration = 30000;
+  model::Track a;
+  a.type = model::TrackType::kAudio;
+  a.name = "aac_eng_2_128000_2_1";
+  a.language = "eng";
+  a.timescale = 48000;
+  auto at = std::make_shared<model::SampleTable>();
+  for (int i = 0; i < 470; ++i) at->samples.push_back({0, 10, 1024, i * 1024, 0, true});
+  a.table = at;
+  uint32_t first = 0;
+  for (int f = 0; f < 5; ++f) {
+    const uint32_t next = f == 4 ? 470 : static_cast<uint32_t>((96000 * (f + 1) + 1023) / 1024);
+    a.fragments.push_back(
+        {first, next - first, int64_t{first} * 1024, int64_t{next - first} * 1024});
+    first = next;
+  }
+  a.duration = 470 * 1024;
+  p.tracks = {v, a};
+  return p;
+}
+
+TEST(FilterTest, TheAudioCoversTheVideoStartOfATrimmedPresentation) {
+  const model::Presentation p = boundary_presentation();
+  // The audio fragment at the 4 s video boundary starts at frame 188, 4.010667 s: 10.7 ms late.
+  ASSERT_EQ(p.tracks[1].fragments[2].first_sample, 188u);
+  auto c = applied(p, {parsed(R"({"presentationTimeRange":{"startTimestamp":40000000}})")});
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->start_10mhz, 40000000);
+  const model::Track& v = c->tracks[0];
+  const model::Track& a = c->tracks[1];
+  EXPECT_EQ(v.fragment_start_10mhz(0), 40000000);
+  // Its first fragment takes the frame still presenting at 4 s (187: 3.989333 to 4.010667 s), and
+  // no frame that ends before it; the rest keep their unfiltered bounds (same segment numbers).
+  EXPECT_EQ(a.fragment_base, 2u);
+  EXPECT_EQ(a.fragments[0].first_sample, 187u);
+  EXPECT_EQ(a.fragments[0].start, 187 * 1024);
+  EXPECT_EQ(a.fragments[0].sample_count, p.tracks[1].fragments[2].sample_count + 1);
+  EXPECT_EQ(a.fragments[0].start + a.fragments[0].duration, p.tracks[1].fragments[3].start);
+  EXPECT_EQ(a.fragments[1].start, p.tracks[1].fragments[3].start);
+  EXPECT_LE(a.fragment_start_10mhz(0), v.fragment_start_10mhz(0));
+  EXPECT_EQ(a.duration, 470 * 1024 - 187 * 1024);
+  // The unfiltered presentation is untouched, and a start at 0 needs no lead.
+  EXPECT_EQ(p.tracks[1].fragments[2].first_sample, 188u);
+  auto head = applied(p, {parsed(R"({"presentationTimeRange":{"endTimestamp":30000000}})")});
+  ASSERT_NE(head, nullptr);
+  EXPECT_EQ(head->tracks[1].fragments[0].first_sample, 0u);
+}
+
 TEST(FilterTest, FirstQualityPutsThatRenditionFirst) {
   const model::Presentation p = ams_doc_presentation();
   auto exact = applied(p, {parsed(R"({"firstQuality":{"bitrate":2217354}})")});
