@@ -305,6 +305,38 @@ TEST_F(FiltersTest, TheAudioCoversTheStartOfATrimmedPresentation) {
   }
 }
 
+TEST_F(FiltersTest, DashAudioStartsAtThePeriodStartOfATrimmedPresentation) {
+  // DASH cuts at the Period start with presentationTimeOffset, so the audio takes no lead-in: each
+  // SegmentTimeline starts at or after its offset (GStreamer 1.22 dashdemux2 asks for a wrapped
+  // $Time$ on a seek when it does not) and within a frame of it, and the first segment's media
+  // starts where the timeline says.
+  Connection c(server_->port());
+  for (const std::string format : {"mpd-time-csf", "mpd-time-cmaf"}) {
+    Answer mpd = c.get(ism(kPlain, "manifest(format=" + format + ",filter=clip)"));
+    ASSERT_EQ(mpd.status, 200) << mpd.describe();
+    const std::regex set(
+        R"re(<AdaptationSet [^>]*contentType="audio"[\s\S]*?presentationTimeOffset="(\d+)"[^>]*media="([^"]+)"[^>]*initialization="([^"]+)"[\s\S]*?<S t="(\d+)"[\s\S]*?bandwidth="(\d+)")re");
+    int sets = 0;
+    for (auto it = std::sregex_iterator(mpd.body.begin(), mpd.body.end(), set);
+         it != std::sregex_iterator(); ++it, ++sets) {
+      const int64_t pto = std::stoll((*it)[1].str()), t = std::stoll((*it)[4].str());
+      EXPECT_GE(t, pto) << format << ": " << mpd.body;
+      EXPECT_LT(t - pto, 10000000 / 48000 * 1024 + 1) << format << ": more than a frame late";
+      auto expand = [&](std::string tpl) {
+        tpl = std::regex_replace(tpl, std::regex(R"(\$Bandwidth\$)"), (*it)[5].str());
+        return std::regex_replace(tpl, std::regex(R"(\$Time\$)"), (*it)[4].str());
+      };
+      Answer init = c.get(ism(kPlain, expand((*it)[3].str())));
+      Answer first = c.get(ism(kPlain, expand((*it)[2].str())));
+      ASSERT_EQ(init.status, 200) << init.describe();
+      ASSERT_EQ(first.status, 200) << first.describe();
+      const double pts = first_pts(init.body, first.body, dir_, "dash-" + format);
+      EXPECT_NEAR(pts, t / 1e7, 1e-4) << format << ": the S@t is the first sample's";
+    }
+    EXPECT_EQ(sets, 2) << format << ": English and French audio: " << mpd.body;
+  }
+}
+
 TEST_F(FiltersTest, FfmpegDecodesTheTrimmedStreams) {
   // 10 s of 30 fps video in each protocol, and audio of the same length.
   for (const std::string format : {"m3u8-aapl", "m3u8-cmaf", "mpd-time-csf"}) {

@@ -79,15 +79,17 @@ class ContinuityTables {
 class FilteredPresentations {
  public:
   Result<std::shared_ptr<const Presentation>> get(const std::shared_ptr<const Presentation>& source,
-                                                  const RequestFilters& filters, HttpError* error) {
-    const std::string key = std::to_string(source->id) + "\n" + filters.key;
+                                                  const RequestFilters& filters,
+                                                  filter::ApplyOptions options, HttpError* error) {
+    const std::string key = std::to_string(source->id) + "\n" + filters.key +
+                            (options.audio_lead_in ? "\nlead-in" : "");
     {
       std::lock_guard<std::mutex> lock(lock_);
       if (auto it = entries_.find(key); it != entries_.end()) return it->second;
     }
     filter::Refusal why = filter::Refusal::kRemovedAllStreams;
     Result<std::shared_ptr<const Presentation>> made =
-        filter::apply(*source, filters.filters, &why);
+        filter::apply(*source, filters.filters, &why, options);
     if (!made) {
       const char* code = why == filter::Refusal::kRangeInvalid ? hresult::kFilterRangeInvalid
                          : why == filter::Refusal::kMultipleFirstQuality
@@ -113,10 +115,14 @@ class FilteredPresentations {
 };
 
 Result<std::shared_ptr<const Presentation>> filtered(
-    const std::shared_ptr<const Presentation>& source, const RequestFilters& filters,
+    const std::shared_ptr<const Presentation>& source, const RequestFilters& filters, Format format,
     HttpError* error) {
   static auto* cache = new FilteredPresentations();
-  return cache->get(source, filters, error);
+  // The audio lead-in for HLS only (filter::ApplyOptions): an HLS URL and a DASH URL of the first
+  // audio fragment then name it by different times, each its own format's.
+  filter::ApplyOptions options;
+  options.audio_lead_in = manifest::is_hls(format);
+  return cache->get(source, filters, options, error);
 }
 
 ContinuityTables& continuity_tables() {
@@ -468,7 +474,7 @@ Result<RequestPlan> make_plan(const url::Request& r, Format format,
   }
   plan.presentation = *presentation;
   if (filters) {
-    AMS_ASSIGN_OR_RETURN(plan.presentation, filtered(*presentation, *filters, error));
+    AMS_ASSIGN_OR_RETURN(plan.presentation, filtered(*presentation, *filters, format, error));
     plan.options.filter = filters->url_value;
   }
   AMS_RETURN_IF_ERROR(check_audio_track(r, *plan.presentation, error));

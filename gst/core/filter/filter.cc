@@ -226,8 +226,8 @@ std::vector<model::Fragment> fragments_in(const model::Track& t, int64_t from, i
 // one kept can start up to a frame after the video does: a hole at the start of the filtered
 // presentation (hls.js 1.7 skips it with a bufferSeekOverHole error). The first fragment is given
 // the samples of the one before it that are still presenting at the window start, so the audio
-// covers the video's first instant; players trim the lead before the Period start (DASH) or
-// before 0 (HLS). Every audio sample is a random access point, so the fragment still decodes.
+// covers the video's first instant; HLS players trim the lead before 0 (ApplyOptions). Every
+// audio sample is a random access point, so the fragment still decodes.
 // `t` holds the unfiltered track's fragments from index `base` on; its samples are the file's.
 void lead_in(model::Track& t, size_t base, int64_t window_start) {
   if (base == 0 || t.fragments.empty()) return;
@@ -403,7 +403,7 @@ bool selects(const Filter& f, const model::Track& t) {
 
 Result<std::shared_ptr<const model::Presentation>> apply(const model::Presentation& p,
                                                          const std::vector<Filter>& filters,
-                                                         Refusal* why) {
+                                                         Refusal* why, ApplyOptions options) {
   auto refuse = [why](Refusal r, const char* message) {
     if (why != nullptr) *why = r;
     return invalid_argument(message);
@@ -470,7 +470,8 @@ Result<std::shared_ptr<const model::Presentation>> apply(const model::Presentati
       size_t base = 0;
       t.fragments = fragments_in(t, *window_start, *window_end, &base);
       t.fragment_base = base;
-      if (t.type == model::TrackType::kAudio) lead_in(t, base, *window_start);
+      if (options.audio_lead_in && t.type == model::TrackType::kAudio)
+        lead_in(t, base, *window_start);
       t.duration = 0;
       for (const model::Fragment& fr : t.fragments) t.duration += fr.duration;
       if (!t.fragments.empty()) {

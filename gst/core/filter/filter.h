@@ -97,6 +97,17 @@ bool holds(const Condition& condition, const model::Track& track);
 // Whether `filter` keeps `track`: any of its selections holds, or it has none.
 bool selects(const Filter& filter, const model::Track& track);
 
+// How apply() trims, where the formats differ.
+struct ApplyOptions {
+  // The first audio fragment of a trimmed presentation also takes the frames of the one before it
+  // still presenting at the window start, so that the audio covers the video's first instant.
+  // For HLS, whose players build the timeline from the segments (hls.js 1.7 jumps a start hole
+  // with bufferSeekOverHole). Not for DASH, whose presentationTimeOffset cuts at the Period start
+  // and whose SegmentTimeline would then start before it (GStreamer 1.22 dashdemux2 asks for a
+  // wrapped-around $Time$ on a seek), nor Smooth (docs/filters.md, "Time").
+  bool audio_lead_in = false;
+};
+
 // The presentation `filters` make of `p`, all of them applied (docs/filters.md, "Combining"):
 // a track is kept when every filter selects it; the time ranges intersect, and the fragments
 // kept are those of the intersection, rounded out to whole fragments of the first video track
@@ -108,6 +119,7 @@ bool selects(const Filter& filter, const model::Track& track);
 // no fragment, or several filters name a first quality.
 Result<std::shared_ptr<const model::Presentation>> apply(const model::Presentation& p,
                                                          const std::vector<Filter>& filters,
-                                                         Refusal* why = nullptr);
+                                                         Refusal* why = nullptr,
+                                                         ApplyOptions options = {});
 
 }  // namespace ams::filter

@@ -31,8 +31,9 @@ std::vector<uint32_t> bitrates(const model::Presentation& p) {
 }
 
 std::shared_ptr<const model::Presentation> applied(const model::Presentation& p,
-                                                   const std::vector<Filter>& filters) {
-  auto out = apply(p, filters);
+                                                   const std::vector<Filter>& filters,
+                                                   ApplyOptions options = {}) {
+  auto out = apply(p, filters, nullptr, options);
   EXPECT_TRUE(out.is_ok()) << out.status().to_string();
   return out.is_ok() ? *out : nullptr;
 }
@@ -264,7 +265,15 @@ TEST(FilterTest, TheAudioCoversTheVideoStartOfATrimmedPresentation) {
   const model::Presentation p = boundary_presentation();
   // The audio fragment at the 4 s video boundary starts at frame 188, 4.010667 s: 10.7 ms late.
   ASSERT_EQ(p.tracks[1].fragments[2].first_sample, 188u);
-  auto c = applied(p, {parsed(R"({"presentationTimeRange":{"startTimestamp":40000000}})")});
+  const Filter from4s = parsed(R"({"presentationTimeRange":{"startTimestamp":40000000}})");
+  // Without the lead-in (DASH, Smooth), the audio starts at its own boundary.
+  auto plain = applied(p, {from4s});
+  ASSERT_NE(plain, nullptr);
+  EXPECT_EQ(plain->tracks[1].fragments[0].first_sample, 188u);
+  EXPECT_EQ(plain->tracks[1].fragments[0].start, 188 * 1024);
+  ApplyOptions hls;
+  hls.audio_lead_in = true;
+  auto c = applied(p, {from4s}, hls);
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->start_10mhz, 40000000);
   const model::Track& v = c->tracks[0];
@@ -282,7 +291,7 @@ TEST(FilterTest, TheAudioCoversTheVideoStartOfATrimmedPresentation) {
   EXPECT_EQ(a.duration, 470 * 1024 - 187 * 1024);
   // The unfiltered presentation is untouched, and a start at 0 needs no lead.
   EXPECT_EQ(p.tracks[1].fragments[2].first_sample, 188u);
-  auto head = applied(p, {parsed(R"({"presentationTimeRange":{"endTimestamp":30000000}})")});
+  auto head = applied(p, {parsed(R"({"presentationTimeRange":{"endTimestamp":30000000}})")}, hls);
   ASSERT_NE(head, nullptr);
   EXPECT_EQ(head->tracks[1].fragments[0].first_sample, 0u);
 }
