@@ -10,7 +10,8 @@
 # --long is the nightly run: each fuzzer goes on until it has executed FUZZ_RUNS inputs (default
 # 10,000,000) or for CAP_SECONDS (default 14400, a safeguard), niced (FUZZ_NICE, default 10) so
 # that it leaves the machine to builds, FUZZ_PARALLEL fuzzers at a time (default 1; one process
-# each, as libFuzzer's -jobs would split the run count and the log). The corpus under
+# each, as libFuzzer's -jobs would split the run count and the log). Short runs take FUZZ_PARALLEL
+# too, default 2. The corpus under
 # $FUZZ_OUT/corpus/NAME is kept between runs in either mode, so each night starts where the last
 # one ended. The summary gives runs, time, exec/s and coverage per fuzzer.
 set -euo pipefail
@@ -31,7 +32,8 @@ BUILD=${FUZZ_BUILD:-$ROOT/build-fuzz}
 OUT=${FUZZ_OUT:-/tmp/ams-fuzz}
 EXAMPLES=$ROOT/../shared/reference/examples
 RUNS=${FUZZ_RUNS:-10000000}
-PARALLEL=${FUZZ_PARALLEL:-1}
+# Short runs go two at a time (CI's machine has two cores; each fuzzer still gets its SECONDS).
+if [ $LONG -eq 1 ]; then PARALLEL=${FUZZ_PARALLEL:-1}; else PARALLEL=${FUZZ_PARALLEL:-2}; fi
 NICE=${FUZZ_NICE:-10}
 
 if [ ! -f "$BUILD/build.ninja" ]; then
@@ -186,7 +188,7 @@ for name in "${FUZZERS[@]}"; do
   [ -x "$BUILD/fuzz/$name" ] || { summary+=("$name: not built"); status=1; continue; }
   rm -f "$OUT/$name.result"
   pending+=("$name")
-  if [ $LONG -eq 1 ] && [ "$PARALLEL" -gt 1 ]; then
+  if [ "$PARALLEL" -gt 1 ]; then
     run_one "$name" &
     while [ "$(jobs -rp | wc -l)" -ge "$PARALLEL" ]; do wait -n || true; done
   else
