@@ -54,7 +54,7 @@ meson compile -C "$BUILD" -j "${FUZZ_JOBS:-2}" "${FUZZERS[@]}"
 mkdir -p "$OUT"
 SEEDS=$OUT/seeds
 rm -rf "$SEEDS"
-mkdir -p "$SEEDS"/{box_fuzzer,clearkey_fuzzer,codec_fuzzer,filter_fuzzer,index_fuzzer,ism_fuzzer,presentation_fuzzer,protection_fuzzer,url_fuzzer}
+mkdir -p "$SEEDS"/{box_fuzzer,clearkey_fuzzer,codec_fuzzer,filter_fuzzer,index_fuzzer,ism_fuzzer,presentation_fuzzer,protection_fuzzer,url_fuzzer,webvtt_fuzzer}
 
 make_mp4() {  # name, gst-launch muxer description
   gst-launch-1.0 -q videotestsrc num-buffers=12 ! video/x-raw,width=64,height=48,framerate=12/1 ! \
@@ -142,6 +142,12 @@ printf '%s\n' \
   '/1f2c4a44-5c3b-4f5e-8a6b-2b0e9f3a1d7c/ignite.ism/QualityLevels(3579827)/Fragments(video=60000000,format=mpd-time-csf)' \
   '/1f2c4a44-5c3b-4f5e-8a6b-2b0e9f3a1d7c/ignite.ism/manifest(format=mpd-time-cmaf,filter=f1)' \
   > "$SEEDS/url_fuzzer/urls"
+
+# WebVTT side-cars: cues with ids, settings and markup, STYLE/REGION/NOTE blocks, CRLF, a BOM.
+printf '\xEF\xBB\xBFWEBVTT - seed\r\n\r\nSTYLE\r\n::cue { color: lime }\r\n\r\nNOTE x\r\n\r\n1\r\n00:00:01.000 --> 00:00:02.500 line:0 align:start\r\n<v A>Hi</v>\r\n\r\n' \
+  >"$SEEDS/webvtt_fuzzer/crlf"
+printf 'WEBVTT\n\nREGION\nid:r width:40%%\n\n00:03.250 --> 00:04.000 region:r\ntwo\nlines\n00:05.000 --> 100:00:00.000\nlong\n\nbad\n00:00:61.000 --> 00:01:00.000\nx\n' \
+  >"$SEEDS/webvtt_fuzzer/lf"
 
 # ClearKey licence requests (EME's format) and video samples for common encryption (the first
 # byte picks scheme and codec, see protection_fuzzer.cc): an AUD, an SPS and a slice.
