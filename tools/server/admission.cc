@@ -215,7 +215,52 @@ struct Admission::Rendered {
   Body body;                             // GET
   std::optional<uint64_t> size;          // HEAD of media: what a GET would get
   std::shared_ptr<const Answer> answer;  // for the cache
+  bool cached = false;                   // the product goes to the answer cache
 };
+
+// What a worker makes of a plan answered without a pipeline: the rendered bytes (and their gzip
+// coding), or, for a HEAD of media, the size from the index.
+Admission::Rendered Admission::rendered_of(Result<RequestPlan> plan, HttpError error,
+                                           bool accepts_gzip, unsigned max_age) {
+  Rendered out;
+  out.error = std::move(error);
+  if (!plan) return out;
+  out.error.status = 0;
+  if (route_of(plan->product).pipeline) {
+    out.entity = entity_of(*plan, false, max_age);
+    Result<uint64_t> size = media_size(*plan);
+    if (size) {
+      out.size = *size;
+    } else {
+      out.error = asset_error(size.status());
+    }
+    return out;
+  }
+  Result<std::string> text = ams::server::render(*plan);
+  if (!text) {
+    out.error = asset_error(text.status());
+    return out;
+  }
+  auto answer = std::make_shared<Answer>();
+  answer->content_type = plan->content_type;
+  answer->etag = plan->etag;
+  answer->last_modified_ns = plan->last_modified_ns;
+  answer->last_modified = http_date(plan->last_modified_ns);
+  answer->asset_path = plan->asset_path;
+  answer->presentation_id = plan->presentation->source_id;
+  if (route_of(plan->product).compressible) {
+    if (std::optional<std::string> packed = gzip(*text)) {
+      answer->gzipped = bytes_of(std::move(*packed));
+    }
+  }
+  answer->body = bytes_of(std::move(text).value());
+  const bool gzipped = accepts_gzip && answer->gzipped != nullptr;
+  out.entity = entity_of(*plan, gzipped, max_age);
+  out.body = Body::of(gzipped ? answer->gzipped : answer->body);
+  out.cached = route_of(plan->product).cached;
+  out.answer = std::move(answer);
+  return out;
+}
 
 // A product made from the model: planned, rendered (and gzipped) on a worker, cached. A HEAD of
 // media is planned and sized from the index, no pipeline.
@@ -224,50 +269,33 @@ void Admission::render(const std::shared_ptr<Job>& job) {
   job->state = JobState::kPlanning;
   const unsigned max_age = config_.max_age_seconds;
   post_to_worker([this, job, max_age] {
-    Rendered out;
-    out.error.status = 0;
+    HttpError error;
+    error.status = 0;
     Result<RequestPlan> plan =
         make_plan(job->request.request, job->request.format, job->request.published,
-                  job->request.filters, &out.error, job->request.origin);
-    if (plan && route_of(plan->product).pipeline) {
-      out.entity = entity_of(*plan, false, max_age);
-      Result<uint64_t> size = media_size(*plan);
-      if (size) {
-        out.size = *size;
-      } else {
-        out.error = asset_error(size.status());
-      }
-    } else if (plan) {
-      Result<std::string> text = ams::server::render(*plan);
-      if (!text) {
-        out.error = asset_error(text.status());
-      } else {
-        auto answer = std::make_shared<Answer>();
-        answer->content_type = plan->content_type;
-        answer->etag = plan->etag;
-        answer->last_modified_ns = plan->last_modified_ns;
-        answer->last_modified = http_date(plan->last_modified_ns);
-        answer->asset_path = plan->asset_path;
-        answer->presentation_id = plan->presentation->source_id;
-        if (route_of(plan->product).compressible) {
-          if (std::optional<std::string> packed = gzip(*text)) {
-            answer->gzipped = bytes_of(std::move(*packed));
-          }
-        }
-        answer->body = bytes_of(std::move(text).value());
-        const bool gzipped = job->request.gzip && answer->gzipped != nullptr;
-        out.entity = entity_of(*plan, gzipped, max_age);
-        out.body = Body::of(gzipped ? answer->gzipped : answer->body);
-        out.answer = std::move(answer);
-      }
-    }
+                  job->request.filters, &error, job->request.origin);
+    Rendered out = rendered_of(std::move(plan), std::move(error), job->request.gzip, max_age);
+    post_to_main([this, job, out = std::move(out)]() mutable { on_rendered(job, std::move(out)); });
+  });
+}
+
+// A plan that turned out to need no pipeline (a WebVTT segment: its URL looks like a media
+// segment's): rendered on a worker like a manifest, its pipeline slot given back.
+void Admission::render_planned(const std::shared_ptr<Job>& job) {
+  release(job);
+  ++rendering_;
+  job->state = JobState::kPlanning;
+  const unsigned max_age = config_.max_age_seconds;
+  std::shared_ptr<const RequestPlan> plan = job->plan;
+  post_to_worker([this, job, plan, max_age] {
+    Rendered out = rendered_of(*plan, HttpError{}, job->request.gzip, max_age);
     post_to_main([this, job, out = std::move(out)]() mutable { on_rendered(job, std::move(out)); });
   });
 }
 
 void Admission::on_rendered(const std::shared_ptr<Job>& job, Rendered out) {
   --rendering_;
-  if (out.answer && route_of(product_of(job->request.request, job->request.format)).cached) {
+  if (out.answer && out.cached) {
     cache_->insert(job->request.cache_key, out.answer);
   }
   if (job->state == JobState::kDone) return;  // the client went away meanwhile
@@ -304,6 +332,7 @@ void Admission::on_planned(const std::shared_ptr<Job>& job, Result<RequestPlan> 
     return complete(job);
   }
   job->plan = std::make_shared<const RequestPlan>(std::move(plan).value());
+  if (!route_of(job->plan->product).pipeline) return render_planned(job);
   // The client's copy is current: no pipeline.
   if (answer_not_modified(job->msg, entity_of(*job->plan, false, config_.max_age_seconds))) {
     return complete(job);

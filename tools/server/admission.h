@@ -75,6 +75,9 @@ class Admission {
   struct Rendered;
   void start(const std::shared_ptr<Job>& job);
   void render(const std::shared_ptr<Job>& job);
+  void render_planned(const std::shared_ptr<Job>& job);
+  static Rendered rendered_of(Result<RequestPlan> plan, HttpError error, bool accepts_gzip,
+                              unsigned max_age);
   void on_planned(const std::shared_ptr<Job>& job, Result<RequestPlan> plan, HttpError error);
   void on_rendered(const std::shared_ptr<Job>& job, Rendered rendered);
   void on_done(const std::shared_ptr<Job>& job, PipelineResult result);

@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "base/path.h"
 #include "fmp4/protection.h"
@@ -16,6 +17,7 @@
 #include "model/media_file.h"
 #include "model/segments.h"
 #include "mp4/boxes.h"
+#include "text/webvtt.h"
 #include "ts/segment_writer.h"
 #include "ts/stream.h"
 
@@ -29,9 +31,14 @@ using model::TrackType;
 using url::Kind;
 
 constexpr ProductRoute kProducts[] = {
-    {Product::kManifest, false, true, true},     {Product::kMediaPlaylist, false, true, true},
-    {Product::kInitSegment, false, true, false}, {Product::kFragment, true, false, false},
-    {Product::kTsSegment, true, false, false},   {Product::kKeyFrame, true, false, false},
+    {Product::kManifest, false, true, true},
+    {Product::kMediaPlaylist, false, true, true},
+    {Product::kInitSegment, false, true, false},
+    {Product::kFragment, true, false, false},
+    {Product::kTsSegment, true, false, false},
+    {Product::kKeyFrame, true, false, false},
+    // Not gzipped: the coding is chosen from the URL before the plan knows the product is text.
+    {Product::kTextSegment, false, true, false},
 };
 
 bool is_ts(Format f) {
@@ -150,15 +157,68 @@ Status check_audio_track(const url::Request& r, const Presentation& p, HttpError
   return fail(error, http_error(404, hresult::kTrackNotFound, "no audio track " + r.audio_track));
 }
 
-Result<size_t> find_track(const url::Request& r, const Presentation& p, HttpError* error) {
+// `text`: whether the product may be of a text track (an HLS subtitle playlist or segment, of a
+// WebVTT side-car); elsewhere a text track is as missing as an unknown one.
+Result<size_t> find_track(const url::Request& r, const Presentation& p, HttpError* error,
+                          bool text = false) {
   for (size_t i = 0; i < p.tracks.size(); ++i) {
     const Track& t = p.tracks[i];
     if (t.name == r.track && (!r.bitrate || t.bitrate == *r.bitrate)) {
-      if (t.type == TrackType::kText) break;  // text is not served yet (issue 17)
+      if (t.type == TrackType::kText && (!text || !t.webvtt)) break;
       return i;
     }
   }
   return fail(error, track_missing(r));
+}
+
+// Malformed cues of a side-car are skipped when the presentation is built (model/builder.cc);
+// the first segment served of it says so, in one line, once per presentation built.
+void report_skipped_cues(const Presentation& p, const Track& t) {
+  if (!t.webvtt || t.webvtt->problem_count == 0) return;
+  static std::mutex lock;
+  static auto* said = new std::set<std::string>();
+  const std::string key = std::to_string(p.source_id) + "\n" + t.file;
+  {
+    std::lock_guard<std::mutex> guard(lock);
+    if (said->size() >= 4096) said->clear();
+    if (!said->insert(key).second) return;
+  }
+  g_printerr("ams serve: %s: %zu WebVTT block(s) skipped, the first: %s\n", p.path_of(t).c_str(),
+             t.webvtt->problem_count, t.webvtt->problems.front().c_str());
+}
+
+// What a text track's segments align to (manifest/hls.cc lists them the same way): the first
+// video track, else the first audio track.
+const Track* text_reference(const Presentation& p) {
+  for (TrackType type : {TrackType::kVideo, TrackType::kAudio}) {
+    for (const Track& t : p.tracks) {
+      if (t.type == type) return &t;
+    }
+  }
+  return nullptr;
+}
+
+// An HLS WebVTT segment: the reference track's segment that starts at the URL's time, as a span
+// of cue time (the last one open-ended, so that a cue past the media's end is not lost).
+Status plan_text(RequestPlan& plan, HttpError* error) {
+  const Presentation& p = *plan.presentation;
+  const Track* ref = text_reference(p);
+  const size_t per = manifest::fragments_per_segment(p, plan.format);
+  std::optional<model::Segment> segment;
+  if (ref != nullptr) segment = model::segment_at(*ref, per, plan.request.time.value_or(-1));
+  if (!segment) {
+    return fail(error, http_error(404, hresult::kFragmentNotFound,
+                                  "no segment of " + plan.request.track + " starts at " +
+                                      std::to_string(plan.request.time.value_or(-1))));
+  }
+  plan.product = Product::kTextSegment;
+  plan.content_type = "text/vtt";
+  plan.text_from_ms = segment->start_10mhz / 10000;
+  const bool last = segment->first_fragment + segment->fragment_count >= ref->fragments.size();
+  plan.text_to_ms = last ? INT64_MAX / 4 : (segment->start_10mhz + segment->duration_10mhz) / 10000;
+  // Presentation time 0 is 10 s in MPEG-TS (ts/stream.h), 0 in CMAF.
+  plan.text_offset_ms = is_ts(plan.format) ? ts::kTimestampOffset90k / 90 : 0;
+  return Status::ok();
 }
 
 // `encryption=` (the server let through only what it serves: AES-128 on HLS v3/v4 under an
@@ -212,7 +272,7 @@ Status plan_manifest(RequestPlan& plan, HttpError* error) {
   if (!manifest::is_hls(plan.format)) {
     return fail(error, http_error(400, hresult::kBadRequest, "media playlists are HLS only"));
   }
-  AMS_ASSIGN_OR_RETURN(plan.track, find_track(r, *plan.presentation, error));
+  AMS_ASSIGN_OR_RETURN(plan.track, find_track(r, *plan.presentation, error, !r.keyframes));
   const Track& t = plan.presentation->tracks[plan.track];
   if (r.keyframes && (plan.format != Format::kHlsV4 || t.type != TrackType::kVideo)) {
     return fail(error, http_error(400, hresult::kBadRequest,
@@ -247,8 +307,10 @@ Status plan_init(RequestPlan& plan, HttpError* error) {
 Status plan_media(RequestPlan& plan, HttpError* error) {
   const url::Request& r = plan.request;
   const Presentation& p = *plan.presentation;
-  AMS_ASSIGN_OR_RETURN(plan.track, find_track(r, p, error));
+  const bool hls_segment = manifest::is_hls(plan.format) && plan.product != Product::kKeyFrame;
+  AMS_ASSIGN_OR_RETURN(plan.track, find_track(r, p, error, hls_segment));
   const Track& t = p.tracks[plan.track];
+  if (t.type == TrackType::kText) return plan_text(plan, error);
   const bool keys = plan.product == Product::kKeyFrame;
   if (keys && (plan.format != Format::kHlsV4 || t.type != TrackType::kVideo)) {
     return fail(error,
@@ -359,6 +421,13 @@ Result<std::string> render(const RequestPlan& plan) {
       // (HLS CMAF under AES-128 too: its playlists name the init segment before the key, so it
       // is clear, manifest/hls.cc.)
       return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    }
+    case Product::kTextSegment: {
+      const Track& t = p.tracks[plan.track];
+      if (!t.webvtt) return invalid_argument("the text track has no WebVTT cues");
+      report_skipped_cues(p, t);
+      return text::write_segment(*t.webvtt, plan.text_from_ms, plan.text_to_ms,
+                                 plan.text_offset_ms);
     }
     default:
       return invalid_argument("a pipeline makes this product");

@@ -29,6 +29,9 @@ enum class Product {
   kFragment,       // one fMP4 fragment (Smooth, DASH, HLS CMAF)
   kTsSegment,      // one HLS v3/v4 MPEG-TS segment
   kKeyFrame,       // one HLS I-frame segment (KeyFrames(...))
+  // One WebVTT segment of an HLS subtitle rendition (a side-car's cues, text/webvtt.h). Its URL
+  // reads like a media segment's; the plan knows it from the track.
+  kTextSegment,
 };
 
 // How each product is answered: rendered from the model (a pure function of the plan, kept in the
@@ -64,6 +67,11 @@ struct RequestPlan {
   std::optional<SegmentKey> common_key;
   fmp4::Scheme common_scheme = fmp4::Scheme::kCenc;  // cbcs: DASH CMAF and HLS CMAF
   std::shared_ptr<const fmp4::Protection> protection;
+  // A WebVTT segment: the cues overlapping [text_from_ms, text_to_ms), moved onto the media's
+  // timestamps by text_offset_ms (text::write_segment).
+  int64_t text_from_ms = 0;
+  int64_t text_to_ms = 0;
+  int64_t text_offset_ms = 0;
   std::string content_type;
   std::string etag;  // strong, of the identity coding
   int64_t last_modified_ns = 0;

@@ -849,7 +849,8 @@ void Loop::handle_clearkey(SoupServerMessage* msg) {
 // files say: answered at once, on the loop, from memory.
 bool Loop::answer_from_cache(SoupServerMessage* msg, const PipelineRequest& request) {
   const ProductRoute& route = route_of(product_of(request.request, request.format));
-  if (!route.cached) return false;
+  // A media segment's URL may name a WebVTT segment, which the cache keeps (known once planned).
+  if (!route.cached && request.request.kind != url::Kind::kFragment) return false;
   std::shared_ptr<const Answer> a = shared_.answers.find(request.cache_key);
   if (!a) return false;
   std::shared_ptr<const model::Presentation> p = model::cached_presentation(a->asset_path);
@@ -864,7 +865,7 @@ bool Loop::answer_from_cache(SoupServerMessage* msg, const PipelineRequest& requ
   e.last_modified_ns = a->last_modified_ns;
   e.last_modified = a->last_modified;
   e.gzipped = gzipped;
-  e.vary_encoding = route.compressible;
+  e.vary_encoding = route.compressible || a->gzipped != nullptr;
   e.max_age_seconds = config_.max_age_seconds;
   answer_entity(msg, e, Body::of(gzipped ? a->gzipped : a->body), shared_.service_id);
   return true;

@@ -86,6 +86,40 @@ std::string media_tag(const Track& t, bool is_default, Format format, const std:
   return s;
 }
 
+// The WebVTT side-cars a master lists as SUBTITLES renditions (other text is not served).
+std::vector<const Track*> subtitle_tracks(const model::Presentation& p) {
+  std::vector<const Track*> out;
+  for (const Track* t : tracks_of_type(p, TrackType::kText)) {
+    if (t->codec == model::Codec::kWebVtt && t->webvtt) out.push_back(t);
+  }
+  return out;
+}
+
+// A SUBTITLES rendition (RFC 8216 4.3.4.1): none is DEFAULT (a player shows subtitles when asked),
+// all AUTOSELECT (a player may pick one by the user's language); captions for the deaf and hard of
+// hearing (the .ism's accessibility=caption) carry Apple's SDH characteristics.
+std::string subtitle_tag(const Track& t, Format format, const std::string& args) {
+  std::string s = "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"" + t.name + "\"";
+  if (!t.language.empty() && t.language != "und") s += ",LANGUAGE=\"" + t.language + "\"";
+  s += ",DEFAULT=NO,AUTOSELECT=YES,FORCED=NO";
+  if (t.accessibility == "caption") {
+    s += ",CHARACTERISTICS=\"public.accessibility.transcribes-spoken-dialog,"
+         "public.accessibility.describes-music-and-sound\"";
+  }
+  s += ",URI=\"" + url::hls_playlist(t.bitrate, t.name, format_name(format), "", false, args) +
+       "\"\n";
+  return s;
+}
+
+// What text segments align to: the first video track (the first audio track without video).
+const Track* text_reference(const model::Presentation& p) {
+  for (TrackType type : {TrackType::kVideo, TrackType::kAudio}) {
+    std::vector<const Track*> tracks = tracks_of_type(p, type);
+    if (!tracks.empty()) return tracks.front();
+  }
+  return nullptr;
+}
+
 std::string codecs_of(const Track* video, const std::vector<const Track*>& audio) {
   std::vector<std::string> codecs;
   if (video != nullptr) codecs.push_back(video->codec_string);
@@ -113,6 +147,7 @@ Result<std::string> render_hls_master(const model::Presentation& p, Format forma
   }
   const bool v3 = format == Format::kHlsV3;
   const bool group = !v3 && !audio.empty();
+  const std::vector<const Track*> subtitles = subtitle_tracks(p);
 
   std::string out = "#EXTM3U\n#EXT-X-VERSION:" + std::to_string(version_of(format)) + "\n";
   if (format == Format::kHlsCmaf) out += "#EXT-X-INDEPENDENT-SEGMENTS\n";
@@ -121,6 +156,7 @@ Result<std::string> render_hls_master(const model::Presentation& p, Format forma
       out += media_tag(*audio[i], i == 0, format, options.url_args());
     }
   }
+  for (const Track* t : subtitles) out += subtitle_tag(*t, format, options.url_args());
 
   std::stable_sort(video.begin(), video.end(),
                    [](const Track* a, const Track* b) { return a->bitrate < b->bitrate; });
@@ -137,6 +173,7 @@ Result<std::string> render_hls_master(const model::Presentation& p, Format forma
     if (v->width > 0 && v->height > 0) out += ",RESOLUTION=" + resolution(*v);
     out += ",CODECS=\"" + codecs_of(v, audio) + "\"";
     if (group) out += ",AUDIO=\"audio\"";
+    if (!subtitles.empty()) out += ",SUBTITLES=\"subs\"";
     out += "\n";
     out += url::hls_playlist(v->bitrate, v->name, fmt,
                              v3 && main_audio != nullptr ? main_audio->name : "", false,
@@ -154,6 +191,7 @@ Result<std::string> render_hls_master(const model::Presentation& p, Format forma
     out += "#EXT-X-STREAM-INF:BANDWIDTH=" + std::to_string(audio_bw) + ",CODECS=\"" +
            codecs_of(nullptr, audio) + "\"";
     if (group) out += ",AUDIO=\"audio\"";
+    if (!subtitles.empty()) out += ",SUBTITLES=\"subs\"";
     out += "\n" +
            url::hls_playlist(main_audio->bitrate, main_audio->name, fmt, "", false,
                              options.url_args()) +
@@ -184,7 +222,19 @@ Result<std::string> render_hls_media(const model::Presentation& p, Format format
   if (iframes_only && (format != Format::kHlsV4 || track.type != TrackType::kVideo)) {
     return invalid_argument("hls: I-frame playlists exist for HLS v4 video tracks only");
   }
-  if (track.type == TrackType::kText) return unsupported("hls: text tracks are not served");
+  if (track.type == TrackType::kText && (track.codec != model::Codec::kWebVtt || !track.webvtt)) {
+    return unsupported("hls: only WebVTT text tracks are served");
+  }
+  if (track.type == TrackType::kText && iframes_only) {
+    return invalid_argument("hls: I-frame playlists exist for HLS v4 video tracks only");
+  }
+  // A text track's segments are the video's (the first video track's, else the first audio
+  // track's), each a WebVTT file of the cues it overlaps (text/webvtt.h), named by its start.
+  const Track* timeline = &track;
+  if (track.type == TrackType::kText) {
+    timeline = text_reference(p);
+    if (timeline == nullptr) return invalid_argument("hls: no track for the text to align to");
+  }
   std::string audio_track;
   if (format == Format::kHlsV3 && track.type == TrackType::kVideo) {
     AMS_ASSIGN_OR_RETURN(const Track* a, v3_audio_track(p, options));
@@ -200,7 +250,7 @@ Result<std::string> render_hls_media(const model::Presentation& p, Format format
       uris.push_back(url::hls_keyframe(track.name, e.start, fmt, options.url_args()));
     }
   } else {
-    for (const HlsSegment& s : hls_segments(p, track, format)) {
+    for (const HlsSegment& s : hls_segments(p, *timeline, format)) {
       durations.push_back(s.duration_10mhz);
       uris.push_back(
           url::hls_segment(track.name, s.start_10mhz, fmt, audio_track, options.url_args()));
@@ -213,30 +263,32 @@ Result<std::string> render_hls_media(const model::Presentation& p, Format format
   // A filter's trimmed start: the number of its first segment in the unfiltered playlist, as AMS
   // counts (a TS segment packs fragments_per_segment fragments).
   const size_t per = iframes_only ? 1 : fragments_per_segment(p, format);
-  out += "#EXT-X-MEDIA-SEQUENCE:" + std::to_string(track.fragment_base / per) + "\n";
+  out += "#EXT-X-MEDIA-SEQUENCE:" + std::to_string(timeline->fragment_base / per) + "\n";
   out += "#EXT-X-TARGETDURATION:" + std::to_string(target_duration(durations)) + "\n";
   if (iframes_only) out += "#EXT-X-I-FRAMES-ONLY\n";
   // AES-128: every segment (and key frame) encrypted whole with the one key and IV. In HLS CMAF
   // the EXT-X-MAP comes first, so that the key does not apply to it (RFC 8216 4.3.2.4): the init
   // segment, codec configuration and no media, stays clear, as GStreamer's and Chromium's HLS
   // need (an encrypted one crashed hlsdemux2 and stalled Chromium; docs/protection.md).
-  const bool map_first = format == Format::kHlsCmaf && !options.aes128_key_uri.empty();
+  // WebVTT segments are text files: no init segment, and never encrypted (AMS left them clear).
+  const bool text = track.type == TrackType::kText;
+  const bool map_first = format == Format::kHlsCmaf && !options.aes128_key_uri.empty() && !text;
   if (map_first) {
     out += "#EXT-X-MAP:URI=\"" + url::hls_init(track.name, fmt, options.url_args()) + "\"\n";
   }
-  if (!options.aes128_key_uri.empty()) {
+  if (!options.aes128_key_uri.empty() && !text) {
     out += "#EXT-X-KEY:METHOD=AES-128,URI=\"" + options.aes128_key_uri + "\",IV=0x" +
            options.aes128_iv_hex + "\n";
   }
   // Common encryption of CMAF segments (cbcs, docs/protection.md): SAMPLE-AES (RFC 8216
   // 4.3.2.4) with the W3C common system's pssh as the key's URI, as EME players take init data.
-  if (format == Format::kHlsCmaf && options.common_encryption) {
+  if (format == Format::kHlsCmaf && options.common_encryption && !text) {
     out +=
         "#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"data:text/plain;base64," +
         options.common_encryption->pssh_base64 +
         "\",KEYFORMAT=\"urn:uuid:1077efec-c0b2-4d02-ace3-3c1e52e2fb4b\",KEYFORMATVERSIONS=\"1\"\n";
   }
-  if (format == Format::kHlsCmaf && !map_first) {
+  if (format == Format::kHlsCmaf && !map_first && !text) {
     out += "#EXT-X-MAP:URI=\"" + url::hls_init(track.name, fmt, options.url_args()) + "\"\n";
   }
   for (size_t i = 0; i < uris.size(); ++i) {

@@ -100,6 +100,7 @@ struct State {
   bool expect_uri = false;  // after EXTINF or EXT-X-STREAM-INF
   std::set<std::string, std::less<>> seen_single;
   std::set<std::string, std::less<>> audio_groups, referenced_groups, default_groups;
+  std::set<std::string, std::less<>> subtitle_groups, referenced_subtitles;
 };
 
 void require(State& st, int64_t version, size_t line, std::string_view why) {
@@ -160,6 +161,10 @@ Status check_tag(State& st, size_t n, std::string_view tag, std::string_view val
     int64_t bw = 0;
     if (!parse_int(attrs.find("BANDWIDTH")->second, bw) || bw == 0) return fail(n, "BANDWIDTH");
     if (auto a = attrs.find("AUDIO"); a != attrs.end()) st.referenced_groups.insert(a->second);
+    if (auto t = attrs.find("SUBTITLES"); t != attrs.end()) {
+      if (tag != "#EXT-X-STREAM-INF") return fail(n, "SUBTITLES on an I-frame stream");
+      st.referenced_subtitles.insert(t->second);
+    }
     if (tag == "#EXT-X-STREAM-INF") {
       st.expect_uri = true;
     } else if (!attrs.count("URI")) {
@@ -172,6 +177,13 @@ Status check_tag(State& st, size_t n, std::string_view tag, std::string_view val
     }
     const std::string& group = attrs.find("GROUP-ID")->second;
     if (attrs.find("TYPE")->second == "AUDIO") st.audio_groups.insert(group);
+    if (attrs.find("TYPE")->second == "SUBTITLES") {
+      // RFC 8216 4.3.4.1: a SUBTITLES rendition has a URI; FORCED is for SUBTITLES only.
+      if (!attrs.count("URI")) return fail(n, "a SUBTITLES rendition without URI");
+      st.subtitle_groups.insert(group);
+    } else if (attrs.count("FORCED")) {
+      return fail(n, "FORCED on a rendition that is not SUBTITLES");
+    }
     auto def = attrs.find("DEFAULT");
     if (def != attrs.end() && def->second == "YES" && !st.default_groups.insert(group).second) {
       return fail(n, "two DEFAULT=YES renditions in group " + group);
@@ -192,6 +204,9 @@ Status finish(State& st, size_t last_line) {
   if (st.master) {
     for (const std::string& g : st.referenced_groups) {
       if (!st.audio_groups.count(g)) return fail(0, "AUDIO group " + g + " is not defined");
+    }
+    for (const std::string& g : st.referenced_subtitles) {
+      if (!st.subtitle_groups.count(g)) return fail(0, "SUBTITLES group " + g + " is not defined");
     }
     return Status::ok();
   }

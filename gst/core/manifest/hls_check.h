@@ -10,7 +10,8 @@ namespace ams::manifest {
 
 // Master playlists: EXTM3U first; EXT-X-STREAM-INF with BANDWIDTH and a URI line;
 // EXT-X-I-FRAME-STREAM-INF with BANDWIDTH and URI; EXT-X-MEDIA with TYPE, GROUP-ID, NAME, at most
-// one DEFAULT=YES per group; every AUDIO= group defined.
+// one DEFAULT=YES per group; every AUDIO= and SUBTITLES= group defined, SUBTITLES renditions
+// with a URI, FORCED on those only.
 // Media playlists: EXT-X-TARGETDURATION present and >= every EXTINF rounded to the nearest
 // integer; EXT-X-MEDIA-SEQUENCE before the first segment; every EXTINF followed by a URI; ENDLIST
 // for VOD. Both: no repeated single-use tag, no mix of master and media tags, EXT-X-VERSION at

@@ -5,6 +5,7 @@
 #include "manifest/hls_check.h"
 #include "manifest/manifest.h"
 #include "manifest/test_presentations.h"
+#include "text/webvtt.h"
 
 namespace ams::manifest {
 namespace {
@@ -285,6 +286,98 @@ TEST(HlsMedia, FractionalTimescalesSegmentsAreContiguous) {
   EXPECT_NE(m.find("#EXT-X-TARGETDURATION:7\n"), std::string::npos);
 }
 
+// small_presentation with two WebVTT side-cars (English, and French captions for the deaf and
+// hard of hearing) and a TTML one, which HLS does not serve.
+model::Presentation with_subtitles() {
+  model::Presentation p = small_presentation();
+  auto text = [](const char* name, const char* lang, const char* file, model::Codec codec) {
+    model::Track t;
+    t.type = model::TrackType::kText;
+    t.codec = codec;
+    t.name = name;
+    t.language = lang;
+    t.file = file;
+    t.timescale = kManifestTimescale;
+    t.duration = 130000000;
+    if (codec == model::Codec::kWebVtt) t.webvtt = std::make_shared<const text::WebVtt>();
+    return t;
+  };
+  p.tracks.push_back(text("english", "eng", "english.vtt", model::Codec::kWebVtt));
+  p.tracks.push_back(text("french_sdh", "fra", "french.vtt", model::Codec::kWebVtt));
+  p.tracks.back().accessibility = "caption";
+  p.tracks.push_back(text("ttml", "deu", "german.ttml", model::Codec::kUnknown));
+  // A .vtt side-car that did not parse has no cues: it is not listed.
+  p.tracks.push_back(text("unread", "ita", "unread.vtt", model::Codec::kWebVtt));
+  p.tracks.back().webvtt.reset();
+  return p;
+}
+
+TEST(HlsMaster, WebVttSideCarsAreASubtitlesGroupOfEveryVariant) {
+  for (Format f : {Format::kHlsV4, Format::kHlsV3, Format::kHlsCmaf}) {
+    const std::string m = master(with_subtitles(), f);
+    const std::string fmt(format_name(f));
+    EXPECT_NE(m.find("#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"english\",LANGUAGE="
+                     "\"eng\",DEFAULT=NO,AUTOSELECT=YES,FORCED=NO,URI=\"QualityLevels(0)/"
+                     "Manifest(english,format=" +
+                     fmt + ")\"\n"),
+              std::string::npos)
+        << m;
+    EXPECT_NE(m.find("NAME=\"french_sdh\",LANGUAGE=\"fra\",DEFAULT=NO,AUTOSELECT=YES,FORCED=NO,"
+                     "CHARACTERISTICS=\"public.accessibility.transcribes-spoken-dialog,"
+                     "public.accessibility.describes-music-and-sound\""),
+              std::string::npos)
+        << m;
+    EXPECT_EQ(m.find("ttml"), std::string::npos) << m;
+    EXPECT_EQ(m.find("unread"), std::string::npos) << m;
+    size_t variants = 0, with = 0;
+    for (size_t at = m.find("#EXT-X-STREAM-INF:"); at != std::string::npos;
+         at = m.find("#EXT-X-STREAM-INF:", at + 1)) {
+      ++variants;
+      const std::string line = m.substr(at, m.find('\n', at) - at);
+      if (line.find(",SUBTITLES=\"subs\"") != std::string::npos) ++with;
+    }
+    EXPECT_GT(variants, 0u);
+    EXPECT_EQ(with, variants) << m;
+    EXPECT_EQ(
+        m.find("I-FRAME-STREAM-INF:BANDWIDTH=965487,RESOLUTION=640x360,CODECS=\"avc1.64001e\","
+               "SUBTITLES"),
+        std::string::npos);
+  }
+  // Without side-cars, nothing changes.
+  EXPECT_EQ(master(small_presentation(), Format::kHlsV4).find("SUBTITLES"), std::string::npos);
+}
+
+TEST(HlsMedia, ASubtitlePlaylistHasTheVideosSegmentsAndNoInitSegmentOrKey) {
+  const model::Presentation p = with_subtitles();
+  // TS: the video's 3-fragment segments (6 + 6 + 1 s), named by their start.
+  EXPECT_EQ(media(p, Format::kHlsV4, 4), R"m(#EXTM3U
+#EXT-X-VERSION:4
+#EXT-X-PLAYLIST-TYPE:VOD
+#EXT-X-MEDIA-SEQUENCE:0
+#EXT-X-TARGETDURATION:6
+#EXTINF:6.000000,no-desc
+Fragments(english=0,format=m3u8-aapl)
+#EXTINF:6.000000,no-desc
+Fragments(english=60000000,format=m3u8-aapl)
+#EXTINF:1.000000,no-desc
+Fragments(english=120000000,format=m3u8-aapl)
+#EXT-X-ENDLIST
+)m");
+  // CMAF: one per fragment, no EXT-X-MAP; an AES-128 locator's key is not for the text.
+  Options aes;
+  aes.aes128_key_uri = "/keydelivery/?kid=k";
+  aes.aes128_iv_hex = "00";
+  const std::string cmaf = media(p, Format::kHlsCmaf, 5, false, aes);
+  EXPECT_EQ(cmaf.find("EXT-X-MAP"), std::string::npos) << cmaf;
+  EXPECT_EQ(cmaf.find("EXT-X-KEY"), std::string::npos) << cmaf;
+  EXPECT_NE(cmaf.find("#EXTINF:2.000000,no-desc\nFragments(french_sdh=20000000,format=m3u8-cmaf"),
+            std::string::npos)
+      << cmaf;
+  // The TTML side-car is not served in HLS, and a text track has no I-frame playlist.
+  EXPECT_FALSE(render_media_playlist(p, Format::kHlsV4, p.tracks[6], {}, false).is_ok());
+  EXPECT_FALSE(render_media_playlist(p, Format::kHlsV4, p.tracks[4], {}, true).is_ok());
+}
+
 TEST(HlsCheck, AcceptsAmsPlaylists) {
   EXPECT_TRUE(check_hls_playlist(R"m(#EXTM3U
 #EXT-X-VERSION:3
@@ -330,6 +423,13 @@ TEST(HlsCheck, RejectsWhatPlayersTripOn) {
        "#EXTM3U\n#EXT-X-TARGETDURATION:6\n"
        "#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8\n"},
       {"I-frame variant without URI", "#EXTM3U\n#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=1\n"},
+      {"undefined SUBTITLES group",
+       "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1,SUBTITLES=\"s\"\nv.m3u8\n"},
+      {"SUBTITLES without URI",
+       "#EXTM3U\n#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"s\",NAME=\"x\"\n"
+       "#EXT-X-STREAM-INF:BANDWIDTH=1,SUBTITLES=\"s\"\nv.m3u8\n"},
+      {"FORCED on audio",
+       "#EXTM3U\n#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"a\",NAME=\"x\",FORCED=NO,URI=\"x\"\n"},
   };
   for (const auto& [why, text] : bad) {
     EXPECT_FALSE(check_hls_playlist(text).is_ok()) << why;

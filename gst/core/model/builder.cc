@@ -16,6 +16,7 @@
 #include "model/align.h"
 #include "mp4/esds.h"
 #include "smil/ism.h"
+#include "text/webvtt.h"
 
 namespace ams::model {
 namespace {
@@ -214,6 +215,17 @@ void add_input(Built& built, const FileIndex& index) {
   built.inputs.push_back({index.path, Stat{index.state, false}});
 }
 
+Result<std::shared_ptr<const text::WebVtt>> read_webvtt(const std::string& path) {
+  AMS_ASSIGN_OR_RETURN(std::unique_ptr<MediaFile> f, MediaFile::open(path));
+  if (f->size() > text::kMaxWebVttBytes) return resource_limit(path + ": larger than 16 MiB");
+  Bytes bytes;
+  AMS_RETURN_IF_ERROR(f->read_at(0, static_cast<size_t>(f->size()), bytes));
+  Result<text::WebVtt> vtt = text::parse_webvtt(
+      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  if (!vtt) return Status(vtt.status()).with_context(path);
+  return std::make_shared<const text::WebVtt>(std::move(vtt).value());
+}
+
 Result<Built> build_from_ism(const std::string& ism_path, IndexCache& cache,
                              const BuildOptions& options) {
   AMS_ASSIGN_OR_RETURN(std::unique_ptr<MediaFile> f, MediaFile::open(ism_path));
@@ -237,8 +249,8 @@ Result<Built> build_from_ism(const std::string& ism_path, IndexCache& cache,
   std::map<std::string, std::shared_ptr<const FileIndex>> opened;
   for (const smil::IsmTrack& it : ism->tracks) {
     auto resolved = resolve_inside(dir, it.src);
-    // A side-car text file that is missing leaves its track out, not the asset (text is not
-    // served yet); an MP4 that is missing is the asset's end.
+    // A side-car text file that is missing leaves its track out, not the asset (the media still
+    // plays); an MP4 that is missing is the asset's end.
     if (!resolved && it.kind == smil::IsmTrackKind::kText &&
         resolved.status().code() == StatusCode::kNotFound) {
       continue;
@@ -246,7 +258,20 @@ Result<Built> build_from_ism(const std::string& ism_path, IndexCache& cache,
     if (!resolved)
       return Status(resolved.status()).with_context(ism_path + ": src \"" + it.src + "\"");
     if (it.kind == smil::IsmTrackKind::kText) {
+      // A WebVTT side-car is read and parsed now; one that is not WebVTT (or cannot be read) is
+      // left out like a missing one, so that no player is sent to a rendition that fails. Its
+      // malformed cues are skipped (Track::webvtt->problems says which).
+      std::shared_ptr<const text::WebVtt> cues;
+      // Its state before it is read: a change while reading shows as a change next time.
+      Result<Stat> st = stat_path(*resolved);
+      if (!st) continue;
+      if (iends_with(it.src, ".vtt")) {
+        Result<std::shared_ptr<const text::WebVtt>> read = read_webvtt(*resolved);
+        if (!read) continue;
+        cues = *read;
+      }
       Track t;
+      t.webvtt = std::move(cues);
       t.type = TrackType::kText;
       t.codec = iends_with(it.src, ".vtt") ? Codec::kWebVtt : Codec::kUnknown;
       t.name = it.track_name.empty() ? stem_of(it.src) : it.track_name;
@@ -256,6 +281,8 @@ Result<Built> build_from_ism(const std::string& ism_path, IndexCache& cache,
       t.role = it.role;
       t.accessibility = it.accessibility;
       p->tracks.push_back(std::move(t));
+      // An input like the MP4s: an edited side-car makes a new presentation (and entity tags).
+      built.inputs.push_back({*resolved, *st});
       continue;
     }
     std::shared_ptr<const FileIndex>& index = opened[*resolved];

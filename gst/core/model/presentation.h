@@ -18,6 +18,10 @@
 #include "base/bytes.h"
 #include "base/time.h"
 
+namespace ams::text {
+struct WebVtt;
+}
+
 namespace ams::model {
 
 enum class TrackType { kVideo, kAudio, kText };
@@ -93,6 +97,9 @@ struct Track {
   std::string accessibility;   // "description", "caption", ... from the .ism param
 
   std::shared_ptr<const SampleTable> table;  // null for text side-car tracks
+  // A WebVTT side-car's cues, read whole when the presentation is built (the side-car is its own
+  // index: text/webvtt.h); a side-car that does not parse is left out of the presentation.
+  std::shared_ptr<const text::WebVtt> webvtt;
   std::vector<Fragment> fragments;
   // Fragments of the track before fragments[0] that a filter trimmed (filter/filter.h): the
   // index of fragments[0] in the unfiltered track (HLS numbers its segments from it).
