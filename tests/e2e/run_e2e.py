@@ -84,7 +84,13 @@ CENC_CLIENTS = ["dash.js", "shaka"]
 # segments HLS CMAF serves; HLS players would need their EME configured, so only DASH plays here).
 CBCS = "ams-encode-cbcs"
 CBCS_FORMATS = ["dash-cmaf"]
-MADE = (AMS_ENCODE, FILTERED, AES, CENC, CBCS)
+# A copy of the asset (its files hard-linked) whose .ism names WebVTT side-cars, English and
+# French (docs/subtitles.md): HLS subtitle renditions, checked in the players that list them.
+SUBS = "ams-encode-subtitles"
+SUBS_FORMATS = ["hls-v3", "hls-v4", "hls-cmaf"]
+SUBS_CLIENTS = ["hls.js", "shaka"]
+SUBS_CHECK_AT = 12.5  # where the browsers seek and read the cue shown
+MADE = (AMS_ENCODE, FILTERED, AES, CENC, CBCS, SUBS)
 LICENSED = (CENC, CBCS)  # assets whose passed rows must have fetched a ClearKey licence
 
 
@@ -205,9 +211,49 @@ class Suite:
                                "Predefined_MultiDrmStreaming: CBCS DASH CMAF (1:9 pattern), played "
                                "with EME ClearKey, the licence from the endpoint")
         entries.append(cbcs)
+        subs = self.subtitles_entry(entry, directory, asset_dir, ism)
+        if subs:
+            entries.append(subs)
         with open(os.path.join(directory, "corpus.json"), "w") as f:
             json.dump({"version": 1, "assets": entries}, f, indent=2)
         return directory
+
+    def subtitles_entry(self, entry, directory, asset_dir, ism):
+        """The ams-encode asset's files hard-linked into a folder of their own, with an English and a
+        French WebVTT side-car named by the .ism: a cue of 1.8 s every 2 s, "<Label> cue N"."""
+        folder = os.path.join(directory, SUBS)
+        os.makedirs(folder)
+        for name in os.listdir(asset_dir):
+            os.link(os.path.join(asset_dir, name), os.path.join(folder, name))
+        text = []
+        for lang, label in (("eng", "English"), ("fra", "French")):
+            cues = [[2 * k + 0.1, 2 * k + 1.9, "%s cue %d" % (label, k + 1)]
+                    for k in range(int(entry["duration"] // 2))]
+            stamp = lambda t: "%02d:%02d:%06.3f" % (t // 3600, t // 60 % 60, t % 60)
+            vtt = "WEBVTT\n\n" + "".join("%s --> %s\n%s\n\n" % (stamp(a), stamp(b), t)
+                                         for a, b, t in cues)
+            with open(os.path.join(folder, "subtitles_%s.vtt" % lang), "w") as f:
+                f.write(vtt)
+            text.append({"file": "subtitles_%s.vtt" % lang, "lang": lang, "label": label,
+                         "cues": cues, "check_at": SUBS_CHECK_AT})
+        ism_path = os.path.join(folder, ism)
+        xml = open(ism_path).read()
+        streams = "".join('<textstream src="subtitles_%s.vtt" systemBitrate="0" systemLanguage="%s">'
+                          '<param name="trackName" value="subtitles_%s" valuetype="data"/>'
+                          '</textstream>\n' % (t["lang"], t["lang"], t["lang"]) for t in text)
+        if "</switch>" not in xml:
+            self.problem("setup", "%s has no </switch> for the side-cars" % ism_path)
+            return None
+        os.remove(ism_path)  # a link to the ams-encode asset's .ism: written anew, not through it
+        with open(ism_path, "w") as f:
+            f.write(xml.replace("</switch>", streams + "</switch>"))
+        subs = dict(entry, name=SUBS, path="%s/%s" % (SUBS, ism), formats=SUBS_FORMATS,
+                    clients=SUBS_CLIENTS, text=text, features=entry["features"] + ["webvtt"])
+        subs["description"] = ("the ams-encode asset with English and French WebVTT side-cars "
+                               "(<textstream>): HLS subtitle renditions; the players list both "
+                               "languages and, paused after a seek to %.1f s, show the English "
+                               "side-car's cue at that time" % SUBS_CHECK_AT)
+        return subs
 
     def filtered_entry(self, entry, ism_path):
         """The ams-encode asset as the filters leave it, from its .ism's bitrates (what the filter
@@ -711,6 +757,7 @@ class Suite:
                     "codecs_playable_in_chromium": a["codecs_playable_in_chromium"],
                     "reference": a.get("reference"), "reference_error": a.get("reference_error"),
                     "args": a.get("manifest_args", ""),
+                    "text": [t for t in a.get("text", []) if t.get("cues")],
                 }
         plan_path = os.path.join(self.out, "browser-plan-%d.json" % try_)
         with open(plan_path, "w") as f:
@@ -772,7 +819,8 @@ class Suite:
         made = [n for n in MADE if wanted(n)]
         shapes = {AES: {"formats": AES_FORMATS},
                   CENC: {"formats": CENC_FORMATS, "clients": CENC_CLIENTS},
-                  CBCS: {"formats": CBCS_FORMATS, "clients": CENC_CLIENTS}}
+                  CBCS: {"formats": CBCS_FORMATS, "clients": CENC_CLIENTS},
+                  SUBS: {"formats": SUBS_FORMATS, "clients": SUBS_CLIENTS}}
         placeholders = [dict({"name": n, "browsers": True}, **shapes.get(n, {})) for n in made]
         expected = self.expected_rows(placeholders + assets)
         with open(os.path.join(self.out, "expected.json"), "w") as f:

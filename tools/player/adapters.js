@@ -7,6 +7,9 @@
 //   p.setLevel(index)               // force one quality (-1: back to automatic)
 //   p.audioTracks()                 // [{index, lang, label, active}]
 //   p.setAudio(index)
+//   p.textTracks()                  // [{index, lang, label, active}] subtitles and captions
+//   p.setText(index)                // show one (-1: none)
+//   p.activeCueTexts()              // the text of every cue the video shows now
 //   p.errors                        // every error event the library raised, as text
 //   p.switches                      // how often the displayed video height changed
 //   p.destroy()
@@ -55,6 +58,18 @@
     setLevel() { throw new Error(`${this.name} cannot force a quality`); }
     audioTracks() { return []; }
     setAudio() { throw new Error(`${this.name} cannot select an audio track`); }
+    textTracks() { return []; }
+    setText() { throw new Error(`${this.name} cannot select a text track`); }
+    // Every library here renders cues into the video's TextTracks (hls.js its own, shaka-player
+    // through its native text displayer): the cues active in a track that is showing.
+    activeCueTexts() {
+      const texts = [];
+      for (const track of Array.from(this.video.textTracks || [])) {
+        if (track.mode !== 'showing') continue;
+        for (const cue of Array.from(track.activeCues || [])) texts.push(cue.text);
+      }
+      return texts;
+    }
     play() {
       return this.video.play().catch((e) => this.error(`play(): ${e.message}`));
     }
@@ -92,6 +107,15 @@
       }));
     }
     setAudio(index) { this.hls.audioTrack = index; }
+    textTracks() {
+      return this.hls.subtitleTracks.map((t, i) => ({
+        index: i, lang: t.lang || '', label: t.name || '', active: i === this.hls.subtitleTrack,
+      }));
+    }
+    setText(index) {
+      this.hls.subtitleDisplay = index >= 0;
+      this.hls.subtitleTrack = index;
+    }
     destroy() { super.destroy(); this.hls.destroy(); }
   }
 
@@ -176,6 +200,16 @@
       }));
     }
     setAudio(index) { this.player.selectAudioTrack(this.player.getAudioTracks()[index]); }
+    textTracks() {
+      return this.player.getTextTracks().map((t, i) => ({
+        index: i, lang: t.language || '', label: t.label || '', active: !!t.active,
+      }));
+    }
+    // shaka-player 5 shows the selected track (null: none); 4 also needs its visibility on.
+    setText(index) {
+      this.player.selectTextTrack(index >= 0 ? this.player.getTextTracks()[index] : null);
+      if (this.player.setTextTrackVisibility) this.player.setTextTrackVisibility(index >= 0);
+    }
     destroy() { super.destroy(); this.player.destroy(); }
   }
 
