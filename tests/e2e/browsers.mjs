@@ -390,17 +390,36 @@ async function playerPage(context, { asset, client, format }) {
     const box = await video.boundingBox();
     if (!box || box.width < 100 || box.height < 50) throw new Error(`the video element is not visible (${JSON.stringify(box)})`);
     const t1 = await page.evaluate(() => document.querySelector('video').currentTime);
-    const shot1 = await video.screenshot({ path: path.join(OUT, 'player-page-1.png') });
+    const shots = asset === 'ams-encode' ? 'player-page' : `player-page-${asset}`;
+    const shot1 = await video.screenshot({ path: path.join(OUT, `${shots}-1.png`) });
     await sleep(2000);
     const t2 = await page.evaluate(() => document.querySelector('video').currentTime);
-    const shot2 = await video.screenshot({ path: path.join(OUT, 'player-page-2.png') });
-    await page.screenshot({ path: path.join(OUT, 'player-page.png') });
+    const shot2 = await video.screenshot({ path: path.join(OUT, `${shots}-2.png`) });
+    await page.screenshot({ path: path.join(OUT, `${shots}.png`) });
     if (!(t2 > t1 + 1)) throw new Error(`currentTime did not advance: ${t1} then ${t2}`);
     if (shot1.equals(shot2)) throw new Error('two screenshots of the video 2 s apart are identical');
     row.checks.screenshot = `video ${Math.round(box.width)}x${Math.round(box.height)} visible, frames differ, currentTime ${t1.toFixed(1)} -> ${t2.toFixed(1)} s`;
     const status = await page.locator('#status').innerText();
     if (!/\d+p/.test(status)) throw new Error(`the page shows no current quality: "${status}"`);
     row.checks.status = status.replace(/\s+/g, ' ');
+    // An asset with side-cars: its Subtitles menu lists them, and choosing the English one shows
+    // the side-car's cue of the moment.
+    if (A.text && A.text.length && A.text[0].cues) {
+      const side = A.text[0];
+      await until(page, 'the Subtitles menu', () => document.getElementById('text').options.length > 1, null, 10000);
+      const options = await page.evaluate(() => Array.from(document.getElementById('text').options).map((o) => [o.value, o.textContent]));
+      const pick = options.find(([v, label]) => v !== '-1' && lang(label.split(' ')[0]) === lang(side.lang));
+      if (!pick) throw new Error(`the Subtitles menu has no ${side.lang} entry: ${JSON.stringify(options)}`);
+      await page.selectOption('#text', pick[0]);
+      const shown = await until(page, `the ${side.lang} cue of the moment in the player page`, (cues) => {
+        const v = document.querySelector('video');
+        const cue = cues.find(([a, b]) => a <= v.currentTime && v.currentTime < b);
+        const active = Array.from(v.textTracks).filter((k) => k.mode === 'showing')
+          .flatMap((k) => Array.from(k.activeCues || []).map((c) => c.text));
+        return cue && active.includes(cue[2]) ? cue[2] : false;
+      }, side.cues, 20000);
+      row.checks.text = `${pick[1]}: "${shown}"`;
+    }
     row.ok = true;
   } catch (e) {
     row.errors = [e.message.split('\n')[0]];

@@ -89,8 +89,10 @@ if (other.length) {
   lines.push('', 'The suite also failed on:');
   for (const p of other) lines.push(`- ${p.kind}: ${cut(p.text.replace(/http:\/\/127\.0\.0\.1:\d+/g, ''), 300).replace(/\|/g, '\\|')}`);
 }
-const page = V.rows.find((r) => r.client === 'player-page');
-if (page) lines.push('', `The player page at \`/\` (asset \`${page.asset}\`, HLS v4): ${page.verdict === 'pass' ? `plays (screenshots checked)${page.tries > 1 ? `, ${page.tries} tries` : ''}` : `**${page.verdict}**: ${cut(page.error || '', 300)}`}.`);
+for (const page of V.rows.filter((r) => r.client === 'player-page')) {
+  const what = page.summary && page.summary.checks && page.summary.checks.text ? 'plays (screenshots checked), shows the subtitles chosen in its menu' : 'plays (screenshots checked)';
+  lines.push('', `The player page at \`/\` (asset \`${page.asset}\`, HLS v4): ${page.verdict === 'pass' ? `${what}${page.tries > 1 ? `, ${page.tries} tries` : ''}` : `**${page.verdict}**: ${cut(page.error || '', 300)}`}.`);
+}
 const controls = V.rows.filter((r) => r.verdict === 'control');
 for (const r of controls) {
   lines.push('', `Control, \`${r.asset}\`: hls.js ${ver('hls.js')} on ffmpeg's own HLS (MPEG-TS, alternate audio) of the same MP4s: ` +

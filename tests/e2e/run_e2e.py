@@ -780,6 +780,10 @@ class Suite:
                          if client in only and "browsers" in self.clients for f in formats
                          if f in served and (not self.browser_only
                                              or "%s:%s" % (client, f) in self.browser_only)]
+                # The player page's Subtitles menu, on the asset with side-cars.
+                if a["name"] == SUBS and "browsers" in self.clients and (
+                        not self.browser_only or "player-page" in self.browser_only):
+                    rows.append((a["name"],) + PLAYER_PAGE)
                 continue
             if "gstreamer" in self.clients:
                 rows += [(a["name"], "gstreamer", f) for f in FORMAT_IDS if f in served]

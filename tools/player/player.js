@@ -7,7 +7,8 @@
 
   const $ = (id) => document.getElementById(id);
   const video = $('video');
-  const form = { url: $('url'), library: $('library'), quality: $('quality'), audio: $('audio') };
+  const form = { url: $('url'), library: $('library'), quality: $('quality'), audio: $('audio'),
+    text: $('text') };
   let player = null;
   let current = null;  // the .stream row being played
 
@@ -149,6 +150,7 @@
     }
     fillQualities();
     fillAudio();
+    fillText();
   }
 
   function fillQualities() {
@@ -166,6 +168,15 @@
     const active = tracks.find((t) => t.active);
     if (active) form.audio.value = String(active.index);
     form.audio.disabled = tracks.length < 2;
+  }
+
+  // Subtitles and captions: off, or one of the text tracks the library lists.
+  function fillText() {
+    let tracks = [];
+    try { tracks = player ? player.textTracks() : []; } catch (e) { tracks = []; }
+    form.text.replaceChildren(el('option', { value: '-1' }, 'off'), ...tracks.map((t) =>
+      el('option', { value: String(t.index) }, `${t.lang || 'und'}${t.label ? ' · ' + t.label : ''}`)));
+    form.text.disabled = tracks.length === 0;
   }
 
   function bufferAhead() {
@@ -186,6 +197,7 @@
       `${player.switches} quality switches`;
     if (form.audio.options.length === 0) fillAudio();
     if (form.quality.options.length <= 1) fillQualities();
+    if (form.text.options.length <= 1) fillText();
   }
 
   $('controls').addEventListener('submit', (ev) => {
@@ -195,6 +207,7 @@
   form.url.addEventListener('change', () => fillLibraries(form.url.value, form.library.value));
   form.quality.addEventListener('change', () => player && player.setLevel(Number(form.quality.value)));
   form.audio.addEventListener('change', () => player && player.setAudio(Number(form.audio.value)));
+  form.text.addEventListener('change', () => player && player.setText(Number(form.text.value)));
   setInterval(updateStatus, 500);
 
   listLocators();
