@@ -187,22 +187,11 @@ void report_skipped_cues(const Presentation& p, const Track& t) {
              t.webvtt->problem_count, t.webvtt->problems.front().c_str());
 }
 
-// What a text track's segments align to (manifest/hls.cc lists them the same way): the first
-// video track, else the first audio track.
-const Track* text_reference(const Presentation& p) {
-  for (TrackType type : {TrackType::kVideo, TrackType::kAudio}) {
-    for (const Track& t : p.tracks) {
-      if (t.type == type) return &t;
-    }
-  }
-  return nullptr;
-}
-
 // An HLS WebVTT segment: the reference track's segment that starts at the URL's time, as a span
 // of cue time (the last one open-ended, so that a cue past the media's end is not lost).
 Status plan_text(RequestPlan& plan, HttpError* error) {
   const Presentation& p = *plan.presentation;
-  const Track* ref = text_reference(p);
+  const Track* ref = manifest::text_timeline(p);  // as the subtitle playlist lists them
   const size_t per = manifest::fragments_per_segment(p, plan.format);
   std::optional<model::Segment> segment;
   if (ref != nullptr) segment = model::segment_at(*ref, per, plan.request.time.value_or(-1));

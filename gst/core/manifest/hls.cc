@@ -111,15 +111,6 @@ std::string subtitle_tag(const Track& t, Format format, const std::string& args)
   return s;
 }
 
-// What text segments align to: the first video track (the first audio track without video).
-const Track* text_reference(const model::Presentation& p) {
-  for (TrackType type : {TrackType::kVideo, TrackType::kAudio}) {
-    std::vector<const Track*> tracks = tracks_of_type(p, type);
-    if (!tracks.empty()) return tracks.front();
-  }
-  return nullptr;
-}
-
 std::string codecs_of(const Track* video, const std::vector<const Track*>& audio) {
   std::vector<std::string> codecs;
   if (video != nullptr) codecs.push_back(video->codec_string);
@@ -210,6 +201,14 @@ size_t fragments_per_segment(const model::Presentation& p, Format format) {
   return 1;
 }
 
+const Track* text_timeline(const model::Presentation& p) {
+  for (TrackType type : {TrackType::kVideo, TrackType::kAudio}) {
+    std::vector<const Track*> tracks = tracks_of_type(p, type);
+    if (!tracks.empty()) return tracks.front();
+  }
+  return nullptr;
+}
+
 std::vector<HlsSegment> hls_segments(const model::Presentation& p, const Track& track,
                                      Format format) {
   return model::segments_of(track, fragments_per_segment(p, format));
@@ -232,7 +231,7 @@ Result<std::string> render_hls_media(const model::Presentation& p, Format format
   // track's), each a WebVTT file of the cues it overlaps (text/webvtt.h), named by its start.
   const Track* timeline = &track;
   if (track.type == TrackType::kText) {
-    timeline = text_reference(p);
+    timeline = text_timeline(p);
     if (timeline == nullptr) return invalid_argument("hls: no track for the text to align to");
   }
   std::string audio_track;

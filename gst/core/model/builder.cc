@@ -261,19 +261,17 @@ Result<Built> build_from_ism(const std::string& ism_path, IndexCache& cache,
       // A WebVTT side-car is read and parsed now; one that is not WebVTT (or cannot be read) is
       // left out like a missing one, so that no player is sent to a rendition that fails. Its
       // malformed cues are skipped (Track::webvtt->problems says which).
-      std::shared_ptr<const text::WebVtt> cues;
       // Its state before it is read: a change while reading shows as a change next time.
       Result<Stat> st = stat_path(*resolved);
       if (!st) continue;
-      if (iends_with(it.src, ".vtt")) {
-        Result<std::shared_ptr<const text::WebVtt>> read = read_webvtt(*resolved);
-        if (!read) continue;
-        cues = *read;
-      }
       Track t;
-      t.webvtt = std::move(cues);
       t.type = TrackType::kText;
       t.codec = iends_with(it.src, ".vtt") ? Codec::kWebVtt : Codec::kUnknown;
+      if (t.codec == Codec::kWebVtt) {
+        Result<std::shared_ptr<const text::WebVtt>> read = read_webvtt(*resolved);
+        if (!read) continue;
+        t.webvtt = std::move(read).value();
+      }
       t.name = it.track_name.empty() ? stem_of(it.src) : it.track_name;
       t.language = it.system_language.empty() ? "und" : it.system_language;
       t.bitrate = it.system_bitrate;
