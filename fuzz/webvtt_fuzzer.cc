@@ -5,9 +5,35 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
+#include <glib.h>
+
+#include "text/ttml.h"
 #include "text/webvtt.h"
+
+namespace {
+
+// The number of <p> elements of `xml` when it is well-formed, -1 when it is not.
+int paragraphs(const std::string& xml) {
+  int count = 0;
+  GMarkupParser parser = {};
+  parser.start_element = [](GMarkupParseContext*, const gchar* name, const gchar**, const gchar**,
+                            gpointer data, GError**) {
+    if (std::string_view(name) == "p") ++*static_cast<int*>(data);
+  };
+  GMarkupParseContext* ctx =
+      g_markup_parse_context_new(&parser, GMarkupParseFlags(0), &count, nullptr);
+  const size_t body = xml.find("?>");
+  const std::string rest = body == std::string::npos ? xml : xml.substr(body + 2);
+  const bool ok = g_markup_parse_context_parse(ctx, rest.data(), rest.size(), nullptr) &&
+                  g_markup_parse_context_end_parse(ctx, nullptr);
+  g_markup_parse_context_free(ctx);
+  return ok ? count : -1;
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -35,6 +61,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!part.is_ok()) std::abort();
   for (const ams::text::Cue& c : part->cues) {
     if (c.start_ms - offset >= to || c.end_ms - offset <= from) std::abort();
+  }
+  int overlapping = 0;
+  for (const ams::text::Cue& c : vtt->cues) overlapping += c.start_ms < to && c.end_ms > from;
+  if (paragraphs(ams::text::write_ttml(*vtt, from, to, "en")) != overlapping) std::abort();
+  if (to - from > 0 && paragraphs(ams::text::write_ttml(*vtt, 0, all, text.substr(0, 8))) !=
+                           static_cast<int>(vtt->cues.size())) {
+    std::abort();
   }
   return 0;
 }
