@@ -313,4 +313,45 @@ Result<uint64_t> fragment_size(const model::Track& track, size_t fragment_index,
   return static_cast<uint64_t>(w.size());
 }
 
+Status write_ttml_fragment(uint32_t sequence_number, int64_t start_10mhz, int64_t duration_10mhz,
+                           std::string_view document, Variant variant, ByteWriter& out) {
+  if (start_10mhz < 0) return invalid_argument("text fragment at a negative time");
+  if (duration_10mhz <= 0 || duration_10mhz > std::numeric_limits<uint32_t>::max()) {
+    return invalid_argument("text fragment duration " + std::to_string(duration_10mhz) +
+                            " does not fit a trun");
+  }
+  if (document.size() > std::numeric_limits<uint32_t>::max()) {
+    return invalid_argument("text document too large for one sample");
+  }
+  const bool smooth = variant == Variant::kSmooth;
+  MovieFragment moof;
+  moof.mfhd.sequence_number = sequence_number;
+  TrackFragment& traf = moof.traf;
+  traf.tfhd.track_id = kTrackId;
+  traf.tfhd.flags = (smooth ? 0 : mp4::Tfhd::kDefaultBaseIsMoof) | mp4::Tfhd::kDefaultSampleFlags;
+  traf.tfhd.default_sample_flags = mp4::kSampleFlagsSync;
+  mp4::Trun& trun = traf.trun;
+  trun.flags = mp4::Trun::kDataOffset | mp4::Trun::kSampleDuration | mp4::Trun::kSampleSize;
+  trun.entries.resize(1);
+  trun.entries[0].size = static_cast<uint32_t>(document.size());
+  trun.entries[0].duration = static_cast<uint32_t>(duration_10mhz);
+  if (smooth) {
+    mp4::Tfxd tfxd;
+    tfxd.time = static_cast<uint64_t>(start_10mhz);
+    tfxd.duration = static_cast<uint64_t>(duration_10mhz);
+    traf.tfxd = tfxd;
+  } else {
+    traf.tfdt.emplace();
+    traf.tfdt->version = 1;
+    traf.tfdt->base_media_decode_time = static_cast<uint64_t>(start_10mhz);
+  }
+  const uint64_t data_offset = mp4::box_size(moof) + mdat_header_size(document.size());
+  moof.traf.trun.data_offset = static_cast<int32_t>(data_offset);
+  if (!smooth) mp4::write_box(out, segment_type(variant));
+  mp4::write_box(out, moof);
+  write_mdat_header(out, document.size());
+  out.bytes(ByteSpan(reinterpret_cast<const uint8_t*>(document.data()), document.size()));
+  return Status::ok();
+}
+
 }  // namespace ams::fmp4

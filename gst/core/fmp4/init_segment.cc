@@ -1,11 +1,14 @@
 // Init segments: ftyp + moov for one track, the sample entry rebuilt from the model.
 #include <algorithm>
 #include <string>
+#include <string_view>
 
+#include "base/time.h"
 #include "fmp4/protection.h"
 #include "fmp4/writer.h"
 #include "mp4/boxes.h"
 #include "mp4/esds.h"
+#include "text/ttml.h"
 
 namespace ams::fmp4 {
 namespace {
@@ -170,6 +173,54 @@ Status write_init_segment(const model::Track& track, Variant variant, ByteWriter
   if (protection != nullptr) moov.pssh = protection->pssh;
 
   mp4::write_box(out, file_type(variant));
+  mp4::write_box(out, moov);
+  return Status::ok();
+}
+
+Status write_ttml_init_segment(const model::Track& track, Variant variant, ByteWriter& out) {
+  if (variant == Variant::kSmooth) {
+    return invalid_argument("Smooth Streaming has no init segment (clients build it)");
+  }
+  if (track.type != model::TrackType::kText) {
+    return invalid_argument("track " + track.name + " is not a text track");
+  }
+  // XMLSubtitleSampleEntry (ISO/IEC 14496-30 5.4.2.2): the SampleEntry fields, then namespace,
+  // schema_location and auxiliary_mime_types as null-terminated strings (the last two empty).
+  mp4::SampleEntry entry;
+  entry.format = fourcc("stpp");
+  entry.opaque = Bytes(6, 0);
+  entry.opaque.push_back(0);
+  entry.opaque.push_back(1);  // data_reference_index
+  for (char c : std::string_view(text::kTtmlNamespace)) entry.opaque.push_back(c);
+  entry.opaque.insert(entry.opaque.end(), {0, 0, 0});
+
+  mp4::Trak trak;
+  trak.tkhd.track_id = kTrackId;
+  trak.tkhd.duration = 0;
+  mp4::Mdia& mdia = trak.mdia;
+  mdia.mdhd.timescale = static_cast<uint32_t>(kManifestTimescale);
+  mdia.mdhd.language = track.language.size() == 3 ? track.language : "und";
+  mdia.hdlr.handler_type = fourcc("subt");
+  mdia.hdlr.name = "SubtitleHandler";
+  mdia.minf.sthd.emplace();
+  mdia.minf.dinf.emplace();
+  mdia.minf.stbl.stsd.entries.push_back(std::move(entry));
+  mdia.minf.stbl.stsz.emplace();
+  mdia.minf.stbl.stco.emplace();
+
+  mp4::Moov moov;
+  moov.mvhd.timescale = static_cast<uint32_t>(kManifestTimescale);
+  moov.mvhd.next_track_id = kTrackId + 1;
+  moov.traks.push_back(std::move(trak));
+  moov.mvex.emplace();
+  mp4::Trex trex;
+  trex.track_id = kTrackId;
+  moov.mvex->trex.push_back(trex);
+
+  mp4::Ftyp ftyp = file_type(variant);
+  // CMAF: the IMSC1 text media profile brand (ISO/IEC 23000-19 11.3).
+  if (variant == Variant::kCmaf) ftyp.compatible_brands.push_back(fourcc("im1t"));
+  mp4::write_box(out, ftyp);
   mp4::write_box(out, moov);
   return Status::ok();
 }

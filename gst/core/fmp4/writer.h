@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "base/bytes.h"
@@ -85,5 +86,18 @@ Result<uint64_t> fragment_size(const model::Track& track, size_t fragment_index,
 Result<Bytes> read_fragment_payload(const model::Track& track, size_t fragment_index,
                                     const model::MediaFile& file,
                                     std::vector<ByteSpan>& sample_spans);
+
+// Text tracks served as TTML (text/ttml.h), in DASH and Smooth (docs/subtitles.md). Their media
+// timescale is the manifest's 10 MHz, so a fragment's decode time is its $Time$ in the MPD.
+//
+// The init segment of text track `track` (a side-car): ftyp (CMAF: with the IMSC1 text brand
+// im1t) + moov, handler 'subt', media header sthd, sample entry 'stpp' with the TTML namespace.
+Status write_ttml_init_segment(const model::Track& track, Variant variant, ByteWriter& out);
+
+// One text fragment: [styp] moof (tfdt, or tfxd for Smooth) mdat, one sync sample of
+// `duration_10mhz` holding `document` (a whole TTML document), decoded at `start_10mhz`.
+// `sequence_number` is mfhd's (1 for the first fragment).
+Status write_ttml_fragment(uint32_t sequence_number, int64_t start_10mhz, int64_t duration_10mhz,
+                           std::string_view document, Variant variant, ByteWriter& out);
 
 }  // namespace ams::fmp4

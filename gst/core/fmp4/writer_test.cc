@@ -420,5 +420,77 @@ TEST(Fmp4Smooth, NegativeFirstStartIsClampedToZero) {
   EXPECT_EQ(pf.moof.traf.trun.flags & mp4::Trun::kSampleCompositionOffset, 0u);
 }
 
+// A side-car's TTML track: 'subt' handler, sthd, an stpp entry naming the TTML namespace, the
+// 10 MHz manifest timescale; CMAF adds the IMSC1 text brand.
+TEST(Fmp4Text, TtmlInitSegmentHasAnStppEntry) {
+  model::Track t;
+  t.type = model::TrackType::kText;
+  t.codec = model::Codec::kWebVtt;
+  t.name = "english";
+  t.language = "eng";
+  for (Variant v : {Variant::kCmaf, Variant::kDash}) {
+    SCOPED_TRACE(variant_name(v));
+    ByteWriter w;
+    ASSERT_TRUE(write_ttml_init_segment(t, v, w).is_ok());
+    Bytes init = w.take();
+    const size_t ftyp_size = v == Variant::kCmaf ? 32 : 28;
+    EXPECT_EQ(to_hex(ByteSpan(init).subspan(ftyp_size - 4, 4)),
+              v == Variant::kCmaf ? "696d3174" : "69736f6d");  // im1t last, isom
+    mp4::Moov moov = read_moov(init, ftyp_size);
+    EXPECT_EQ(moov.mvhd.timescale, kManifestTimescale);
+    ASSERT_EQ(moov.traks.size(), 1u);
+    const mp4::Trak& trak = moov.traks[0];
+    EXPECT_EQ(trak.tkhd.volume, 0);
+    EXPECT_EQ(trak.mdia.mdhd.timescale, kManifestTimescale);
+    EXPECT_EQ(trak.mdia.mdhd.language, "eng");
+    EXPECT_EQ(trak.mdia.hdlr.handler_type, fourcc("subt"));
+    EXPECT_TRUE(trak.mdia.minf.sthd);
+    EXPECT_FALSE(trak.mdia.minf.smhd);
+    ASSERT_EQ(trak.mdia.minf.stbl.stsd.entries.size(), 1u);
+    const mp4::SampleEntry& e = trak.mdia.minf.stbl.stsd.entries[0];
+    EXPECT_EQ(e.format, fourcc("stpp"));
+    const std::string payload(e.opaque.begin(), e.opaque.end());
+    EXPECT_EQ(payload, std::string("\0\0\0\0\0\0\0\x01http://www.w3.org/ns/ttml\0\0\0", 36));
+  }
+  ByteWriter w;
+  EXPECT_EQ(write_ttml_init_segment(t, Variant::kSmooth, w).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(write_ttml_init_segment(video_track(), Variant::kDash, w).code(),
+            StatusCode::kInvalidArgument);
+}
+
+// One sync sample holding the document, at the given 10 MHz time (tfdt, or Smooth's tfxd).
+TEST(Fmp4Text, TtmlFragmentIsOneSampleHoldingTheDocument) {
+  const std::string doc = "<tt xmlns=\"http://www.w3.org/ns/ttml\"/>";
+  for (Variant v : kAllVariants) {
+    SCOPED_TRACE(variant_name(v));
+    ByteWriter w;
+    ASSERT_TRUE(write_ttml_fragment(4, 60000000, 20000000, doc, v, w).is_ok());
+    Bytes bytes = w.take();
+    test::ParsedFragment pf = parse_fragment(bytes);
+    std::vector<mp4::FourCC> types = {fourcc("moof"), fourcc("mdat")};
+    if (v != Variant::kSmooth) types.insert(types.begin(), fourcc("styp"));
+    EXPECT_EQ(pf.types, types);
+    const TrackFragment& traf = pf.moof.traf;
+    EXPECT_EQ(pf.moof.mfhd.sequence_number, 4u);
+    ASSERT_EQ(traf.trun.entries.size(), 1u);
+    EXPECT_EQ(traf.trun.entries[0].size, doc.size());
+    EXPECT_EQ(traf.trun.entries[0].duration, 20000000u);
+    EXPECT_EQ(effective_flags(traf, 0), mp4::kSampleFlagsSync);
+    EXPECT_EQ(pf.moof_offset + static_cast<size_t>(traf.trun.data_offset), pf.mdat_payload_offset);
+    EXPECT_EQ(std::string(bytes.begin() + pf.mdat_payload_offset, bytes.end()), doc);
+    if (v == Variant::kSmooth) {
+      ASSERT_TRUE(traf.tfxd);
+      EXPECT_EQ(traf.tfxd->time, 60000000u);
+      EXPECT_EQ(traf.tfxd->duration, 20000000u);
+    } else {
+      ASSERT_TRUE(traf.tfdt);
+      EXPECT_EQ(traf.tfdt->base_media_decode_time, 60000000u);
+    }
+  }
+  ByteWriter w;
+  EXPECT_FALSE(write_ttml_fragment(1, -1, 10, doc, Variant::kDash, w).is_ok());
+  EXPECT_FALSE(write_ttml_fragment(1, 0, 0, doc, Variant::kDash, w).is_ok());
+}
+
 }  // namespace
 }  // namespace ams::fmp4

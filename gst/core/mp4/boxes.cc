@@ -113,6 +113,10 @@ bool Smhd::read_write(BoxBuffer& b) {
   return b.rw_full_header(version, flags) && b.ignore(4);
 }
 
+bool Sthd::read_write(BoxBuffer& b) {
+  return b.rw_full_header(version, flags);
+}
+
 bool Dref::read_write(BoxBuffer& b) {
   uint32_t count = 1;
   if (!b.rw_full_header(version, flags) || !b.rw(count)) return false;
@@ -352,8 +356,8 @@ bool Stbl::read_write(BoxBuffer& b) {
 }
 
 bool Minf::read_write(BoxBuffer& b) {
-  return b.rw_optional_child(vmhd) && b.rw_optional_child(smhd) && b.rw_optional_child(dinf) &&
-         b.rw_child(stbl);
+  return b.rw_optional_child(vmhd) && b.rw_optional_child(smhd) && b.rw_optional_child(sthd) &&
+         b.rw_optional_child(dinf) && b.rw_child(stbl);
 }
 
 bool Mdia::read_write(BoxBuffer& b) {

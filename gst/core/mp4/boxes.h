@@ -88,6 +88,15 @@ struct Smhd {
   bool read_write(BoxBuffer& b);
 };
 
+// The subtitle media header (ISO/IEC 14496-12 12.6.2): a full box with no fields, for 'subt'
+// tracks.
+struct Sthd {
+  static constexpr FourCC kType = fourcc("sthd");
+  uint8_t version = 0;
+  uint32_t flags = 0;
+  bool read_write(BoxBuffer& b);
+};
+
 // A data reference that says "the media is in this file".
 struct Dref {
   static constexpr FourCC kType = fourcc("dref");
@@ -236,6 +245,7 @@ struct Minf {
   static constexpr FourCC kType = fourcc("minf");
   std::optional<Vmhd> vmhd;
   std::optional<Smhd> smhd;
+  std::optional<Sthd> sthd;
   std::optional<Dinf> dinf;
   Stbl stbl;
   bool read_write(BoxBuffer& b);
