@@ -10,6 +10,7 @@
 #include "manifest/url_template.h"
 #include "manifest/writers.h"
 #include "manifest/xml_writer.h"
+#include "text/ttml.h"
 
 namespace ams::manifest {
 namespace {
@@ -22,6 +23,7 @@ constexpr std::string_view kChannelScheme =
     "urn:mpeg:dash:23003:3:audio_channel_configuration:2011";
 constexpr uint32_t kVideoGroup = 1;  // AMS's group numbers
 constexpr uint32_t kAudioGroup = 5;
+constexpr uint32_t kTextGroup = 3;
 
 // xs:duration, rounded up to the millisecond so the timeline fits: "PT1M10.315S".
 std::string iso_duration(int64_t duration_10mhz) {
@@ -57,13 +59,14 @@ struct SetContext {
 };
 
 void write_segment_template(XmlWriter& xml, const std::string& name, const SetContext& ctx,
-                            const std::vector<TimelineEntry>& timeline) {
+                            const std::vector<TimelineEntry>& timeline,
+                            const std::string& quality = "") {
   xml.open("SegmentTemplate").attr("timescale", kManifestTimescale);
   // A filter's trimmed start: the segments keep their media times, the Period starts at the
   // first one (ISO/IEC 23009-1 5.3.9.2).
   if (ctx.start_10mhz > 0) xml.attr("presentationTimeOffset", ctx.start_10mhz);
-  xml.attr("media", url::dash_media_template(name, ctx.format, ctx.args))
-      .attr("initialization", url::dash_init_template(name, ctx.format, ctx.args));
+  xml.attr("media", url::dash_media_template(name, ctx.format, ctx.args, quality))
+      .attr("initialization", url::dash_init_template(name, ctx.format, ctx.args, quality));
   xml.children();
   xml.open("SegmentTimeline").children();
   bool first = true;
@@ -171,6 +174,37 @@ void write_adaptation_set(XmlWriter& xml, const model::Presentation& p, const Tr
   xml.close();
 }
 
+// A WebVTT side-car as a text AdaptationSet of TTML fragments (IMSC1 Text in fMP4, `stpp`, in both
+// profiles: docs/subtitles.md), one per fragment of the text timeline (the video's), so that its
+// segments start where the video's do. Role subtitle, or caption for the .ism's
+// accessibility=caption (the deaf and hard of hearing).
+void write_text_set(XmlWriter& xml, const model::Presentation& p, const Track& t,
+                    const SetContext& ctx) {
+  const Track* ref = text_timeline(p);
+  if (ref == nullptr || !t.webvtt) return;
+  xml.open("AdaptationSet").attr("id", ctx.id).attr("group", kTextGroup);
+  if (!ctx.cmaf) xml.attr("profiles", "ccff");
+  xml.attr("segmentAlignment", "true")
+      .attr("contentType", "text")
+      .attr("mimeType", "application/mp4")
+      .attr("codecs", text::kImsc1TextCodecs);
+  if (!t.language.empty() && t.language != "und") xml.attr("lang", iso639_1_of(t.language));
+  xml.children();
+  xml.open("Label").text(t.name);
+  xml.open("Role")
+      .attr("schemeIdUri", kRoleScheme)
+      .attr("value", t.accessibility == "caption" ? "caption" : "subtitle")
+      .empty();
+  // The bitrate in the URLs as it is: a side-car's is 0, for which shaka-player leaves
+  // $Bandwidth$ in the URL unresolved.
+  write_segment_template(xml, t.name, ctx, timeline_10mhz(*ref), std::to_string(t.bitrate));
+  xml.open("Representation")
+      .attr("id", std::to_string(kTextGroup) + "_T_" + t.name)
+      .attr("bandwidth", t.bitrate)
+      .empty();
+  xml.close();
+}
+
 }  // namespace
 
 Result<std::string> render_dash(const model::Presentation& p, bool cmaf, const Options& options) {
@@ -213,6 +247,11 @@ Result<std::string> render_dash(const model::Presentation& p, bool cmaf, const O
     }
   }
   if (id == 0) return invalid_argument("dash: the presentation has neither video nor audio");
+  for (const Track* t : tracks_of_type(p, TrackType::kText)) {
+    if (t->codec != model::Codec::kWebVtt || !t->webvtt) continue;
+    write_text_set(xml, p, *t,
+                   {format, nullptr, cmaf, ++id, false, options.url_args(), p.start_10mhz});
+  }
   xml.close();
   xml.close();
   return xml.take();

@@ -251,5 +251,43 @@ TEST(DashMpd, SameBandwidthTwiceIsRefused) {
   EXPECT_EQ(render_master(p, Format::kDashCsf, {}).status().code(), StatusCode::kInvalidArgument);
 }
 
+// WebVTT side-cars are text AdaptationSets of TTML fragments (stpp) after the video, one
+// Representation each, on the video's timeline; a TTML side-car and one that did not parse are
+// not listed. Valid against the schema in both profiles.
+TEST(DashMpd, WebVttSideCarsAreTextAdaptationSetsOnTheVideoTimeline) {
+  const model::Presentation p = with_subtitles();
+  const std::string m = mpd(p);
+  const size_t text = m.find("contentType=\"text\"");
+  ASSERT_NE(text, std::string::npos) << m;
+  EXPECT_LT(m.find("contentType=\"video\""), text);
+  EXPECT_NE(
+      m.find(
+          R"m(<AdaptationSet id="4" group="3" profiles="ccff" segmentAlignment="true" contentType="text" mimeType="application/mp4" codecs="stpp.ttml.im1t" lang="en">
+         <Label>english</Label>
+         <Role schemeIdUri="urn:mpeg:dash:role:2011" value="subtitle" />
+         <SegmentTemplate timescale="10000000" media="QualityLevels(0)/Fragments(english=$Time$,format=mpd-time-csf)" initialization="QualityLevels(0)/Fragments(english=i,format=mpd-time-csf)">)m"),
+      std::string::npos)
+      << m;
+  EXPECT_NE(m.find(R"m(lang="fr">
+         <Label>french_sdh</Label>
+         <Role schemeIdUri="urn:mpeg:dash:role:2011" value="caption" />)m"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find(R"m(<Representation id="3_T_english" bandwidth="0" />)m"), std::string::npos);
+  EXPECT_EQ(m.find("ttml="), std::string::npos);
+  EXPECT_EQ(m.find("unread"), std::string::npos);
+  // Every text timeline is the video's.
+  const auto video =
+      expand_timeline(m, "S", m.find("<SegmentTimeline>", m.find("contentType=\"video\"")), true);
+  const auto english =
+      expand_timeline(m, "S", m.find("<SegmentTimeline>", m.find("<Label>english</Label>")), true);
+  EXPECT_EQ(english, video);
+  EXPECT_EQ(english.size(), 7u);
+  expect_schema_valid(m, "csf_text");
+  const std::string cmaf = mpd(p, Format::kDashCmaf);
+  EXPECT_NE(cmaf.find("Fragments(french_sdh=$Time$,format=mpd-time-cmaf)"), std::string::npos);
+  expect_schema_valid(cmaf, "cmaf_text");
+}
+
 }  // namespace
 }  // namespace ams::manifest

@@ -31,19 +31,6 @@ std::string media(const model::Presentation& p, Format f, size_t track, bool ifr
   return r.value();
 }
 
-// Two bitrates, English and French audio, 2 s fragments at 90 kHz / 48 kHz, 7 fragments, the last
-// one 1 s: TS segments of 3 + 3 + 1 fragments.
-model::Presentation small_presentation() {
-  model::Presentation p;
-  p.tracks.push_back(video(2000000, 1280, 720, "avc1.64001f", avcc("6764001F", "68EB"), 90000,
-                           repeat(180000, 6, 90000)));
-  p.tracks.push_back(video(800000, 640, 360, "avc1.64001e", avcc("6764001E", "68EB"), 90000,
-                           repeat(180000, 6, 90000)));
-  p.tracks.push_back(aac("aac_eng_2_128000_2_1", "eng", 128000, 48000, repeat(96000, 6, 48000)));
-  p.tracks.push_back(aac("aac_fra_2_96000_3_1", "fra", 96000, 48000, repeat(96000, 6, 48000)));
-  return p;
-}
-
 TEST(HlsMaster, V4AmsExampleLayoutWithOurBandwidths) {
   // doc_dynpack_hls_master_v4.m3u8 line for line; BANDWIDTH is our estimate, each a little above
   // AMS's (536608, 884544, 1327398, 2413312, 3805760, 139017).
@@ -284,32 +271,6 @@ TEST(HlsMedia, FractionalTimescalesSegmentsAreContiguous) {
   EXPECT_NE(m.find("#EXTINF:6.006000,no-desc\nFragments(video=600600000,format=m3u8-aapl)\n"),
             std::string::npos);
   EXPECT_NE(m.find("#EXT-X-TARGETDURATION:7\n"), std::string::npos);
-}
-
-// small_presentation with two WebVTT side-cars (English, and French captions for the deaf and
-// hard of hearing) and a TTML one, which HLS does not serve.
-model::Presentation with_subtitles() {
-  model::Presentation p = small_presentation();
-  auto text = [](const char* name, const char* lang, const char* file, model::Codec codec) {
-    model::Track t;
-    t.type = model::TrackType::kText;
-    t.codec = codec;
-    t.name = name;
-    t.language = lang;
-    t.file = file;
-    t.timescale = kManifestTimescale;
-    t.duration = 130000000;
-    if (codec == model::Codec::kWebVtt) t.webvtt = std::make_shared<const text::WebVtt>();
-    return t;
-  };
-  p.tracks.push_back(text("english", "eng", "english.vtt", model::Codec::kWebVtt));
-  p.tracks.push_back(text("french_sdh", "fra", "french.vtt", model::Codec::kWebVtt));
-  p.tracks.back().accessibility = "caption";
-  p.tracks.push_back(text("ttml", "deu", "german.ttml", model::Codec::kUnknown));
-  // A .vtt side-car that did not parse has no cues: it is not listed.
-  p.tracks.push_back(text("unread", "ita", "unread.vtt", model::Codec::kWebVtt));
-  p.tracks.back().webvtt.reset();
-  return p;
 }
 
 TEST(HlsMaster, WebVttSideCarsAreASubtitlesGroupOfEveryVariant) {

@@ -74,8 +74,9 @@ Result<std::string> render_media_playlist(const model::Presentation& presentatio
 // How many fragments one segment of `format` holds: the .ism's fragmentsPerHLSSegment for HLS
 // v3 and v4 (MPEG-TS), 1 for every fMP4 format (AMS packs CMAF 1:1).
 size_t fragments_per_segment(const model::Presentation& presentation, Format format);
-// What the segments of an HLS text (WebVTT) rendition align to: the first video track, else the
-// first audio track; nullptr when there is neither.
+// What the segments of a text track (a WebVTT side-car) align to in every format (HLS WebVTT
+// segments, DASH and Smooth TTML fragments): the first video track, else the first audio track;
+// nullptr when there is neither.
 const model::Track* text_timeline(const model::Presentation& presentation);
 
 // The segments of a track's media playlist (model/segments.h decides what a segment is).

@@ -144,6 +144,32 @@ Status write_stream_index(XmlWriter& xml, const model::Presentation& p, const Tr
   return Status::ok();
 }
 
+// A WebVTT side-car as a text StreamIndex of TTML fragments (FourCC TTML, MS-SSTR 2.2.2.3), on
+// the text timeline (the video's): Subtype CAPT for the .ism's accessibility=caption, else SUBT.
+void write_text_stream_index(XmlWriter& xml, const model::Presentation& p, const model::Track& t,
+                             bool v20, const std::string& args) {
+  const model::Track* ref = text_timeline(p);
+  if (ref == nullptr || !t.webvtt) return;
+  std::vector<TimelineEntry> timeline = timeline_10mhz(*ref);
+  xml.open("StreamIndex")
+      .attr("Chunks", timeline.size())
+      .attr("Type", "text")
+      .attr("Subtype", t.accessibility == "caption" ? "CAPT" : "SUBT")
+      .attr("Url", url::smooth_fragment_template(t.name, args))
+      .attr("QualityLevels", 1);
+  if (!t.language.empty()) xml.attr("Language", t.language);
+  xml.attr("Name", t.name);
+  xml.children();
+  xml.open("QualityLevel")
+      .attr("Index", 0)
+      .attr("Bitrate", t.bitrate)
+      .attr("FourCC", "TTML")
+      .attr("CodecPrivateData", "")
+      .empty();
+  write_chunks(xml, timeline, v20, ref->fragment_base);
+  xml.close();
+}
+
 }  // namespace
 
 Result<std::string> render_smooth(const model::Presentation& presentation, bool v20,
@@ -160,6 +186,11 @@ Result<std::string> render_smooth(const model::Presentation& presentation, bool 
     for (const TrackGroup& group : group_tracks(presentation, type)) {
       AMS_RETURN_IF_ERROR(
           write_stream_index(xml, presentation, group, type, v20, options.url_args()));
+    }
+  }
+  for (const model::Track* t : tracks_of_type(presentation, model::TrackType::kText)) {
+    if (t->codec == model::Codec::kWebVtt) {
+      write_text_stream_index(xml, presentation, *t, v20, options.url_args());
     }
   }
   xml.close();

@@ -133,5 +133,26 @@ TEST(SmoothManifest, RefusesTracksWhoseUrlsCollide) {
   EXPECT_EQ(render_master(p, Format::kSmooth, {}).status().code(), StatusCode::kInvalidArgument);
 }
 
+// WebVTT side-cars are text StreamIndexes of TTML fragments after the video, on its chunks.
+TEST(SmoothManifest, WebVttSideCarsAreTextStreamIndexes) {
+  const std::string m = render(with_subtitles());
+  EXPECT_NE(
+      m.find(
+          R"m(<StreamIndex Chunks="7" Type="text" Subtype="SUBT" Url="QualityLevels({bitrate})/Fragments(english={start time})" QualityLevels="1" Language="eng" Name="english">
+      <QualityLevel Index="0" Bitrate="0" FourCC="TTML" CodecPrivateData="" />
+      <c t="0" d="20000000" r="6" />
+      <c d="10000000" />
+   </StreamIndex>)m"),
+      std::string::npos)
+      << m;
+  EXPECT_NE(
+      m.find(
+          R"m(Type="text" Subtype="CAPT" Url="QualityLevels({bitrate})/Fragments(french_sdh={start time})")m"),
+      std::string::npos);
+  EXPECT_LT(m.find("Type=\"video\""), m.find("Type=\"text\""));
+  EXPECT_EQ(m.find("Name=\"ttml\""), std::string::npos);
+  EXPECT_EQ(m.find("Name=\"unread\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ams::manifest

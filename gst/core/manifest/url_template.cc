@@ -71,13 +71,15 @@ std::string hls_keyframe(std::string_view track, int64_t time_10mhz, std::string
 }
 
 std::string dash_media_template(std::string_view track, std::string_view format,
-                                std::string_view args) {
-  return quality_levels(kDashBandwidth) + fragment(kFragments, track, kDashTime, format, {}, args);
+                                std::string_view args, std::string_view quality) {
+  return quality_levels(quality.empty() ? kDashBandwidth : quality) +
+         fragment(kFragments, track, kDashTime, format, {}, args);
 }
 
 std::string dash_init_template(std::string_view track, std::string_view format,
-                               std::string_view args) {
-  return quality_levels(kDashBandwidth) + fragment(kFragments, track, kInitTime, format, {}, args);
+                               std::string_view args, std::string_view quality) {
+  return quality_levels(quality.empty() ? kDashBandwidth : quality) +
+         fragment(kFragments, track, kInitTime, format, {}, args);
 }
 
 }  // namespace ams::manifest::url

@@ -47,11 +47,13 @@ std::string hls_init(std::string_view track, std::string_view format, std::strin
 std::string hls_keyframe(std::string_view track, int64_t time_10mhz, std::string_view format,
                          std::string_view args = {});
 
-// QualityLevels($Bandwidth$)/Fragments(video=$Time$,format=mpd-time-csf)
+// QualityLevels($Bandwidth$)/Fragments(video=$Time$,format=mpd-time-csf); `quality` replaces
+// $Bandwidth$ when given (a text track's bitrate, 0 for a side-car: players leave $Bandwidth$
+// unresolved for a bandwidth of 0).
 std::string dash_media_template(std::string_view track, std::string_view format,
-                                std::string_view args = {});
+                                std::string_view args = {}, std::string_view quality = {});
 // QualityLevels($Bandwidth$)/Fragments(video=i,format=mpd-time-csf)
 std::string dash_init_template(std::string_view track, std::string_view format,
-                               std::string_view args = {});
+                               std::string_view args = {}, std::string_view quality = {});
 
 }  // namespace ams::manifest::url
