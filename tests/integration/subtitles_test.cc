@@ -3,8 +3,9 @@
 // tracks" how-to does (`<textstream src="x.vtt" systemLanguage="...">`): English subtitles, and
 // French captions for the deaf and hard of hearing with one malformed cue. Checked: the HLS
 // masters' SUBTITLES group (the core's strict HLS parser), the subtitle playlists against the
-// video's, every WebVTT segment against the side-car's cues, ffmpeg reading the rendition, a
-// changed side-car seen at once, and a side-car that is not WebVTT left out.
+// video's, every WebVTT segment against the side-car's cues, ffmpeg reading the rendition, the
+// DASH and Smooth TTML fragments against the cues (and ffprobe reading them), a changed side-car
+// seen at once, and a side-car that is not WebVTT left out.
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <gtest/gtest.h>
@@ -153,13 +154,147 @@ TEST_F(SubtitlesTest, EveryHlsMasterListsTheWebVttSideCarsAsSubtitles) {
     EXPECT_GT(streams, 0) << body;
     EXPECT_EQ(with, streams) << body;
   }
-  // DASH and Smooth do not carry the side-cars yet: their manifests are as before, and a text
-  // track's URL in them is a 404.
-  Answer mpd = c.get(path("manifest(format=mpd-time-csf)"));
-  ASSERT_EQ(mpd.status, 200);
-  EXPECT_EQ(mpd.body.find("english"), std::string::npos);
-  EXPECT_EQ(c.get(path("QualityLevels(0)/Fragments(english=0,format=mpd-time-csf)")).status, 404);
-  EXPECT_EQ(c.get(path("QualityLevels(0)/Fragments(english=0)")).status, 404);
+}
+
+// The TTML paragraphs of a text fragment's mdat: (begin ms, end ms, text).
+struct Paragraph {
+  int64_t begin_ms, end_ms;
+  std::string text;
+  bool operator==(const Paragraph&) const = default;
+};
+int64_t clock_ms(const std::string& h, const std::string& m, const std::string& s,
+                 const std::string& f) {
+  return ((std::stoll(h) * 60 + std::stoll(m)) * 60 + std::stoll(s)) * 1000 + std::stoll(f);
+}
+std::vector<Paragraph> paragraphs_of(const std::string& fragment) {
+  std::vector<Paragraph> out;
+  const size_t mdat = fragment.find("mdat");
+  if (mdat == std::string::npos) return out;
+  const std::string xml = fragment.substr(mdat + 4);
+  const std::regex p(
+      R"re(<p begin="(\d\d):(\d\d):(\d\d)\.(\d\d\d)" end="(\d\d):(\d\d):(\d\d)\.(\d\d\d)"[^>]*>([^<]*)</p>)re");
+  for (auto it = std::sregex_iterator(xml.begin(), xml.end(), p); it != std::sregex_iterator();
+       ++it) {
+    const std::smatch& m = *it;
+    out.push_back({clock_ms(m[1], m[2], m[3], m[4]), clock_ms(m[5], m[6], m[7], m[8]), m[9]});
+  }
+  return out;
+}
+
+// The $Time$ values of the SegmentTimeline after `from` in an MPD (S@t, @d, @r).
+std::vector<std::pair<int64_t, int64_t>> dash_times(const std::string& mpd, size_t from) {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  const size_t end = mpd.find("</SegmentTimeline>", from);
+  const std::string part = mpd.substr(from, end - from);
+  const std::regex s(R"re(<S (?:t="(\d+)" )?d="(\d+)"(?: r="(\d+)")? />)re");
+  int64_t t = 0;
+  for (auto it = std::sregex_iterator(part.begin(), part.end(), s); it != std::sregex_iterator();
+       ++it) {
+    if ((*it)[1].matched) t = std::stoll((*it)[1].str());
+    const int64_t d = std::stoll((*it)[2].str());
+    const int64_t r = (*it)[3].matched ? std::stoll((*it)[3].str()) : 0;
+    for (int64_t i = 0; i <= r; ++i, t += d) out.emplace_back(t, d);
+  }
+  return out;
+}
+
+// DASH (both profiles) and Smooth carry each WebVTT side-car as TTML fragments on the video's
+// timeline: every fragment holds the side-car's cues that overlap it, clipped to it, and ffprobe
+// reads the init segment and fragments as one TTML track with those times.
+TEST_F(SubtitlesTest, DashAndSmoothCarryTheSideCarsAsTtmlFragments) {
+  Connection c(server_->port());
+  // The side-car's cues: "English cue n" over [2000(n-1)+500, 2000n).
+  auto expected_in = [](int64_t from_ms, int64_t to_ms) {
+    std::vector<Paragraph> out;
+    for (int n = 1; n <= 6; ++n) {
+      const int64_t b = 2000 * (n - 1) + 500, e = 2000 * n;
+      if (b < to_ms && e > from_ms) {
+        out.push_back(
+            {std::max(b, from_ms), std::min(e, to_ms), "English cue " + std::to_string(n)});
+      }
+    }
+    return out;
+  };
+  for (const std::string format : {"mpd-time-csf", "mpd-time-cmaf"}) {
+    SCOPED_TRACE(format);
+    Answer mpd = c.get(path("manifest(format=" + format + ")"));
+    ASSERT_EQ(mpd.status, 200) << mpd.describe();
+    const size_t english = mpd.body.find("<Label>english</Label>");
+    ASSERT_NE(english, std::string::npos) << mpd.body;
+    EXPECT_NE(mpd.body.find("contentType=\"text\" mimeType=\"application/mp4\" "
+                            "codecs=\"stpp.ttml.im1t\" lang=\"en\""),
+              std::string::npos)
+        << mpd.body;
+    EXPECT_NE(mpd.body.find("<Label>french_sdh</Label>\n         <Role "
+                            "schemeIdUri=\"urn:mpeg:dash:role:2011\" value=\"caption\" />"),
+              std::string::npos)
+        << mpd.body;
+    EXPECT_EQ(mpd.body.find("broken"), std::string::npos) << mpd.body;
+    const auto video = dash_times(
+        mpd.body, mpd.body.find("<SegmentTimeline>", mpd.body.find("contentType=\"video\"")));
+    const auto text = dash_times(mpd.body, mpd.body.find("<SegmentTimeline>", english));
+    ASSERT_EQ(text, video);
+    ASSERT_EQ(text.size(), 6u);
+
+    Answer init = c.get(path("QualityLevels(0)/Fragments(english=i,format=" + format + ")"));
+    ASSERT_EQ(init.status, 200) << init.describe();
+    EXPECT_EQ(init.header("content-type"), "application/mp4");
+    EXPECT_NE(init.body.find("stpp"), std::string::npos);
+    std::string track = init.body;
+    std::vector<std::string> documents;
+    for (const auto& [t, d] : text) {
+      Answer f = c.get(path("QualityLevels(0)/Fragments(english=" + std::to_string(t) +
+                            ",format=" + format + ")"));
+      ASSERT_EQ(f.status, 200) << f.describe();
+      EXPECT_EQ(f.header("content-type"), "application/mp4");
+      EXPECT_EQ(paragraphs_of(f.body), expected_in(t / 10000, (t + d) / 10000)) << "at " << t;
+      documents.push_back(f.body.substr(f.body.find("mdat") + 4));
+      track += f.body;
+    }
+    EXPECT_EQ(c.get(path("QualityLevels(0)/Fragments(english=1,format=" + format + ")")).status,
+              404);
+    // ffprobe (its mov demuxer) takes the concatenation as one stpp track of those fragments, each
+    // packet the whole document at the fragment's time (ffmpeg 5.1 has no TTML decoder for MP4:
+    // it lists the track as data).
+    const std::string file = dir_ + "/text-" + format + ".mp4";
+    write_file(file, track);
+    const std::string csv = dir_ + "/text-" + format + ".csv";
+    EXPECT_EQ(run({"sh", "-c",
+                   "ffprobe -v error -show_entries stream=codec_tag_string:packet=pts,size "
+                   "-of csv=p=0 '" +
+                       file + "' > " + csv},
+                  dir_ + "/ffprobe-text.log"),
+              "");
+    const std::string probed = read_file(csv);
+    EXPECT_NE(probed.find("stpp"), std::string::npos) << probed;
+    std::vector<std::pair<int64_t, size_t>> packets;
+    const std::regex row(R"re((?:^|\n)(\d+),(\d+))re");
+    for (auto it = std::sregex_iterator(probed.begin(), probed.end(), row);
+         it != std::sregex_iterator(); ++it) {
+      packets.emplace_back(std::stoll((*it)[1].str()), std::stoul((*it)[2].str()));
+    }
+    ASSERT_EQ(packets.size(), text.size()) << probed;
+    for (size_t i = 0; i < text.size(); ++i) {
+      EXPECT_EQ(packets[i].first, text[i].first) << probed;
+      EXPECT_EQ(packets[i].second, documents[i].size()) << probed;
+    }
+  }
+  // HLS subtitles are WebVTT files: no init segment.
+  EXPECT_EQ(c.get(path("QualityLevels(0)/Fragments(english=i,format=m3u8-cmaf)")).status, 404);
+
+  // Smooth: a text StreamIndex whose chunks are the video's, each fragment a TTML document.
+  Answer ismc = c.get(path("manifest"));
+  ASSERT_EQ(ismc.status, 200);
+  EXPECT_NE(ismc.body.find("Type=\"text\" Subtype=\"SUBT\" "
+                           "Url=\"QualityLevels({bitrate})/Fragments(english={start time})\""),
+            std::string::npos)
+      << ismc.body;
+  EXPECT_NE(ismc.body.find("Subtype=\"CAPT\""), std::string::npos);
+  EXPECT_NE(ismc.body.find("FourCC=\"TTML\""), std::string::npos);
+  Answer first = c.get(path("QualityLevels(0)/Fragments(english=20000000)"));
+  ASSERT_EQ(first.status, 200) << first.describe();
+  EXPECT_EQ(first.body.substr(4, 4), "moof");
+  EXPECT_EQ(paragraphs_of(first.body), expected_in(2000, 4000));
 }
 
 TEST_F(SubtitlesTest, EachSegmentHoldsTheCuesOfTheVideoSegmentItMatches) {

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <set>
 
+#include "base/language.h"
 #include "base/path.h"
 #include "fmp4/protection.h"
 #include "fmp4/writer.h"
@@ -17,6 +18,7 @@
 #include "model/media_file.h"
 #include "model/segments.h"
 #include "mp4/boxes.h"
+#include "text/ttml.h"
 #include "text/webvtt.h"
 #include "ts/segment_writer.h"
 #include "ts/stream.h"
@@ -187,12 +189,15 @@ void report_skipped_cues(const Presentation& p, const Track& t) {
              t.webvtt->problem_count, t.webvtt->problems.front().c_str());
 }
 
-// An HLS WebVTT segment: the reference track's segment that starts at the URL's time, as a span
-// of cue time (the last one open-ended, so that a cue past the media's end is not lost).
+// A text segment of a side-car: in HLS a WebVTT file, the cues of the reference track's segment
+// that starts at the URL's time (the last one open-ended, so that a cue past the media's end is
+// not lost); in DASH and Smooth a TTML fragment (fmp4::write_ttml_fragment) over the reference
+// track's fragment that starts there, on the same timeline as the MPD's or client manifest's.
 Status plan_text(RequestPlan& plan, HttpError* error) {
   const Presentation& p = *plan.presentation;
-  const Track* ref = manifest::text_timeline(p);  // as the subtitle playlist lists them
-  const size_t per = manifest::fragments_per_segment(p, plan.format);
+  const Track* ref = manifest::text_timeline(p);  // as the manifests list them
+  const bool hls = manifest::is_hls(plan.format);
+  const size_t per = hls ? manifest::fragments_per_segment(p, plan.format) : 1;
   std::optional<model::Segment> segment;
   if (ref != nullptr) segment = model::segment_at(*ref, per, plan.request.time.value_or(-1));
   if (!segment) {
@@ -201,9 +206,20 @@ Status plan_text(RequestPlan& plan, HttpError* error) {
                                       std::to_string(plan.request.time.value_or(-1))));
   }
   plan.product = Product::kTextSegment;
-  plan.content_type = "text/vtt";
   plan.text_from_ms = segment->start_10mhz / 10000;
   const bool last = segment->first_fragment + segment->fragment_count >= ref->fragments.size();
+  if (!hls) {
+    plan.content_type = "application/mp4";
+    plan.muxer = plan.format == Format::kDashCsf    ? RequestPlan::Muxer::kDash
+                 : manifest::is_smooth(plan.format) ? RequestPlan::Muxer::kSmooth
+                                                    : RequestPlan::Muxer::kCmaf;
+    plan.text_start_10mhz = segment->start_10mhz;
+    plan.text_duration_10mhz = segment->duration_10mhz;
+    plan.text_sequence = static_cast<uint32_t>(segment->first_fragment + 1);
+    plan.text_to_ms = (segment->start_10mhz + segment->duration_10mhz) / 10000;
+    return Status::ok();
+  }
+  plan.content_type = "text/vtt";
   plan.text_to_ms = last ? INT64_MAX / 4 : (segment->start_10mhz + segment->duration_10mhz) / 10000;
   // Presentation time 0 is 10 s in MPEG-TS (ts/stream.h), 0 in CMAF.
   plan.text_offset_ms = is_ts(plan.format) ? ts::kTimestampOffset90k / 90 : 0;
@@ -284,20 +300,23 @@ Status plan_init(RequestPlan& plan, HttpError* error) {
     return fail(error,
                 http_error(404, hresult::kFragmentNotFound, "the format has no init segment"));
   }
-  AMS_ASSIGN_OR_RETURN(plan.track, find_track(plan.request, *plan.presentation, error));
+  // A side-car's init segment: DASH only (HLS CMAF subtitles are WebVTT files, no init segment).
+  AMS_ASSIGN_OR_RETURN(plan.track, find_track(plan.request, *plan.presentation, error,
+                                              manifest::is_dash(plan.format)));
   const Track& t = plan.presentation->tracks[plan.track];
-  plan.content_type = t.type == TrackType::kVideo ? "video/mp4" : "audio/mp4";
+  plan.content_type = t.type == TrackType::kVideo   ? "video/mp4"
+                      : t.type == TrackType::kAudio ? "audio/mp4"
+                                                    : "application/mp4";
   plan.muxer =
       plan.format == Format::kDashCsf ? RequestPlan::Muxer::kDash : RequestPlan::Muxer::kCmaf;
-  plan_protection(plan);
+  if (t.type != TrackType::kText) plan_protection(plan);  // text stays clear
   return Status::ok();
 }
 
 Status plan_media(RequestPlan& plan, HttpError* error) {
   const url::Request& r = plan.request;
   const Presentation& p = *plan.presentation;
-  const bool hls_segment = manifest::is_hls(plan.format) && plan.product != Product::kKeyFrame;
-  AMS_ASSIGN_OR_RETURN(plan.track, find_track(r, p, error, hls_segment));
+  AMS_ASSIGN_OR_RETURN(plan.track, find_track(r, p, error, plan.product != Product::kKeyFrame));
   const Track& t = p.tracks[plan.track];
   if (t.type == TrackType::kText) return plan_text(plan, error);
   const bool keys = plan.product == Product::kKeyFrame;
@@ -404,8 +423,14 @@ Result<std::string> render(const RequestPlan& plan) {
                                              plan.request.keyframes);
     case Product::kInitSegment: {
       ByteWriter w;
-      AMS_RETURN_IF_ERROR(fmp4::write_init_segment(p.tracks[plan.track], variant_of(plan.muxer), w,
-                                                   plan.protection.get()));
+      const Track& t = p.tracks[plan.track];
+      // A side-car's cues are served as TTML (stpp) in DASH; they are never encrypted.
+      if (t.type == TrackType::kText) {
+        AMS_RETURN_IF_ERROR(fmp4::write_ttml_init_segment(t, variant_of(plan.muxer), w));
+      } else {
+        AMS_RETURN_IF_ERROR(
+            fmp4::write_init_segment(t, variant_of(plan.muxer), w, plan.protection.get()));
+      }
       Bytes bytes = w.take();
       // (HLS CMAF under AES-128 too: its playlists name the init segment before the key, so it
       // is clear, manifest/hls.cc.)
@@ -415,8 +440,19 @@ Result<std::string> render(const RequestPlan& plan) {
       const Track& t = p.tracks[plan.track];
       if (!t.webvtt) return invalid_argument("the text track has no WebVTT cues");
       report_skipped_cues(p, t);
-      return text::write_segment(*t.webvtt, plan.text_from_ms, plan.text_to_ms,
-                                 plan.text_offset_ms);
+      if (plan.muxer == RequestPlan::Muxer::kNone) {
+        return text::write_segment(*t.webvtt, plan.text_from_ms, plan.text_to_ms,
+                                   plan.text_offset_ms);
+      }
+      ByteWriter w;
+      AMS_RETURN_IF_ERROR(fmp4::write_ttml_fragment(
+          plan.text_sequence, plan.text_start_10mhz, plan.text_duration_10mhz,
+          text::write_ttml(
+              *t.webvtt, plan.text_from_ms, plan.text_to_ms,
+              t.language.empty() || t.language == "und" ? std::string() : iso639_1_of(t.language)),
+          variant_of(plan.muxer), w));
+      Bytes bytes = w.take();
+      return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     }
     default:
       return invalid_argument("a pipeline makes this product");

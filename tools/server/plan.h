@@ -29,8 +29,9 @@ enum class Product {
   kFragment,       // one fMP4 fragment (Smooth, DASH, HLS CMAF)
   kTsSegment,      // one HLS v3/v4 MPEG-TS segment
   kKeyFrame,       // one HLS I-frame segment (KeyFrames(...))
-  // One WebVTT segment of an HLS subtitle rendition (a side-car's cues, text/webvtt.h). Its URL
-  // reads like a media segment's; the plan knows it from the track.
+  // One text segment of a side-car's cues: WebVTT in HLS (text/webvtt.h), a TTML fragment in
+  // DASH and Smooth (text/ttml.h). Its URL reads like a media segment's; the plan knows it from
+  // the track.
   kTextSegment,
 };
 
@@ -72,6 +73,11 @@ struct RequestPlan {
   int64_t text_from_ms = 0;
   int64_t text_to_ms = 0;
   int64_t text_offset_ms = 0;
+  // DASH and Smooth (muxer kDash, kCmaf or kSmooth): the TTML fragment's time, duration and mfhd
+  // sequence number.
+  int64_t text_start_10mhz = 0;
+  int64_t text_duration_10mhz = 0;
+  uint32_t text_sequence = 1;
   std::string content_type;
   std::string etag;  // strong, of the identity coding
   int64_t last_modified_ns = 0;
