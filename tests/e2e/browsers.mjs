@@ -306,7 +306,12 @@ async function playCase(context, { asset, client: lib, format }) {
         const tracks = await page.evaluate((t) => Array.from(document.getElementById('v').textTracks).map((k) =>
           `${k.kind}/${k.label}/${k.language}/${k.mode}: ${k.cues ? k.cues.length : 'no'} cues` +
           `${k.cues ? ' ' + JSON.stringify(Array.from(k.cues).filter((c) => Math.abs(c.startTime - t) < 4).map((c) => [c.startTime, c.endTime, c.text])) : ''}`), at).catch(() => []);
-        throw new CheckFailed(`${e.message}; text tracks: ${tracks.join('; ') || 'none'}`);
+        // dash.js renders TTML into its own div (tools/player/adapters.js): what it holds.
+        const rendered = await page.evaluate(() => {
+          const div = document.querySelector('.ams-ttml');
+          return div ? `; TTML rendering div: ${JSON.stringify(div.textContent.slice(0, 200))}` : '';
+        }).catch(() => '');
+        throw new CheckFailed(`${e.message}; text tracks: ${tracks.join('; ') || 'none'}${rendered}`);
       }
       checks.text = `${side.lang} at ${at} s: "${cue[2]}"`;
       await page.evaluate(() => document.getElementById('v').play());
@@ -434,17 +439,22 @@ async function playerPage(context, { asset, client, format }) {
 // context costs about 1 s where a browser launch costs 3. A case during which the browser
 // disconnected or a page crashed is marked as a crash, and the next case gets a new browser.
 let browser = null;
-async function withBrowser(fn) {
-  if (!browser || !browser.isConnected()) {
-    browser = await chromium.launch({
+let launching = null;  // the launch in flight, which concurrent cases wait for
+async function launch() {
+  if (browser && browser.isConnected()) return browser;
+  if (!launching) {
+    launching = chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
              '--disable-background-networking', '--disable-component-update', '--disable-sync',
              '--autoplay-policy=no-user-gesture-required'],
-    });
+    }).then((b) => { browser = b; return b; }).finally(() => { launching = null; });
   }
-  const b = browser;
+  return launching;
+}
+async function withBrowser(fn) {
+  const b = await launch();
   let crashed = false;
   const onDisconnect = () => { crashed = true; };
   b.on('disconnected', onDisconnect);
@@ -485,7 +495,13 @@ try {
               `AC-3 ${support.ac3}, E-AC-3 ${support.ec3}, MPEG-TS ${support.ts}; native HLS canPlayType "${support.nativeHls}"`);
   fs.writeFileSync(path.join(OUT, 'chromium.json'), JSON.stringify(support, null, 2));
 
-  for (const c of PLAN.cases) {
+  // The cases run JOBS at a time (AMS_E2E_BROWSER_JOBS, default 2), each in its own context of the
+  // one Chromium: a player spends most of a case waiting on real-time playback, and two at once
+  // keep both cores of a CI machine busy where one left the second idle (docs/players.md). A
+  // browser that disconnects marks every case it was running as a crash.
+  const jobs = Math.max(1, Number(process.env.AMS_E2E_BROWSER_JOBS || 2));
+  const queue = [...PLAN.cases];
+  const runCase = async (c) => {
     const started = Date.now();
     let row;
     try {
@@ -509,7 +525,11 @@ try {
     fs.appendFileSync(PLAN.results, JSON.stringify({ ...row, log: row.log.slice(0, 40) }) + '\n');
     console.log(`[ e2e      ] ${c.client.padEnd(11)} ${c.asset} ${c.format.padEnd(13)} ${PLAN.try > 1 ? `(try ${PLAN.try}) ` : ''}` +
                 `${row.reference ? '(reference) ' : ''}${describe(row)}`);
-  }
+  };
+  const worker = async () => {
+    while (queue.length) await runCase(queue.shift());
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, worker));
 } finally {
   if (harness) harness.close();
   if (browser) await browser.close().catch(() => {});
