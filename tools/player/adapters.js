@@ -60,7 +60,7 @@
     setAudio() { throw new Error(`${this.name} cannot select an audio track`); }
     textTracks() { return []; }
     setText() { throw new Error(`${this.name} cannot select a text track`); }
-    // Every library here renders cues into the video's TextTracks (hls.js its own, shaka-player
+    // hls.js and shaka-player render cues into the video's TextTracks (hls.js its own, shaka-player
     // through its native text displayer): the cues active in a track that is showing.
     activeCueTexts() {
       const texts = [];
@@ -137,6 +137,13 @@
         p.on(events.STREAM_INITIALIZED, () => resolve());
         p.on(events.ERROR, (e) => reject(new Error(describe(e))));
         p.initialize(this.video, this.url, true);
+        // dash.js renders TTML (imsc.js) into a div of the page over the video, and only there
+        // (the video attached first).
+        const div = (this.ttmlDiv = document.createElement('div'));
+        div.className = 'ams-ttml';
+        div.style.cssText = 'position:absolute;pointer-events:none;';
+        this.video.insertAdjacentElement('afterend', div);
+        p.attachTTMLRenderingDiv(div);
       });
     }
     levels() {
@@ -159,7 +166,46 @@
       }));
     }
     setAudio(index) { this.player.setCurrentTrack(this.player.getTracksFor('audio')[index]); }
-    destroy() { super.destroy(); this.player.destroy(); }
+    // dash.js numbers its text tracks as getTracksFor('text') lists them (one per AdaptationSet
+    // or text StreamIndex); getCurrentTextTrackIndex is -1 while none shows.
+    textTracks() {
+      const current = this.player.getCurrentTextTrackIndex();
+      return this.player.getTracksFor('text').map((t, i) => ({
+        index: i,
+        lang: t.lang || '',
+        label: (t.labels && t.labels[0] && t.labels[0].text) || t.id || '',
+        active: i === current,
+      }));
+    }
+    setText(index) {
+      this.player.enableText(index >= 0);
+      if (index >= 0) this.player.setTextTrack(index);
+    }
+    // TTML cues are HTML cues (text ''): the text of the TTML paragraph (imsc.js's ISD tree) of
+    // each cue the video holds active, what dash.js then renders into its div.
+    activeCueTexts() {
+      const texts = [];
+      const collect = (node, out) => {
+        if (!node || typeof node !== 'object') return out;
+        if (node.kind === 'br') return out + '\n';
+        if (typeof node.text === 'string') out += node.text;
+        for (const child of node.contents || []) out = collect(child, out);
+        return out;
+      };
+      for (const track of Array.from(this.video.textTracks || [])) {
+        if (track.mode !== 'showing') continue;
+        for (const cue of Array.from(track.activeCues || [])) {
+          const text = cue.text || (cue.isd ? collect(cue.isd, '').trim() : '');
+          if (text) texts.push(text);
+        }
+      }
+      return texts;
+    }
+    destroy() {
+      super.destroy();
+      this.player.destroy();
+      if (this.ttmlDiv) this.ttmlDiv.remove();
+    }
   }
 
   class Shaka extends Base {
