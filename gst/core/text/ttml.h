@@ -28,7 +28,8 @@ inline constexpr char kImsc1TextCodecs[] = "stpp.ttml.im1t";
 
 // The document for media time [from_ms, to_ms): every cue overlapping it, its times clipped to it
 // and then moved by `media_offset_ms`; `language` (a BCP 47 tag, "" for none; anything but
-// letters, digits and hyphens counts as none) is the document's xml:lang. A span with no cue is still a valid document (an empty body).
+// letters, digits and hyphens counts as none) is the document's xml:lang. A span with no cue is
+// still a valid document (an empty body).
 std::string write_ttml(const WebVtt& vtt, int64_t from_ms, int64_t to_ms, std::string_view language,
                        int64_t media_offset_ms = 0);
 
