@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <map>
 #include <mutex>
 
+#include "base/language.h"
 #include "base/path.h"
 #include "codec/aac.h"
 #include "codec/ac3.h"
@@ -126,6 +128,7 @@ Result<Track> track_from_file(const FileIndex& index, const FileTrack& ft, Track
   t.file = file;
   t.file_track_id = ft.track_id;
   t.table = ft.table;
+  t.cea608_channels = ft.cea608_channels;
   Status s = describe_codec(ft, t);
   if (!s.is_ok()) return s.with_context(index.path + " track " + std::to_string(ft.track_id));
   return t;
@@ -324,9 +327,59 @@ bool same_audio(const Track& a, const Track& b) {
          a.samples().size() == b.samples().size() && a.duration == b.duration;
 }
 
+// The language a side-car's file name gives: the last of its stem's words (split at '.', '_' and
+// '-') that is an ISO 639-2 or ISO 639-1 code ("film.en.vtt", "subtitles_fra.vtt"); "und" when none
+// is.
+std::string language_of_name(const std::string& file) {
+  const std::string stem = stem_of(file);
+  std::vector<std::string> words;
+  std::string word;
+  for (char c : stem + ".") {
+    if (c == '.' || c == '_' || c == '-') {
+      if (!word.empty()) words.push_back(word);
+      word.clear();
+    } else {
+      word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  for (auto it = words.rbegin(); it != words.rend(); ++it) {
+    if (it->size() == 3 && iso639_1_of(*it) != *it) return *it;
+    if (it->size() == 2 && iso639_2_of(*it) != *it) return iso639_2_of(*it);
+  }
+  return "und";
+}
+
+// A folder without an .ism: each WebVTT file beside the MP4s is a text track, named by its stem
+// (other characters than letters, digits and '-' as '_'), its language from its name; one that
+// does not parse is left out, as from an .ism.
+void add_folder_side_cars(Built& built, Presentation& p, const std::string& dir,
+                          const std::vector<std::string>& vtts) {
+  for (const std::string& file : vtts) {
+    const std::string path = dir + "/" + file;
+    Result<Stat> st = stat_path(path);
+    if (!st) continue;
+    Result<std::shared_ptr<const text::WebVtt>> read = read_webvtt(path);
+    if (!read) continue;
+    Track t;
+    t.type = TrackType::kText;
+    t.codec = Codec::kWebVtt;
+    t.webvtt = std::move(read).value();
+    // A track name goes into URLs (Fragments(name=...)): letters, digits, '_' and '-' only.
+    t.name = stem_of(file);
+    for (char& c : t.name) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') c = '_';
+    }
+    t.language = language_of_name(file);
+    t.file = file;
+    p.tracks.push_back(std::move(t));
+    built.inputs.push_back({path, *st});
+  }
+}
+
 Result<Built> build_from_files(const std::string& name, const std::string& dir,
                                const std::vector<std::string>& files, IndexCache& cache,
-                               const BuildOptions& options) {
+                               const BuildOptions& options,
+                               const std::vector<std::string>& vtts = {}) {
   Built built;
   auto p = std::make_shared<Presentation>();
   p->name = name;
@@ -347,13 +400,15 @@ Result<Built> build_from_files(const std::string& name, const std::string& dir,
       if (!duplicate) p->tracks.push_back(std::move(t));
     }
   }
+  add_folder_side_cars(built, *p, dir, vtts);
   AMS_RETURN_IF_ERROR(finish(*p, options));
   built.presentation = std::move(p);
   return built;
 }
 
 Result<std::vector<std::string>> list_folder(const std::string& dir, size_t max_files,
-                                             std::vector<std::string>& isms) {
+                                             std::vector<std::string>& isms,
+                                             std::vector<std::string>& vtts) {
   DIR* d = ::opendir(dir.c_str());
   if (!d) return not_found(dir + ": cannot open the folder");
   std::vector<std::string> mp4s;
@@ -361,6 +416,7 @@ Result<std::vector<std::string>> list_folder(const std::string& dir, size_t max_
     std::string n = e->d_name;
     if (n.empty() || n[0] == '.') continue;
     if (iends_with(n, ".ism")) isms.push_back(n);
+    if (iends_with(n, ".vtt") && vtts.size() < max_files) vtts.push_back(n);
     if (iends_with(n, ".mp4") || iends_with(n, ".ismv") || iends_with(n, ".isma"))
       mp4s.push_back(n);
     if (mp4s.size() > max_files) break;
@@ -370,6 +426,7 @@ Result<std::vector<std::string>> list_folder(const std::string& dir, size_t max_
     return resource_limit(dir + ": more than " + std::to_string(max_files) + " MP4 files");
   std::sort(mp4s.begin(), mp4s.end());
   std::sort(isms.begin(), isms.end());
+  std::sort(vtts.begin(), vtts.end());
   return mp4s;
 }
 
@@ -389,11 +446,12 @@ std::atomic<uint64_t> g_next_id{1};
 Result<Built> build_uncached(const std::string& path, const Stat& st, IndexCache& cache,
                              const BuildOptions& options) {
   if (st.is_dir) {
-    std::vector<std::string> isms;
-    AMS_ASSIGN_OR_RETURN(std::vector<std::string> mp4s, list_folder(path, options.max_files, isms));
+    std::vector<std::string> isms, vtts;
+    AMS_ASSIGN_OR_RETURN(std::vector<std::string> mp4s,
+                         list_folder(path, options.max_files, isms, vtts));
     if (isms.size() == 1) return build_from_ism(path + "/" + isms[0], cache, options);
     if (mp4s.empty()) return not_found(path + ": no .ism and no .mp4 file in the folder");
-    return build_from_files(basename_of(path), path, mp4s, cache, options);
+    return build_from_files(basename_of(path), path, mp4s, cache, options, vtts);
   }
   if (iends_with(path, ".ism")) return build_from_ism(path, cache, options);
   return build_from_files(stem_of(path), "", {path}, cache, options);

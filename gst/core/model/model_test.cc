@@ -11,6 +11,7 @@
 #include "model/file_index.h"
 #include "model/timeline.h"
 #include "mp4/esds.h"
+#include "text/webvtt.h"
 
 namespace ams::model {
 namespace {
@@ -324,6 +325,40 @@ TEST(ModelPresentation, ATextStreamHasATimescaleAndSpansThePresentation) {
   EXPECT_EQ(text.timescale, kManifestTimescale);
   EXPECT_EQ(text.duration_10mhz(), (*p)->duration_10mhz);
   EXPECT_GT((*p)->duration_10mhz, 0);
+}
+
+// A folder without an .ism takes the WebVTT files beside its MP4s as text tracks, each named by
+// its stem ('.' as '_'), its language from its name; one that is not WebVTT is left out; adding one
+// is a new presentation.
+TEST(ModelPresentation, AFolderWithoutAnIsmPicksUpItsWebVttFiles) {
+  TempDir dir;
+  dir.write("clip.mp4", TestFile{}.build());
+  const std::string vtt = "WEBVTT\n\n00:00.500 --> 00:01.500\nhello\n";
+  dir.write("clip.en.vtt", Bytes(vtt.begin(), vtt.end()));
+  dir.write("subtitles_fra.vtt", Bytes(vtt.begin(), vtt.end()));
+  dir.write("notes.vtt", Bytes(vtt.begin(), vtt.end()));
+  dir.write("binary.vtt", Bytes{0, 1, 2, 3});
+  IndexCache cache;
+  auto p = build_presentation(dir.path(), cache);
+  ASSERT_TRUE(p.is_ok()) << p.status().to_string();
+  std::vector<std::pair<std::string, std::string>> texts;
+  for (const Track& t : (*p)->tracks) {
+    if (t.type != TrackType::kText) continue;
+    ASSERT_TRUE(t.webvtt);
+    EXPECT_EQ(t.codec, Codec::kWebVtt);
+    EXPECT_EQ(t.webvtt->cues.size(), 1u);
+    texts.emplace_back(t.name, t.language);
+  }
+  EXPECT_EQ(texts, (std::vector<std::pair<std::string, std::string>>{
+                       {"clip_en", "eng"}, {"notes", "und"}, {"subtitles_fra", "fra"}}));
+  EXPECT_NE((*p)->identity.find("subtitles_fra.vtt"), std::string::npos);
+  // One more side-car: the folder changed, and the presentation is built again with it.
+  sleep(1);  // the folder's mtime has a resolution the test must step past on some filesystems
+  dir.write("zz.de.vtt", Bytes(vtt.begin(), vtt.end()));
+  auto again = build_presentation(dir.path(), cache);
+  ASSERT_TRUE(again.is_ok());
+  EXPECT_EQ((*again)->tracks.back().name, "zz_de");
+  EXPECT_EQ((*again)->tracks.back().language, "deu");
 }
 
 TEST(ModelTimeline, TimesStayExactOverHoursAt23976) {
