@@ -1,11 +1,13 @@
 // libFuzzer target over the codec parsers: hostile configs and samples must give a Status, never a
-// crash, an overrun or a huge allocation. The first byte picks the parser.
+// crash, an overrun or a huge allocation. The first byte picks the parser. NAL samples also go
+// through the CEA-608 caption scan (SEI parsing).
 #include <cstddef>
 #include <cstdint>
 
 #include "codec/aac.h"
 #include "codec/ac3.h"
 #include "codec/avc.h"
+#include "codec/captions.h"
 #include "codec/hevc.h"
 #include "codec/nal.h"
 
@@ -43,6 +45,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (converted != size.is_ok() || (converted && *size != w.size())) __builtin_trap();
       (void)ams::codec::summarize_sample(in, nal_length_size, ams::codec::NalFormat::kAvc);
       (void)ams::codec::summarize_sample(in, nal_length_size, ams::codec::NalFormat::kHevc);
+      // The CEA-608 scan of the SEI in those NAL units: only CC1..CC4 bits, whatever the bytes.
+      for (auto format : {ams::codec::NalFormat::kAvc, ams::codec::NalFormat::kHevc}) {
+        ams::codec::Cea608ScanState state;
+        ams::codec::Cea608Channels channels = 0;
+        ams::codec::scan_cea608(in, nal_length_size, format, state, channels);
+        if (channels > 0x0F) __builtin_trap();
+      }
       break;
     }
   }

@@ -189,7 +189,9 @@ TEST_F(ManifestSinkTest, ReadsNoSamplePayload) {
               static_cast<unsigned long long>(index_bytes),
               static_cast<unsigned long long>(manifest_reads),
               static_cast<unsigned long long>(control_reads));
-  const uint64_t slack = 16 * 1024;  // .ismc probe, short reads of box headers
+  // .ismc probe, short reads of box headers, and the caption scan's NAL headers and SEI before
+  // each video track's first slices (model/file_index.h: ~6 KB for this asset's 5 rungs).
+  const uint64_t slack = 16 * 1024;
   EXPECT_LT(manifest_reads, index_bytes + slack);
   // fakesink is linked to the first pad, the highest video level (tracks[0]).
   EXPECT_GE(control_reads, sample_bytes(presentation().tracks[0]));

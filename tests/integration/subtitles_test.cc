@@ -446,5 +446,164 @@ TEST_F(SubtitlesTest, AChangedSideCarIsServedAtOnceUnderANewEntityTag) {
   ASSERT_EQ(g_rename((asset_ + "/english.vtt.new").c_str(), (asset_ + "/english.vtt").c_str()), 0);
 }
 
+// Real encoder output with CEA-608 captions: GStreamer's x264enc writes the cc_data that
+// cccombiner attaches (GstVideoCaptionMeta) as GA94 SEI, from a CEA-608 byte-pair stream made here
+// (CC1: RCL, "HI", EOC). The asset is a folder without an .ism, with a WebVTT file beside the MP4:
+// the captions are signalled in HLS and DASH and pass through the segments untouched (ffmpeg's
+// decoder reads "HI" back out of them), and the WebVTT file is a subtitle track.
+class CaptionsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = make_temp_dir("ams-captions-XXXXXX");
+    ASSERT_FALSE(dir_.empty());
+    asset_ = dir_ + "/clip";
+    ASSERT_EQ(g_mkdir(asset_.c_str(), 0755), 0);
+    // CEA-608 byte pairs with odd parity, one per frame at 30 fps: RCL twice, "HI", EOC twice,
+    // then null padding.
+    std::string pairs = std::string("\x94\x20\x94\x20\xc8\x49\x94\x2f\x94\x2f", 10);
+    for (int i = 0; i < 295; ++i) pairs += std::string("\x80\x80", 2);
+    write_file(dir_ + "/cc.raw", pairs);
+    const std::string log = dir_ + "/setup.log";
+    ASSERT_EQ(run({"gst-launch-1.0",
+                   "-q",
+                   "cccombiner",
+                   "name=c",
+                   "!",
+                   "x264enc",
+                   "key-int-max=60",
+                   "bitrate=300",
+                   "!",
+                   "h264parse",
+                   "!",
+                   "mp4mux",
+                   "!",
+                   "filesink",
+                   "location=" + asset_ + "/clip.mp4",
+                   "videotestsrc",
+                   "num-buffers=300",
+                   "!",
+                   "video/x-raw,width=320,height=180,framerate=30/1",
+                   "!",
+                   "c.sink",
+                   "filesrc",
+                   "location=" + dir_ + "/cc.raw",
+                   "!",
+                   "rawaudioparse",
+                   "format=pcm",
+                   "pcm-format=s16le",
+                   "sample-rate=30",
+                   "num-channels=1",
+                   "!",
+                   "audiobuffersplit",
+                   "output-buffer-duration=1/30",
+                   "!",
+                   "capssetter",
+                   "join=false",
+                   "replace=true",
+                   "caps=closedcaption/x-cea-608,format=raw,framerate=30/1",
+                   "!",
+                   "queue",
+                   "!",
+                   "ccconverter",
+                   "!",
+                   "closedcaption/x-cea-708,format=cc_data",
+                   "!",
+                   "c.caption"},
+                  log),
+              "");
+    write_file(asset_ + "/clip.en.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nHello\n");
+    const std::string db = dir_ + "/ams.db";
+    ASSERT_EQ(run_ams({"asset", "create", "clip", "--path", asset_, "--db", db}, log), "");
+    ASSERT_EQ(run_ams({"locator", "create", "--asset", "clip", "--policy",
+                       "Predefined_ClearStreamingOnly", "--id", kLocator, "--db", db},
+                      log),
+              "");
+    server_ = new ServerProcess(db, {}, dir_ + "/serve.log");
+    ASSERT_TRUE(server_->started()) << read_file(dir_ + "/serve.log");
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    remove_tree(dir_);
+  }
+  static std::string path(const std::string& rest) {
+    return std::string("/") + kLocator + "/clip.ism/" + rest;
+  }
+  // The text ffmpeg's CEA-608 decoder reads from the video of a local file (lavfi movie's subcc).
+  static std::string captions_in(const std::string& file) {
+    const std::string srt = file + ".srt";
+    EXPECT_EQ(run({"ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+                   "movie=" + file + "[out0+subcc]", "-map", "0:s", srt},
+                  file + ".log"),
+              "");
+    return read_file(srt);
+  }
+
+  static std::string dir_;
+  static std::string asset_;
+  static ServerProcess* server_;
+};
+
+std::string CaptionsTest::dir_;
+std::string CaptionsTest::asset_;
+ServerProcess* CaptionsTest::server_ = nullptr;
+
+TEST_F(CaptionsTest, Cea608IsSignalledAndPassesThroughTheSegments) {
+  Connection c(server_->port());
+  for (const std::string format : {"m3u8-aapl", "m3u8-aapl-v3", "m3u8-cmaf"}) {
+    Answer m = c.get(path("manifest(format=" + format + ")"));
+    ASSERT_EQ(m.status, 200) << m.describe();
+    EXPECT_TRUE(ams::manifest::check_hls_playlist(m.body).is_ok()) << m.body;
+    EXPECT_NE(m.body.find("#EXT-X-MEDIA:TYPE=CLOSED-CAPTIONS,GROUP-ID=\"cc\",NAME=\"CC1\","
+                          "DEFAULT=NO,AUTOSELECT=YES,INSTREAM-ID=\"CC1\"\n"),
+              std::string::npos)
+        << m.body;
+    EXPECT_EQ(m.body.find("CC2"), std::string::npos) << m.body;
+    EXPECT_NE(m.body.find(",CLOSED-CAPTIONS=\"cc\""), std::string::npos) << m.body;
+    // The WebVTT file beside the MP4 is a subtitle track, its language from its name.
+    EXPECT_NE(m.body.find("TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"clip_en\",LANGUAGE=\"eng\""),
+              std::string::npos)
+        << m.body;
+  }
+  Answer mpd = c.get(path("manifest(format=mpd-time-csf)"));
+  ASSERT_EQ(mpd.status, 200);
+  EXPECT_NE(mpd.body.find("<Accessibility schemeIdUri=\"urn:scte:dash:cc:cea-608:2015\" "
+                          "value=\"CC1=und\" />"),
+            std::string::npos)
+      << mpd.body;
+  EXPECT_NE(mpd.body.find("<Label>clip_en</Label>"), std::string::npos);
+
+  // The captions, untouched: in the first HLS TS segment and the first DASH fragment.
+  const std::string original = captions_in(asset_ + "/clip.mp4");
+  ASSERT_NE(original.find("HI"), std::string::npos) << original;
+  Answer master = c.get(path("manifest(format=m3u8-aapl)"));
+  const std::smatch variant = [&] {
+    std::smatch m;
+    std::regex_search(master.body, m,
+                      std::regex(R"re(\n(QualityLevels\(\d+\)/)(Manifest\(video,[^\n]*))re"));
+    return m;
+  }();
+  ASSERT_FALSE(variant.empty()) << master.body;
+  const std::string quality = variant[1].str();
+  Answer media = c.get(path(quality + variant[2].str()));
+  ASSERT_EQ(media.status, 200) << media.describe();
+  const size_t seg = media.body.find("Fragments(");
+  ASSERT_NE(seg, std::string::npos) << media.body;
+  Answer ts = c.get(path(quality + media.body.substr(seg, media.body.find('\n', seg) - seg)));
+  ASSERT_EQ(ts.status, 200) << ts.describe();
+  write_file(dir_ + "/seg.ts", ts.body);
+  std::smatch bandwidth;
+  ASSERT_TRUE(std::regex_search(
+      mpd.body, bandwidth, std::regex(R"re(<Representation id="1_V_video_1" bandwidth="(\d+)")re")))
+      << mpd.body;
+  const std::string dash = "QualityLevels(" + bandwidth[1].str() + ")/Fragments(video=";
+  Answer init = c.get(path(dash + "i,format=mpd-time-csf)"));
+  Answer fragment = c.get(path(dash + "0,format=mpd-time-csf)"));
+  ASSERT_EQ(init.status, 200) << init.describe();
+  ASSERT_EQ(fragment.status, 200) << fragment.describe();
+  write_file(dir_ + "/fragment.mp4", init.body + fragment.body);
+  EXPECT_NE(captions_in(dir_ + "/fragment.mp4").find("HI"), std::string::npos);
+  EXPECT_NE(captions_in(dir_ + "/seg.ts").find("HI"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ams_it

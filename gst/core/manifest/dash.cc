@@ -124,6 +124,24 @@ void write_adaptation_set(XmlWriter& xml, const model::Presentation& p, const Tr
     xml.open("cenc:pssh").text(cp->pssh_base64);
     xml.close();
   }
+  // CEA-608 captions in the video's SEI (SCTE 214-1, DASH-IF IOP: the channels and their
+  // language, "CC1=eng;CC3=fra"; the video's language, else und).
+  if (!audio) {
+    uint8_t channels = 0;
+    for (const Track* t : group.tracks) channels |= t->cea608_channels;
+    std::string value;
+    const std::string lang = top.language.empty() ? "und" : top.language;
+    for (int c = 0; c < 4; ++c) {
+      if (channels & (1 << c))
+        value += (value.empty() ? "CC" : ";CC") + std::to_string(c + 1) + "=" + lang;
+    }
+    if (!value.empty()) {
+      xml.open("Accessibility")
+          .attr("schemeIdUri", "urn:scte:dash:cc:cea-608:2015")
+          .attr("value", value)
+          .empty();
+    }
+  }
   if (audio) {
     xml.open("Label").text(group.name);
     const bool described = top.accessibility == "description";

@@ -289,5 +289,20 @@ TEST(DashMpd, WebVttSideCarsAreTextAdaptationSetsOnTheVideoTimeline) {
   expect_schema_valid(cmaf, "cmaf_text");
 }
 
+// CEA-608 captions in the video: the SCTE 214 Accessibility descriptor on its AdaptationSet.
+TEST(DashMpd, Cea608CaptionsInTheVideoAreAnAccessibilityDescriptor) {
+  model::Presentation p = with_subtitles();
+  p.tracks[1].cea608_channels = 0b0001;
+  p.tracks[1].language = "eng";
+  p.tracks[0].language = "eng";
+  const std::string m = mpd(p);
+  EXPECT_NE(m.find(R"m(startWithSAP="1">
+         <Accessibility schemeIdUri="urn:scte:dash:cc:cea-608:2015" value="CC1=eng" />)m"),
+            std::string::npos)
+      << m;
+  expect_schema_valid(m, "csf_cea608");
+  EXPECT_EQ(mpd(small_presentation()).find("cea-608"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ams::manifest

@@ -111,6 +111,27 @@ std::string subtitle_tag(const Track& t, Format format, const std::string& args)
   return s;
 }
 
+// CEA-608 captions in the video (Track::cea608_channels): one CLOSED-CAPTIONS rendition per
+// channel that any video track carries (RFC 8216 4.3.4.1: INSTREAM-ID, no URI; the language is the
+// video's when the file gives one).
+std::string caption_tags(const std::vector<const Track*>& video) {
+  uint8_t channels = 0;
+  std::string language;
+  for (const Track* v : video) {
+    channels |= v->cea608_channels;
+    if (v->cea608_channels && language.empty() && v->language != "und") language = v->language;
+  }
+  std::string s;
+  for (int c = 0; c < 4; ++c) {
+    if (!(channels & (1 << c))) continue;
+    const std::string id = "CC" + std::to_string(c + 1);
+    s += "#EXT-X-MEDIA:TYPE=CLOSED-CAPTIONS,GROUP-ID=\"cc\",NAME=\"" + id + "\"";
+    if (!language.empty()) s += ",LANGUAGE=\"" + language + "\"";
+    s += ",DEFAULT=NO,AUTOSELECT=YES,INSTREAM-ID=\"" + id + "\"\n";
+  }
+  return s;
+}
+
 std::string codecs_of(const Track* video, const std::vector<const Track*>& audio) {
   std::vector<std::string> codecs;
   if (video != nullptr) codecs.push_back(video->codec_string);
@@ -148,6 +169,7 @@ Result<std::string> render_hls_master(const model::Presentation& p, Format forma
     }
   }
   for (const Track* t : subtitles) out += subtitle_tag(*t, format, options.url_args());
+  out += caption_tags(video);
 
   std::stable_sort(video.begin(), video.end(),
                    [](const Track* a, const Track* b) { return a->bitrate < b->bitrate; });
@@ -165,6 +187,7 @@ Result<std::string> render_hls_master(const model::Presentation& p, Format forma
     out += ",CODECS=\"" + codecs_of(v, audio) + "\"";
     if (group) out += ",AUDIO=\"audio\"";
     if (!subtitles.empty()) out += ",SUBTITLES=\"subs\"";
+    if (v->cea608_channels) out += ",CLOSED-CAPTIONS=\"cc\"";
     out += "\n";
     out += url::hls_playlist(v->bitrate, v->name, fmt,
                              v3 && main_audio != nullptr ? main_audio->name : "", false,

@@ -101,6 +101,7 @@ struct State {
   std::set<std::string, std::less<>> seen_single;
   std::set<std::string, std::less<>> audio_groups, referenced_groups, default_groups;
   std::set<std::string, std::less<>> subtitle_groups, referenced_subtitles;
+  std::set<std::string, std::less<>> caption_groups, referenced_captions;
 };
 
 void require(State& st, int64_t version, size_t line, std::string_view why) {
@@ -165,6 +166,13 @@ Status check_tag(State& st, size_t n, std::string_view tag, std::string_view val
       if (tag != "#EXT-X-STREAM-INF") return fail(n, "SUBTITLES on an I-frame stream");
       st.referenced_subtitles.insert(t->second);
     }
+    // RFC 8216 4.3.4.2: CLOSED-CAPTIONS is a quoted group id or the enumerated NONE.
+    if (auto c = attrs.find("CLOSED-CAPTIONS"); c != attrs.end()) {
+      if (tag != "#EXT-X-STREAM-INF") return fail(n, "CLOSED-CAPTIONS on an I-frame stream");
+      if (value.find("CLOSED-CAPTIONS=NONE") == std::string_view::npos) {
+        st.referenced_captions.insert(c->second);
+      }
+    }
     if (tag == "#EXT-X-STREAM-INF") {
       st.expect_uri = true;
     } else if (!attrs.count("URI")) {
@@ -183,6 +191,18 @@ Status check_tag(State& st, size_t n, std::string_view tag, std::string_view val
       st.subtitle_groups.insert(group);
     } else if (attrs.count("FORCED")) {
       return fail(n, "FORCED on a rendition that is not SUBTITLES");
+    }
+    if (attrs.find("TYPE")->second == "CLOSED-CAPTIONS") {
+      // 4.3.4.1: INSTREAM-ID (CC1..CC4, SERVICE1..63) is required, URI is not allowed.
+      auto id = attrs.find("INSTREAM-ID");
+      if (id == attrs.end()) return fail(n, "a CLOSED-CAPTIONS rendition without INSTREAM-ID");
+      const std::string& v = id->second;
+      const bool cc = v.size() == 3 && v.compare(0, 2, "CC") == 0 && v[2] >= '1' && v[2] <= '4';
+      if (!cc && v.compare(0, 7, "SERVICE") != 0) return fail(n, "bad INSTREAM-ID " + v);
+      if (attrs.count("URI")) return fail(n, "a CLOSED-CAPTIONS rendition with a URI");
+      st.caption_groups.insert(group);
+    } else if (attrs.count("INSTREAM-ID")) {
+      return fail(n, "INSTREAM-ID on a rendition that is not CLOSED-CAPTIONS");
     }
     auto def = attrs.find("DEFAULT");
     if (def != attrs.end() && def->second == "YES" && !st.default_groups.insert(group).second) {
@@ -207,6 +227,11 @@ Status finish(State& st, size_t last_line) {
     }
     for (const std::string& g : st.referenced_subtitles) {
       if (!st.subtitle_groups.count(g)) return fail(0, "SUBTITLES group " + g + " is not defined");
+    }
+    for (const std::string& g : st.referenced_captions) {
+      if (!st.caption_groups.count(g)) {
+        return fail(0, "CLOSED-CAPTIONS group " + g + " is not defined");
+      }
     }
     return Status::ok();
   }

@@ -398,5 +398,41 @@ TEST(HlsCheck, RejectsWhatPlayersTripOn) {
   }
 }
 
+// CEA-608 captions in the video: one CLOSED-CAPTIONS rendition per channel, named by every
+// variant whose video carries them.
+TEST(HlsMaster, Cea608CaptionsInTheVideoAreClosedCaptionsRenditions) {
+  model::Presentation p = small_presentation();
+  p.tracks[0].cea608_channels = 0b0101;  // CC1 and CC3 in the 720p rung
+  p.tracks[0].language = "eng";
+  for (Format f : {Format::kHlsV3, Format::kHlsV4, Format::kHlsCmaf}) {
+    const std::string m = master(p, f);
+    EXPECT_NE(m.find("#EXT-X-MEDIA:TYPE=CLOSED-CAPTIONS,GROUP-ID=\"cc\",NAME=\"CC1\","
+                     "LANGUAGE=\"eng\",DEFAULT=NO,AUTOSELECT=YES,INSTREAM-ID=\"CC1\"\n"
+                     "#EXT-X-MEDIA:TYPE=CLOSED-CAPTIONS,GROUP-ID=\"cc\",NAME=\"CC3\","
+                     "LANGUAGE=\"eng\",DEFAULT=NO,AUTOSELECT=YES,INSTREAM-ID=\"CC3\"\n"),
+              std::string::npos)
+        << m;
+    // The 720p variant names the group; the 360p one, whose video has none, does not.
+    const size_t hd = m.find("RESOLUTION=1280x720");
+    const size_t sd = m.find("RESOLUTION=640x360");
+    ASSERT_NE(hd, std::string::npos);
+    EXPECT_NE(m.substr(hd, m.find('\n', hd) - hd).find("CLOSED-CAPTIONS=\"cc\""),
+              std::string::npos);
+    EXPECT_EQ(m.substr(sd, m.find('\n', sd) - sd).find("CLOSED-CAPTIONS"), std::string::npos);
+  }
+  EXPECT_EQ(master(small_presentation(), Format::kHlsV4).find("CLOSED-CAPTIONS"),
+            std::string::npos);
+  // The checker holds a master to RFC 8216 4.3.4.1 here too.
+  EXPECT_FALSE(check_hls_playlist("#EXTM3U\n#EXT-X-MEDIA:TYPE=CLOSED-CAPTIONS,GROUP-ID=\"cc\","
+                                  "NAME=\"x\"\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8\n")
+                   .is_ok());
+  EXPECT_FALSE(check_hls_playlist("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1,CLOSED-CAPTIONS="
+                                  "\"cc\"\nv.m3u8\n")
+                   .is_ok());
+  EXPECT_TRUE(check_hls_playlist("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1,CLOSED-CAPTIONS=NONE\n"
+                                 "v.m3u8\n")
+                  .is_ok());
+}
+
 }  // namespace
 }  // namespace ams::manifest

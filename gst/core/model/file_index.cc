@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/time.h"
+#include "codec/captions.h"
 
 namespace ams::model {
 namespace {
@@ -294,6 +295,66 @@ Status append_fragment(const mp4::Moof& moof, uint64_t moof_offset, const mp4::M
   return Status::ok();
 }
 
+namespace {
+
+// The CEA-608 channels in the SEI of a video track's first samples (kCaptionScanSamples, at most
+// kCaptionScanBytes read, and of each sample only what comes before its first slice): captions
+// only add signalling, so what cannot be read is skipped.
+uint8_t scan_captions(const MediaFile& file, const FileTrack& ft) {
+  if (ft.handler != fourcc("vide") || !ft.table) return 0;
+  codec::NalFormat format;
+  const mp4::SampleEntry::Child* config = nullptr;
+  size_t length_at = 0;
+  switch (ft.entry.format) {
+    case fourcc("avc1"):
+    case fourcc("avc3"):
+      format = codec::NalFormat::kAvc;
+      config = ft.entry.child(fourcc("avcC"));
+      length_at = 4;  // lengthSizeMinusOne, the low 2 bits
+      break;
+    case fourcc("hvc1"):
+    case fourcc("hev1"):
+      format = codec::NalFormat::kHevc;
+      config = ft.entry.child(fourcc("hvcC"));
+      length_at = 21;
+      break;
+    default:
+      return 0;
+  }
+  if (config == nullptr || config->payload.size() <= length_at) return 0;
+  const uint8_t length_size = static_cast<uint8_t>((config->payload[length_at] & 3) + 1);
+  codec::Cea608ScanState state;
+  codec::Cea608Channels channels = 0;
+  // Only the NAL units before the first slice of each sample are read (its SEI come first): a
+  // length and header, then the SEI units whole; the slices, nearly all of a sample, are not.
+  uint64_t read = 0;
+  Bytes head, nal;
+  const std::vector<Sample>& samples = ft.table->samples;
+  for (size_t i = 0; i < samples.size() && i < kCaptionScanSamples; ++i) {
+    const Sample& s = samples[i];
+    if (s.offset > file.size() || s.size > file.size() - s.offset) continue;
+    uint64_t at = 0;
+    while (at + length_size + 2 <= s.size && read < kCaptionScanBytes) {
+      if (!file.read_at(s.offset + at, length_size + 2, head).is_ok()) return channels;
+      read += head.size();
+      uint64_t length = 0;
+      for (size_t k = 0; k < length_size; ++k) length = length << 8 | head[k];
+      if (length == 0 || length > s.size - at - length_size) break;
+      const uint8_t type = codec::nal_type(format, ByteSpan(head).subspan(length_size));
+      if (codec::is_slice_nal(format, type)) break;
+      if (codec::is_sei_nal(format, type) && length <= kCaptionScanBytes - read) {
+        if (!file.read_at(s.offset + at + length_size, length, nal).is_ok()) return channels;
+        read += nal.size();
+        codec::scan_cea608_nal(nal, format, state, channels);
+      }
+      at += length_size + length;
+    }
+  }
+  return channels;
+}
+
+}  // namespace
+
 Result<FileIndex> read_file_index(const MediaFile& file, const IndexLimits& limits) {
   FileIndex index;
   index.path = file.path();
@@ -391,6 +452,7 @@ Result<FileIndex> read_file_index(const MediaFile& file, const IndexLimits& limi
     st.edit_end = edit->end;
     st.decode_lead = decode_lead_of(st.samples);
     ft.table = std::make_shared<const SampleTable>(std::move(st));
+    ft.cea608_channels = scan_captions(file, ft);
     index.tracks.push_back(std::move(ft));
   }
   return index;

@@ -24,7 +24,14 @@ struct FileTrack {
   uint32_t height = 0;
   mp4::SampleEntry entry;  // the first sample description
   std::shared_ptr<const SampleTable> table;
+  // H.264 / HEVC video: the CEA-608 channels (codec/captions.h) in the SEI of its first samples
+  // (at most kCaptionScanSamples of them, kCaptionScanBytes in all, of each only the NAL units
+  // before its first slice: a few hundred bytes), read with the index.
+  uint8_t cea608_channels = 0;
 };
+
+inline constexpr size_t kCaptionScanSamples = 30;
+inline constexpr uint64_t kCaptionScanBytes = 64u << 10;
 
 struct FileIndex {
   std::string path;

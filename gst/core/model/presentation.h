@@ -95,6 +95,9 @@ struct Track {
   uint32_t file_track_id = 0;  // track_ID inside that file
   std::string role;            // "main", "alternate", ... from the .ism param
   std::string accessibility;   // "description", "caption", ... from the .ism param
+  // Video: the CEA-608 channels its SEI carries, CC1..CC4 as bits 0..3 (codec/captions.h), found
+  // in its first samples when the presentation is built; the manifests signal them.
+  uint8_t cea608_channels = 0;
 
   std::shared_ptr<const SampleTable> table;  // null for text side-car tracks
   // A WebVTT side-car's cues, read whole when the presentation is built (the side-car is its own
