@@ -25,6 +25,21 @@ namespace {
 
 constexpr char kLocator[] = "3c0e5a7e-1f43-4d8e-b6c1-5a2d9e7f1b01";
 
+// Publishes the folder `asset` as asset `name` under locator kLocator
+// (Predefined_ClearStreamingOnly) in a store of `dir`, and starts `ams serve` on it into `*server`.
+void serve_asset(const std::string& dir, const std::string& asset, const std::string& name,
+                 ServerProcess** server) {
+  const std::string db = dir + "/ams.db";
+  const std::string log = dir + "/publish.log";
+  ASSERT_EQ(run_ams({"asset", "create", name, "--path", asset, "--db", db}, log), "");
+  ASSERT_EQ(run_ams({"locator", "create", "--asset", name, "--policy",
+                     "Predefined_ClearStreamingOnly", "--id", kLocator, "--db", db},
+                    log),
+            "");
+  *server = new ServerProcess(db, {}, dir + "/serve.log");
+  ASSERT_TRUE((*server)->started()) << read_file(dir + "/serve.log");
+}
+
 // One cue every 2 s from 0.5 s, 1.5 s long: "English cue N" (N from 1).
 std::string english_vtt(const std::string& word) {
   std::string s = "WEBVTT\n\n";
@@ -44,7 +59,6 @@ class SubtitlesTest : public ::testing::Test {
     ASSERT_FALSE(dir_.empty());
     const std::string log = dir_ + "/setup.log";
     asset_ = dir_ + "/asset";
-    const std::string db = dir_ + "/ams.db";
     ASSERT_EQ(run_ams({"encode", "--test-source", "12", "--ladder", "360:800,180:200", "--width",
                        "640", "--height", "360", asset_},
                       log),
@@ -69,13 +83,7 @@ class SubtitlesTest : public ::testing::Test {
                "<textstream src=\"broken.vtt\" systemBitrate=\"0\" systemLanguage=\"deu\">"
                "<param name=\"trackName\" value=\"broken\" valuetype=\"data\"/></textstream>\n");
     write_file(ism_path, ism);
-    ASSERT_EQ(run_ams({"asset", "create", "subs", "--path", asset_, "--db", db}, log), "");
-    ASSERT_EQ(run_ams({"locator", "create", "--asset", "subs", "--policy",
-                       "Predefined_ClearStreamingOnly", "--id", kLocator, "--db", db},
-                      log),
-              "");
-    server_ = new ServerProcess(db, {}, dir_ + "/serve.log");
-    ASSERT_TRUE(server_->started()) << read_file(dir_ + "/serve.log");
+    serve_asset(dir_, asset_, "subs", &server_);
   }
   static void TearDownTestSuite() {
     delete server_;
@@ -512,14 +520,7 @@ class CaptionsTest : public ::testing::Test {
                   log),
               "");
     write_file(asset_ + "/clip.en.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nHello\n");
-    const std::string db = dir_ + "/ams.db";
-    ASSERT_EQ(run_ams({"asset", "create", "clip", "--path", asset_, "--db", db}, log), "");
-    ASSERT_EQ(run_ams({"locator", "create", "--asset", "clip", "--policy",
-                       "Predefined_ClearStreamingOnly", "--id", kLocator, "--db", db},
-                      log),
-              "");
-    server_ = new ServerProcess(db, {}, dir_ + "/serve.log");
-    ASSERT_TRUE(server_->started()) << read_file(dir_ + "/serve.log");
+    serve_asset(dir_, asset_, "clip", &server_);
   }
   static void TearDownTestSuite() {
     delete server_;

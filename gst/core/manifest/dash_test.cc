@@ -56,14 +56,10 @@ TEST(DashMpd, SchemaCheckCatchesAnInvalidMpd) {
   EXPECT_NE(output.find("Bogus"), std::string::npos) << output;
 }
 
+// small_presentation with the French track in the bibliographic code and described.
 model::Presentation two_languages() {
-  model::Presentation p;
-  p.tracks.push_back(video(2000000, 1280, 720, "avc1.64001f", avcc("6764001F", "68EB"), 90000,
-                           repeat(180000, 6, 90000)));
-  p.tracks.push_back(video(800000, 640, 360, "avc1.64001e", avcc("6764001E", "68EB"), 90000,
-                           repeat(180000, 6, 90000)));
-  p.tracks.push_back(aac("aac_eng_2_128000_2_1", "eng", 128000, 48000, repeat(96000, 6, 48000)));
-  p.tracks.push_back(aac("aac_fra_2_96000_3_1", "fre", 96000, 48000, repeat(96000, 6, 48000)));
+  model::Presentation p = small_presentation();
+  p.tracks.back().language = "fre";
   p.tracks.back().accessibility = "description";
   return p;
 }
